@@ -1,0 +1,16 @@
+# The Rasa engine's image (Python 3.10, rasa==3.6.21, pydantic 1). Only bot/ lives here.
+# The content must be compiled first (rathaus content build), so bot/data/generated,
+# bot/domain/generated and bot/content_index.json exist in the build context.
+# Build from the repository root:  docker build -f docker/rasa.Dockerfile -t rathaus-rasa .
+FROM python:3.10-slim-bookworm
+
+RUN useradd --create-home --uid 10001 rasa
+WORKDIR /bot
+COPY bot/requirements.txt ./requirements.txt
+RUN pip install --no-cache-dir "pip<24.1" && pip install --no-cache-dir -r requirements.txt
+COPY bot/ ./
+RUN chown -R rasa /bot
+USER rasa
+RUN rasa train --domain domain --data data --out models --fixed-model-name rathaus
+EXPOSE 5005 5055
+CMD ["rasa", "run", "--enable-api", "--port", "5005", "--model", "models/rathaus.tar.gz", "--endpoints", "endpoints.redis.yml"]

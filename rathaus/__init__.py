@@ -1,0 +1,6 @@
+"""rathaus: citizen chat and live German subtitles for a city's own servers."""
+
+from __future__ import annotations
+
+__all__ = ["__version__"]
+__version__ = "0.1.0"
