@@ -1,0 +1,237 @@
+"""The content file formats (pydantic v2, strict, unknown fields rejected).
+
+Three kinds of file live under a content root::
+
+    municipality.yml   -> Municipality
+    offices.yml        -> OfficesFile (offices: [Office, ...])
+    topics/<id>.yml    -> Topic
+
+Cross-file rules (office exists, ids unique, phrasings distinct) live in :mod:`content.checker`.
+Validators raise ``PydanticCustomError("content", ...)`` with a ``hint`` in the context so the checker
+can tell editors how to fix the problem.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic_core import PydanticCustomError
+
+from content.hours import WEEKDAYS, HoursError, TimeRange, check_day, parse_range
+
+__all__ = [
+    "ID_PATTERN",
+    "Address",
+    "Fee",
+    "Handoff",
+    "Hours",
+    "Municipality",
+    "Office",
+    "OfficesFile",
+    "Source",
+    "Topic",
+    "MIN_QUESTIONS",
+    "check_url",
+]
+
+ID_PATTERN = r"^[a-z][a-z0-9_]*$"
+MIN_QUESTIONS = 12
+
+_MODEL = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+def _fail(message: str, hint: str) -> PydanticCustomError:
+    # Message and hint travel in the context so that braces in user text never reach str.format.
+    return PydanticCustomError("content", "{message}", {"message": message, "hint": hint})
+
+
+def check_url(value: str) -> str:
+    """An absolute http(s) URL with a host name and no spaces."""
+    parts = urlsplit(value)
+    hint = "write the full address of the service page, like https://www.musterstadt.example/buergerbuero"
+    if any(ch.isspace() for ch in value):
+        raise _fail(f"URL {value!r} contains spaces", hint + "; encode spaces as %20")
+    if parts.scheme not in {"http", "https"}:
+        raise _fail(f"URL {value!r} must start with https:// (or http://)", hint)
+    host = parts.hostname or ""
+    if not host or ("." not in host and host != "localhost") or host.startswith(".") or host.endswith("."):
+        raise _fail(f"URL {value!r} has no valid host name", hint)
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError as exc:
+        raise _fail(f"URL {value!r} has an invalid port", hint) from exc
+    return value
+
+
+def _check_email(value: str) -> str:
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", value):
+        raise _fail(f"{value!r} is not an e-mail address", "write it like buergerbuero@musterstadt.example")
+    return value
+
+
+def _check_phone(value: str) -> str:
+    if not re.fullmatch(r"\+?[0-9][0-9 ()/-]{4,}[0-9]", value):
+        raise _fail(f"{value!r} is not a phone number", 'write digits and spaces, like "0800 123 456 10"')
+    return value
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise _fail(f"unknown time zone {value!r}", "use an IANA name such as Europe/Berlin") from exc
+    return value
+
+
+def _check_range(value: str) -> str:
+    try:
+        parse_range(value)
+    except HoursError as exc:
+        raise _fail(str(exc), 'quote each range and use the 24-hour clock: "08:00-12:30"') from exc
+    return value
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+Url = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(check_url)]
+Email = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_email)]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_phone)]
+PostalCode = Annotated[str, StringConstraints(pattern=r"^\d{4,5}$")]
+RangeText = Annotated[str, AfterValidator(_check_range)]
+# YAML turns an unquoted 2026-09-15 into a date; a quoted one is accepted too.
+ReviewDate = Annotated[date, Field(strict=False)]
+
+
+class Address(BaseModel):
+    model_config = _MODEL
+
+    street: Text
+    postal_code: PostalCode
+    city: Text
+
+
+class Hours(BaseModel):
+    """Opening hours per weekday; every weekday is listed, ``[]`` means closed."""
+
+    model_config = _MODEL
+
+    monday: list[RangeText]
+    tuesday: list[RangeText]
+    wednesday: list[RangeText]
+    thursday: list[RangeText]
+    friday: list[RangeText]
+    saturday: list[RangeText]
+    sunday: list[RangeText]
+
+    @field_validator(*WEEKDAYS)
+    @classmethod
+    def _ordered(cls, value: list[str]) -> list[str]:
+        try:
+            check_day([parse_range(text) for text in value])
+        except HoursError as exc:
+            raise _fail(str(exc), 'for example ["08:00-12:00", "14:00-18:00"]') from exc
+        return value
+
+    def ranges(self, day: str) -> list[TimeRange]:
+        """Parsed ranges of ``day`` (a name from :data:`content.hours.WEEKDAYS`)."""
+        texts: list[str] = getattr(self, day)
+        return [parse_range(text) for text in texts]
+
+    def as_pairs(self) -> dict[str, list[list[str]]]:
+        """``{"monday": [["08:00", "12:00"], ...], ...}`` in weekday order, as the content index stores it."""
+        return {day: [[r.start_text, r.end_text] for r in self.ranges(day)] for day in WEEKDAYS}
+
+
+class Handoff(BaseModel):
+    """What the bot says when a citizen asks for a person, and how to reach one."""
+
+    model_config = _MODEL
+
+    text: Text
+    unavailable_text: Text | None = None
+    phone: Phone | None = None
+    email: Email | None = None
+
+
+class Municipality(BaseModel):
+    model_config = _MODEL
+
+    name: Text
+    sample: bool = False
+    phone: Phone
+    email: Email
+    website: Url
+    timezone: Annotated[str, AfterValidator(_check_timezone)] = "Europe/Berlin"
+    postal_code: PostalCode
+    city: Text
+    handoff: Handoff
+    vocabulary: list[Text] = Field(default_factory=list)
+
+
+class Office(BaseModel):
+    model_config = _MODEL
+
+    id: Id
+    name: Text
+    address: Address
+    phone: Phone
+    email: Email
+    hours: Hours
+    notes: Text | None = None
+    appointment_url: Url | None = None
+
+
+class OfficesFile(BaseModel):
+    model_config = _MODEL
+
+    offices: list[Office] = Field(min_length=1)
+
+
+class Source(BaseModel):
+    model_config = _MODEL
+
+    title: Text
+    url: Url
+
+
+class Fee(BaseModel):
+    model_config = _MODEL
+
+    label: Text
+    amount_eur: Annotated[float, Field(ge=0)]
+
+
+class Topic(BaseModel):
+    model_config = _MODEL
+
+    id: Id
+    title: Text
+    questions: list[Text] = Field(min_length=MIN_QUESTIONS)
+    answer: Text
+    answer_easy: Text | None = None
+    sources: list[Source] = Field(min_length=1)
+    office: Id
+    fees: list[Fee] = Field(default_factory=list)
+    documents: list[Text] = Field(default_factory=list)
+    last_reviewed: ReviewDate
+    owner: Text
+
+    def index_entry(self) -> dict[str, Any]:
+        """The topic as the content index (``bot/content_index.json``) stores it."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "answer": self.answer,
+            "answer_easy": self.answer_easy,
+            "sources": [{"title": s.title, "url": s.url} for s in self.sources],
+            "office": self.office,
+            "fees": [{"label": f.label, "amount_eur": f.amount_eur} for f in self.fees],
+            "documents": list(self.documents),
+            "last_reviewed": self.last_reviewed.isoformat(),
+            "owner": self.owner,
+        }
