@@ -1,0 +1,370 @@
+"""The gateway's chat service: Rasa calls behind a circuit breaker, one message at a time per session,
+every chat event published to ``chat:{session}``, and the hand-off queue shared through the broker.
+
+Shell around the sans-I/O cores :mod:`channels.chat` and :mod:`channels.handoff`: it owns the timers, the
+locks and the broker subscriptions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import secrets
+import time
+import weakref
+from collections.abc import Callable
+
+from channels.broker import Broker, id_after
+from channels.chat import (
+    BreakerState,
+    ChatOutcome,
+    CircuitBreaker,
+    CityInfo,
+    StatusKind,
+    map_rasa_messages,
+    texts,
+)
+from channels.errors import BrokerError
+from channels.handoff import Conversation, HandoffConflict, HandoffQueue, HandoffState
+from channels.messages import (
+    ChatEvent,
+    ChatReply,
+    ChatStatus,
+    ChatUser,
+    HandoffEvent,
+    StaffConversation,
+    StaffMessage,
+    StaffQueue,
+)
+from channels.metrics import GatewayMetrics
+from channels.rasa_client import RasaClient, RasaUnavailable
+from channels.settings import GatewaySettings
+
+__all__ = ["ChatService", "chat_topic", "new_session_id", "valid_session_id"]
+
+log = logging.getLogger(__name__)
+
+HANDOFF_TOPIC = "handoff"
+_SESSION_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+_STATUS_FOR: dict[HandoffState, StatusKind] = {
+    HandoffState.WAITING: "handoff_waiting",
+    HandoffState.ACTIVE: "handoff_active",
+    HandoffState.TIMEOUT: "handoff_timeout",
+    HandoffState.ENDED: "handoff_ended",
+}
+
+StaffListener = Callable[[str], None]
+
+
+def chat_topic(session: str) -> str:
+    return f"chat:{session}"
+
+
+def new_session_id() -> str:
+    """32 URL-safe random characters (192 bits): unguessable."""
+    return secrets.token_urlsafe(24)
+
+
+def valid_session_id(value: str | None) -> bool:
+    return value is not None and bool(_SESSION_RE.fullmatch(value))
+
+
+class ChatService:
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        broker: Broker,
+        rasa: RasaClient,
+        *,
+        metrics: GatewayMetrics | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.broker = broker
+        self.rasa = rasa
+        self.metrics = metrics
+        self.clock = clock
+        self.city = CityInfo(
+            name=settings.city_name or "Ihre Stadt",
+            phone=settings.city_phone or "115",
+            email=settings.city_email,
+        )
+        self.instance = secrets.token_hex(4)
+        self.breaker = CircuitBreaker(failures=1, retry_after_s=settings.rasa_retry_after_s)
+        self.handoff = HandoffQueue()
+        self.handoff_ready = asyncio.Event()
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._staff_listeners: set[StaffListener] = set()
+        self._watchers: dict[str, asyncio.Task[None]] = {}
+        self._folded = asyncio.Condition()
+        self._last_folded: str | None = None
+
+    # ------------------------------------------------------------------ citizen messages
+    def _lock(self, session: str) -> asyncio.Lock:
+        lock = self._locks.get(session)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[session] = lock
+        return lock
+
+    async def _publish(self, session: str, message: ChatUser | ChatReply | ChatStatus) -> None:
+        await self.broker.publish(chat_topic(session), message)
+
+    async def handle(self, session: str, *, text: str, payload: str | None, route: str) -> list[ChatReply]:
+        """One citizen message: store it, then ask Rasa (or leave it for staff during a hand-off)."""
+        if self.metrics:
+            self.metrics.chat_messages.labels(route).inc()
+        async with self._lock(session):
+            text = text.strip()
+            payload = payload.strip() if payload else None
+            if not text and not payload:
+                reply = ChatReply(
+                    id=secrets.token_urlsafe(12),
+                    session=session,
+                    sender="system",
+                    kind="info",
+                    text=texts.empty(),
+                    ts=self.clock(),
+                )
+                await self._publish(session, reply)
+                return [reply]
+            await self._publish(
+                session,
+                ChatUser(
+                    id=secrets.token_urlsafe(12),
+                    session=session,
+                    text=text or payload or "",
+                    payload=payload,
+                    ts=self.clock(),
+                ),
+            )
+            if self.handoff.routes_to_staff(session):
+                return []  # staff sees it through chat:{session}; the assistant stays silent
+            outcome = await self._ask_rasa(session, payload or text)
+            for reply in outcome.replies:
+                await self._publish(session, reply)
+            if outcome.handoff:
+                await self.request_handoff(session)
+            return list(outcome.replies)
+
+    def _unavailable(self, session: str) -> ChatOutcome:
+        if self.metrics:
+            self.metrics.unavailable.inc()
+        reply = ChatReply(
+            id=secrets.token_urlsafe(12),
+            session=session,
+            sender="system",
+            kind="unavailable",
+            text=texts.unavailable(self.city),
+            ts=self.clock(),
+        )
+        return ChatOutcome(replies=(reply,))
+
+    async def _ask_rasa(self, session: str, message: str) -> ChatOutcome:
+        started = time.monotonic()
+        if not self.breaker.allow(started):
+            return self._unavailable(session)
+        try:
+            raw = await asyncio.wait_for(self.rasa.send(session, message), timeout=self.settings.rasa_timeout_s + 0.5)
+        except (RasaUnavailable, TimeoutError) as exc:
+            self.breaker.failure(time.monotonic())
+            if self.metrics:
+                self.metrics.rasa_latency.labels("error").observe(time.monotonic() - started)
+            log.warning("chat.rasa.unavailable breaker=%s error=%s", self.breaker.state, exc)
+            return self._unavailable(session)
+        if self.breaker.state is not BreakerState.CLOSED:
+            log.info("chat.rasa.recovered")
+        self.breaker.success()
+        if self.metrics:
+            self.metrics.rasa_latency.labels("ok").observe(time.monotonic() - started)
+        outcome = map_rasa_messages(raw, session=session, new_id=lambda: secrets.token_urlsafe(12), now=self.clock())
+        if not outcome.replies and not outcome.handoff:
+            reply = ChatReply(
+                id=secrets.token_urlsafe(12),
+                session=session,
+                sender="system",
+                kind="info",
+                text="Entschuldigung, darauf habe ich gerade keine Antwort. Sie erreichen den Bürgerservice "
+                f"telefonisch unter {self.city.phone}.",
+                ts=self.clock(),
+            )
+            return ChatOutcome(replies=(reply,))
+        return outcome
+
+    async def known_session(self, session: str) -> bool:
+        """Whether ``session`` has any stored message or an open hand-off."""
+        if self.handoff.routes_to_staff(session):
+            return True
+        return bool(await self.broker.history(chat_topic(session), count=1))
+
+    async def history(self, session: str) -> list[ChatEvent]:
+        return (await self.history_since(session))[0]
+
+    async def history_since(self, session: str) -> tuple[list[ChatEvent], str]:
+        """The stored conversation and the id to subscribe ``since`` so nothing newer is missed."""
+        envelopes = await self.broker.history(chat_topic(session), count=self.settings.chat_history)
+        messages = [e.message for e in envelopes if isinstance(e.message, ChatUser | ChatReply | ChatStatus)]
+        return messages, envelopes[-1].id if envelopes else "0-0"
+
+    # ------------------------------------------------------------------ hand-off
+    async def request_handoff(self, session: str) -> bool:
+        event = self.handoff.request(session, now=self.clock(), origin=self.instance)
+        if event is None:
+            return False
+        await self.broker.publish(HANDOFF_TOPIC, event)
+        return True
+
+    async def _wait_folded(self, msg_id: str, limit_s: float = 3.0) -> None:
+        """Wait until this instance's listener has folded the event ``msg_id`` (read-your-writes)."""
+        async with self._folded:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._folded.wait_for(
+                        lambda: self._last_folded is not None and not id_after(msg_id, self._last_folded)
+                    ),
+                    limit_s,
+                )
+
+    async def staff_take(self, session: str, *, staff: str) -> None:
+        event = self.handoff.take(session, staff=staff, now=self.clock(), origin=self.instance)
+        await self._wait_folded(await self.broker.publish(HANDOFF_TOPIC, event))
+        conversation = self.handoff.get(session)
+        if conversation is None or conversation.staff != staff:
+            raise HandoffConflict(
+                f"staff.take: {session!r} went to {conversation.staff if conversation else None!r} first",
+                code="already_taken",
+                german="Dieses Gespräch wurde bereits übernommen.",
+            )
+
+    async def staff_send(self, session: str, *, staff: str, text: str) -> ChatReply:
+        self.handoff.check_assigned(session, staff=staff)
+        reply = ChatReply(
+            id=secrets.token_urlsafe(12),
+            session=session,
+            sender="staff",
+            kind="staff",
+            text=text.strip(),
+            title=staff,
+            ts=self.clock(),
+        )
+        await self._publish(session, reply)
+        return reply
+
+    async def staff_release(self, session: str, *, staff: str) -> None:
+        event = self.handoff.release(session, staff=staff, now=self.clock(), origin=self.instance)
+        await self._wait_folded(await self.broker.publish(HANDOFF_TOPIC, event))
+
+    def status_frame(self, conversation: Conversation) -> ChatStatus:
+        kind = _STATUS_FOR[conversation.state]
+        return ChatStatus(
+            status=kind,
+            text=texts.status(kind, self.city),
+            session=conversation.session,
+            ts=self.clock(),
+        )
+
+    async def _applied(self, event: HandoffEvent, conversation: Conversation) -> None:
+        if self.metrics:
+            self.metrics.handoffs.labels(event.state).inc()
+        log.info("chat.handoff.%s instance=%s", event.state, self.instance)
+        if event.origin == self.instance:
+            # The instance that proposed the change tells the citizen, wherever they are connected.
+            await self._publish(event.session, self.status_frame(conversation))
+        if conversation.open and event.session not in self._watchers:
+            self._watchers[event.session] = asyncio.create_task(self._watch(event.session))
+        elif not conversation.open and (task := self._watchers.pop(event.session, None)) is not None:
+            task.cancel()
+        self._notify("queue")
+
+    async def run_handoff_listener(self) -> None:
+        """Fold the shared ``handoff`` topic into this instance's queue (runs for the app's lifetime)."""
+        delay = 0.1
+        while True:
+            try:
+                # History first: rebuild the state quietly (no status frames for old events) ...
+                backlog = await self.broker.history(HANDOFF_TOPIC, count=self.settings.broker_history)
+                self.handoff = HandoffQueue()
+                for envelope in backlog:
+                    if isinstance(envelope.message, HandoffEvent):
+                        self.handoff.apply(envelope.message)
+                for c in self.handoff.open_conversations():
+                    if c.session not in self._watchers:
+                        self._watchers[c.session] = asyncio.create_task(self._watch(c.session))
+                self.handoff_ready.set()
+                self._notify("queue")
+                # ... then everything after it, live ("0-0": from the start of an empty topic, no gap).
+                since = backlog[-1].id if backlog else "0-0"
+                async with self.broker.subscribe(HANDOFF_TOPIC, since=since) as events:
+                    delay = 0.1
+                    async for envelope in events:
+                        if isinstance(envelope.message, HandoffEvent):
+                            conversation = self.handoff.apply(envelope.message)
+                            if conversation is not None:
+                                await self._applied(envelope.message, conversation)
+                        async with self._folded:
+                            self._last_folded = envelope.id
+                            self._folded.notify_all()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("chat.handoff.listener_failed retry_in=%.1fs", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def run_handoff_timer(self, *, interval_s: float = 1.0) -> None:
+        """Announce timeouts of conversations nobody took (this instance's, or abandoned ones)."""
+        while True:
+            await asyncio.sleep(interval_s)
+            for event in self.handoff.expire(
+                now=self.clock(), timeout_s=self.settings.handoff_timeout_s, origin=self.instance
+            ):
+                try:
+                    await self.broker.publish(HANDOFF_TOPIC, event)
+                except BrokerError as exc:
+                    log.warning("chat.handoff.timeout_publish_failed error=%s", exc)
+
+    # ------------------------------------------------------------------ staff consoles
+    def add_staff_listener(self, listener: StaffListener) -> None:
+        self._staff_listeners.add(listener)
+
+    def remove_staff_listener(self, listener: StaffListener) -> None:
+        self._staff_listeners.discard(listener)
+
+    def _notify(self, frame: str) -> None:
+        for listener in list(self._staff_listeners):
+            listener(frame)
+
+    async def _watch(self, session: str) -> None:
+        """Forward new messages of an open conversation to this instance's staff consoles."""
+        try:
+            async with self.broker.subscribe(chat_topic(session)) as events:
+                async for envelope in events:
+                    message = envelope.message
+                    if isinstance(message, ChatUser | ChatReply | ChatStatus):
+                        self._notify(StaffMessage(session=session, message=message).model_dump_json())
+        except BrokerError as exc:
+            log.warning("chat.staff.watch_failed error=%s", exc)
+
+    async def staff_queue(self) -> StaffQueue:
+        conversations = []
+        for c in self.handoff.open_conversations():
+            conversations.append(
+                StaffConversation(
+                    session=c.session,
+                    status=c.state.value,
+                    waiting_since=c.waiting_since,  # type: ignore[arg-type]
+                    staff=c.staff,
+                    history=tuple(await self.history(c.session)),
+                )
+            )
+        return StaffQueue(conversations=tuple(conversations))
+
+    async def aclose(self) -> None:
+        for task in self._watchers.values():
+            task.cancel()
+        for task in self._watchers.values():
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._watchers.clear()

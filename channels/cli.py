@@ -1,0 +1,102 @@
+"""``rathaus gateway``: serve the gateway, export the message schema, run the benchmarks."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+__all__ = ["app"]
+
+app = typer.Typer(no_args_is_help=True, help="The public gateway for chat and subtitle viewers.")
+bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks that print numbers (not tests).")
+app.add_typer(bench_app, name="bench")
+console = Console(stderr=True)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option(None, help="Bind address (default RATHAUS_HOST or 127.0.0.1)."),
+    port: int = typer.Option(None, help="Port (default RATHAUS_PORT or 8080)."),
+    broker_url: str = typer.Option(None, help="memory:// or redis://host:6379/0 (default RATHAUS_BROKER_URL)."),
+    rasa_url: str = typer.Option(None, help="Rasa server (default RATHAUS_RASA_URL)."),
+) -> None:
+    """Run the gateway until Ctrl-C. All options also come from RATHAUS_* environment variables."""
+    from aiohttp import web
+
+    from channels.gateway import create_app
+    from channels.redact import install
+    from channels.settings import load_settings
+
+    overrides = {
+        k: v
+        for k, v in {"host": host, "port": port, "broker_url": broker_url, "rasa_url": rasa_url}.items()
+        if v is not None
+    }
+    settings = load_settings(**overrides)
+    install()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    console.print(
+        f"[bold]rathaus gateway[/] on http://{settings.host}:{settings.port} "
+        f"broker={settings.broker_url or 'memory://'} rasa={settings.rasa_url}"
+    )
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        print=None,
+        access_log_format='%a "%r" %s %b %Tfs',
+    )
+
+
+@app.command()
+def schema(
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here, not stdout.")] = None,
+) -> None:
+    """Export the JSON Schema of every channel message (docs/schema/messages.json)."""
+    from channels.messages import json_schema
+
+    text = json.dumps(json_schema(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    console.print(f"wrote {output}")
+
+
+@bench_app.command("viewers")
+def bench_viewers(
+    viewers: int = typer.Option(2000, help="WebSocket viewers to connect."),
+    cues: int = typer.Option(60, help="Cues to publish."),
+    interval: float = typer.Option(0.5, help="Seconds between cues."),
+    client_procs: int = typer.Option(2, help="Processes that hold the viewer connections."),
+) -> None:
+    """Cue delivery to many viewers on one gateway process over loopback: added delay p50/p99 and CPU."""
+    from channels.bench import run_viewer_bench
+
+    result = run_viewer_bench(viewers=viewers, cues=cues, interval=interval, client_procs=client_procs)
+    typer.echo(json.dumps(result, indent=2))
+
+
+@bench_app.command("chat")
+def bench_chat(
+    rasa_url: str = typer.Option(None, help="A running Rasa server; without it a stand-in with --fake-delay."),
+    fake_delay: float = typer.Option(0.05, help="Answer delay of the stand-in Rasa (seconds)."),
+    requests: int = typer.Option(200, help="Requests per concurrency level and path."),
+    concurrency: str = typer.Option("1,10,50", help="Comma-separated concurrency levels."),
+) -> None:
+    """Gateway chat overhead: POST /api/chat through the gateway vs. Rasa's webhook directly."""
+    from channels.bench import run_chat_bench
+
+    levels = [int(x) for x in concurrency.split(",") if x.strip()]
+    result = run_chat_bench(rasa_url=rasa_url, fake_delay=fake_delay, requests=requests, levels=levels)
+    typer.echo(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    app()

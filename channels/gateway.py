@@ -1,0 +1,254 @@
+"""The public gateway: aiohttp app factory, pages, health, metrics and transcript downloads.
+
+``create_app(settings, *, broker=None)`` builds the whole app; background work (broker, hand-off listener
+and timer, Rasa client) lives in ``cleanup_ctx`` and is cancelled and awaited on shutdown, when open
+WebSockets are closed with 1001.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from functools import partial
+from pathlib import Path
+
+from aiohttp import WSCloseCode, web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from channels import redact
+from channels.broker import Broker, Envelope, broker_from_url
+from channels.chat_service import ChatService
+from channels.fanout import Fanout, topic_for
+from channels.messages import MAX_TEXT_CHARS, SCHEMA_VERSION, SubtitleCue, SubtitleStream
+from channels.metrics import GatewayMetrics
+from channels.rasa_client import RasaClient
+from channels.routes import (
+    Guard,
+    chat_api,
+    chat_api_preflight,
+    chat_ws,
+    staff_ws,
+    subtitles_ws,
+    valid_stream_id,
+)
+from channels.security import content_security_policy, origin_allowed, security_headers_middleware
+from channels.settings import GatewaySettings
+
+__all__ = [
+    "BROKER",
+    "FANOUT",
+    "SERVICE",
+    "SETTINGS",
+    "create_app",
+    "transcript_text",
+    "transcript_vtt",
+]
+
+log = logging.getLogger(__name__)
+
+SETTINGS = web.AppKey("settings", GatewaySettings)
+BROKER = web.AppKey("broker", Broker)
+SERVICE = web.AppKey("service", ChatService)
+FANOUT = web.AppKey("fanout", Fanout)
+GUARD = web.AppKey("guard", Guard)
+METRICS = web.AppKey("metrics", GatewayMetrics)
+
+_MEDIA = {
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".html": "text/html",
+    ".svg": "image/svg+xml",
+    ".json": "application/json",
+    ".woff2": "font/woff2",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+}
+
+
+def create_app(settings: GatewaySettings, *, broker: Broker | None = None) -> web.Application:
+    """The gateway app. Pass ``broker`` to share one (tests, demo); it is then not closed by the app."""
+    redact.install()
+    settings = settings.with_city()
+    owns_broker = broker is None
+    broker = broker or broker_from_url(
+        settings.broker_url, history_size=settings.broker_history, chat_retention_s=settings.chat_retention_s
+    )
+    metrics = GatewayMetrics()
+    rasa = RasaClient(settings.rasa_url, timeout_s=settings.rasa_timeout_s)
+    service = ChatService(settings, broker, rasa, metrics=metrics)
+    fanout = Fanout(broker, queue_size=settings.viewer_queue, replay=settings.subtitle_replay, metrics=metrics)
+    guard = Guard.create(settings, metrics)
+
+    csp = content_security_policy(frame_ancestors=settings.frame_ancestors, hls_url=settings.hls_url)
+    app = web.Application(middlewares=[security_headers_middleware(csp)], client_max_size=settings.max_msg_bytes)
+    app[SETTINGS] = settings
+    app[BROKER] = broker
+    app[SERVICE] = service
+    app[FANOUT] = fanout
+    app[GUARD] = guard
+    app[METRICS] = metrics
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        tasks = [
+            asyncio.create_task(service.run_handoff_listener(), name="handoff-listener"),
+            asyncio.create_task(service.run_handoff_timer(), name="handoff-timer"),
+        ]
+        yield
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await fanout.aclose()
+        await service.aclose()
+        await rasa.aclose()
+        if owns_broker:
+            await broker.aclose()
+
+    async def on_shutdown(app: web.Application) -> None:
+        await asyncio.gather(
+            *(ws.close(code=WSCloseCode.GOING_AWAY, message=b"gateway shutting down") for ws in set(guard.sockets)),
+            return_exceptions=True,
+        )
+
+    app.cleanup_ctx.append(lifecycle)
+    app.on_shutdown.append(on_shutdown)
+
+    web_root = settings.web_root
+    r = app.router
+    r.add_get("/healthz", healthz)
+    r.add_get("/readyz", readyz)
+    r.add_get("/metrics", metrics_view)
+    r.add_get("/api/config", config_view)
+    r.add_get("/ws/chat", partial(chat_ws, guard=guard, service=service))
+    r.add_post("/api/chat", partial(chat_api, guard=guard, service=service))
+    r.add_route("OPTIONS", "/api/chat", partial(chat_api_preflight, guard=guard))
+    r.add_get("/ws/staff", partial(staff_ws, guard=guard, service=service))
+    r.add_get("/ws/subtitles/{stream}", partial(subtitles_ws, guard=guard, fanout=fanout))
+    r.add_get("/live/{stream}/transcript.vtt", transcript_view)
+    r.add_get("/live/{stream}/transcript.txt", transcript_view)
+    r.add_get("/", partial(_file, path=web_root / "pages" / "demo.html"))
+    r.add_get("/staff", partial(_file, path=web_root / "pages" / "staff.html"))
+    r.add_get("/live/{stream}", partial(_file, path=web_root / "pages" / "live.html"))
+    r.add_get("/widget.js", partial(_file, path=web_root / "static" / "widget.js"))
+    r.add_get("/static/{path:.+}", partial(_static, root=web_root / "static"))
+    return app
+
+
+# ---------------------------------------------------------------------- files
+async def _file(request: web.Request, *, path: Path) -> web.StreamResponse:
+    if not await asyncio.to_thread(path.is_file):
+        raise web.HTTPNotFound(text=f"{path.name} is not there yet")
+    headers = {"Cache-Control": "no-cache"}
+    if path.suffix in _MEDIA:
+        headers["Content-Type"] = _MEDIA[path.suffix] + ("; charset=utf-8" if path.suffix != ".png" else "")
+    return web.FileResponse(path, headers=headers)
+
+
+async def _static(request: web.Request, *, root: Path) -> web.StreamResponse:
+    relative = request.match_info["path"]
+    try:
+        target = await asyncio.to_thread((root / relative).resolve)
+        target.relative_to(await asyncio.to_thread(root.resolve))
+    except (ValueError, OSError) as exc:
+        raise web.HTTPNotFound() from exc
+    return await _file(request, path=target)
+
+
+# ---------------------------------------------------------------------- health, config, metrics
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Ready when the broker answers; Rasa down only degrades the chat (citizens get a phone number)."""
+    app = request.app
+    broker_ok, rasa_ok = await asyncio.gather(app[BROKER].ping(), app[SERVICE].rasa.ping())
+    status = "ok" if broker_ok and rasa_ok else ("degraded" if broker_ok else "unavailable")
+    return web.json_response(
+        {
+            "status": status,
+            "broker": broker_ok,
+            "rasa": rasa_ok,
+            "rasa_breaker": app[SERVICE].breaker.state.value,
+            "handoff_ready": app[SERVICE].handoff_ready.is_set(),
+        },
+        status=200 if broker_ok else 503,
+    )
+
+
+async def metrics_view(request: web.Request) -> web.Response:
+    body = generate_latest(request.app[METRICS].registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def config_view(request: web.Request) -> web.Response:
+    s = request.app[SETTINGS]
+    return web.json_response(
+        {
+            "v": SCHEMA_VERSION,
+            "city": {"name": s.city_name, "phone": s.city_phone, "email": s.city_email},
+            "ws": {"chat": "/ws/chat", "subtitles": "/ws/subtitles/", "staff": "/ws/staff"},
+            "api": {"chat": "/api/chat"},
+            "live": {"hls_url": s.hls_url, "default_stream": s.default_stream},
+            "limits": {"max_text_chars": MAX_TEXT_CHARS},
+            "handoff_timeout_s": s.handoff_timeout_s,
+        },
+        headers={"Cache-Control": "no-cache"} | _config_cors(request, s),
+    )
+
+
+def _config_cors(request: web.Request, settings: GatewaySettings) -> dict[str, str]:
+    """The widget on a city page of another (allowed) origin reads the public config cross-origin."""
+    origin = request.headers.get("Origin")
+    if not origin or not origin_allowed(
+        origin, host=request.host, scheme=request.scheme, allowed=settings.allowed_origins
+    ):
+        return {}
+    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+
+
+# ---------------------------------------------------------------------- transcripts
+def _session_cues(envelopes: list[Envelope]) -> list[SubtitleCue]:
+    """Cues of the latest session of a stream (after its last ``started`` event), in broker order."""
+    cues: list[SubtitleCue] = []
+    for envelope in envelopes:
+        message = envelope.message
+        if isinstance(message, SubtitleStream) and message.state == "started":
+            cues = []
+        elif isinstance(message, SubtitleCue):
+            cues.append(message)
+    return cues
+
+
+def transcript_vtt(cues: list[SubtitleCue]) -> str:
+    """WebVTT through asr.formats (the project's one writer of subtitle files)."""
+    from asr.cues import Cue
+    from asr.formats import to_webvtt
+
+    return to_webvtt([Cue(index=c.seq, start=c.start, end=c.end, lines=tuple(c.lines)) for c in cues])
+
+
+def transcript_text(cues: list[SubtitleCue]) -> str:
+    """Plain text, one cue per line, for people who prefer reading."""
+    return "".join(" ".join(c.lines) + "\n" for c in cues)
+
+
+async def transcript_view(request: web.Request) -> web.Response:
+    stream = request.match_info["stream"]
+    if not valid_stream_id(stream):
+        raise web.HTTPNotFound(text="unknown stream id")
+    settings = request.app[SETTINGS]
+    envelopes = await request.app[BROKER].history(topic_for(stream), count=max(settings.broker_history, 1))
+    cues = _session_cues(envelopes)
+    vtt = request.path.endswith(".vtt")
+    body = transcript_vtt(cues) if vtt else transcript_text(cues)
+    filename = f"{stream}-transkript.{'vtt' if vtt else 'txt'}"
+    return web.Response(
+        text=body,
+        content_type="text/vtt" if vtt else "text/plain",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-cache"},
+    )

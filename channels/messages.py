@@ -1,0 +1,420 @@
+"""Every message that crosses the channel layer, as pydantic v2 models.
+
+Each model carries a ``type`` discriminator and ``v`` (schema version, currently 1). The protocol for
+embedders is described in docs/protocol.md and exported as JSON Schema with ``rathaus gateway schema``.
+
+Groups:
+
+* chat, client -> gateway: ``chat.send``, ``chat.feedback``, ``chat.handoff``
+* chat, gateway -> client: ``chat.session``, ``chat.history``, ``chat.reply``, ``chat.status``, ``error``
+* chat events on the broker topic ``chat:{session}``: ``chat.user`` (what the citizen wrote),
+  ``chat.reply``, ``chat.status``
+* hand-off queue on the broker topic ``handoff``: ``handoff.event``
+* subtitles, gateway -> viewer (broker topic ``subtitles:{stream}``): ``subtitle.cue``,
+  ``subtitle.partial``, ``subtitle.stream``
+* staff console: staff -> gateway ``staff.take``, ``staff.send``, ``staff.release``;
+  gateway -> staff ``staff.queue``, ``staff.message``, ``error``
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from channels.errors import FrameTooLarge, InvalidFrame, InvalidJson, UnknownType
+
+__all__ = [
+    "MAX_PAYLOAD_CHARS",
+    "MAX_TEXT_CHARS",
+    "SCHEMA_VERSION",
+    "Address",
+    "BrokerMessage",
+    "Button",
+    "ChatEvent",
+    "ChatFeedback",
+    "ChatHandoff",
+    "ChatHistory",
+    "ChatReply",
+    "ChatRequest",
+    "ChatResponse",
+    "ChatSend",
+    "ChatSession",
+    "ChatStatus",
+    "ChatUser",
+    "ClientFrame",
+    "ErrorFrame",
+    "HandoffEvent",
+    "Message",
+    "Office",
+    "ReplyKind",
+    "Source",
+    "StaffConversation",
+    "StaffFrame",
+    "StaffMessage",
+    "StaffQueue",
+    "StaffRelease",
+    "StaffSend",
+    "StaffTake",
+    "SubtitleCue",
+    "SubtitlePartial",
+    "SubtitleStream",
+    "json_schema",
+    "parse_broker_message",
+    "parse_chat_request",
+    "parse_client_frame",
+    "parse_staff_frame",
+]
+
+SCHEMA_VERSION = 1
+MAX_TEXT_CHARS = 2000
+MAX_PAYLOAD_CHARS = 1000
+MAX_ID_CHARS = 128
+
+ReplyKind = Literal[
+    "answer",
+    "clarify",
+    "disclosure",
+    "out_of_scope",
+    "handoff",
+    "bot_challenge",
+    "smalltalk",
+    "staff",
+    "unavailable",
+    "info",
+]
+Version = Literal[1]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class _Lenient(BaseModel):
+    """Nested data that comes from Rasa's custom payloads: unknown fields are ignored, not fatal."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+# ---------------------------------------------------------------- shared parts
+class Source(_Lenient):
+    title: str
+    url: str
+
+
+class Button(_Lenient):
+    title: str
+    payload: str
+
+
+class Address(_Lenient):
+    street: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+
+
+class Office(_Lenient):
+    """The responsible office, as the content index has it (hours as ``[["08:00","12:00"], ...]``)."""
+
+    id: str | None = None
+    name: str | None = None
+    address: Address | None = None
+    phone: str | None = None
+    email: str | None = None
+    hours: dict[str, list[list[str]]] | None = None
+    notes: str | None = None
+    appointment_url: str | None = None
+
+
+# ---------------------------------------------------------------- chat, client -> gateway
+class ChatSend(_Model):
+    type: Literal["chat.send"] = "chat.send"
+    v: Version = 1
+    text: str = Field(default="", max_length=MAX_TEXT_CHARS)
+    payload: str | None = Field(default=None, max_length=MAX_PAYLOAD_CHARS)
+
+
+class ChatFeedback(_Model):
+    type: Literal["chat.feedback"] = "chat.feedback"
+    v: Version = 1
+    message_id: str = Field(min_length=1, max_length=MAX_ID_CHARS)
+    rating: Literal["up", "down"]
+
+
+class ChatHandoff(_Model):
+    type: Literal["chat.handoff"] = "chat.handoff"
+    v: Version = 1
+
+
+ClientFrame = Annotated[ChatSend | ChatFeedback | ChatHandoff, Field(discriminator="type")]
+
+
+# ---------------------------------------------------------------- chat, gateway -> client / broker
+class ChatSession(_Model):
+    type: Literal["chat.session"] = "chat.session"
+    v: Version = 1
+    session: str
+    resumed: bool = False
+
+
+class ChatUser(_Model):
+    """What the citizen wrote; published to ``chat:{session}`` so staff and history see it."""
+
+    type: Literal["chat.user"] = "chat.user"
+    v: Version = 1
+    id: str
+    session: str
+    text: str
+    payload: str | None = None
+    ts: float = 0.0
+
+
+class ChatReply(_Model):
+    type: Literal["chat.reply"] = "chat.reply"
+    v: Version = 1
+    id: str
+    session: str
+    sender: Literal["bot", "staff", "system"] = "bot"
+    kind: ReplyKind = "answer"
+    text: str = ""
+    answer_easy: str | None = None
+    topic: str | None = None
+    title: str | None = None
+    sources: tuple[Source, ...] = ()
+    buttons: tuple[Button, ...] = ()
+    confidence: float | None = None
+    last_reviewed: str | None = None
+    office: Office | None = None
+    ts: float = 0.0
+
+
+class ChatStatus(_Model):
+    type: Literal["chat.status"] = "chat.status"
+    v: Version = 1
+    status: Literal["handoff_waiting", "handoff_active", "handoff_timeout", "handoff_ended"]
+    text: str
+    session: str | None = None
+    ts: float = 0.0
+
+
+ChatEvent = Annotated[ChatUser | ChatReply | ChatStatus, Field(discriminator="type")]
+
+
+class ChatHistory(_Model):
+    """Sent once after ``chat.session`` when a session with earlier messages is resumed."""
+
+    type: Literal["chat.history"] = "chat.history"
+    v: Version = 1
+    session: str
+    messages: tuple[ChatEvent, ...] = ()
+
+
+class ChatRequest(_Model):
+    """Body of ``POST /api/chat``."""
+
+    session: str | None = Field(default=None, max_length=MAX_ID_CHARS)
+    text: str = Field(default="", max_length=MAX_TEXT_CHARS)
+    payload: str | None = Field(default=None, max_length=MAX_PAYLOAD_CHARS)
+
+
+class ChatResponse(_Model):
+    """Answer of ``POST /api/chat``."""
+
+    session: str
+    replies: tuple[ChatReply, ...] = ()
+
+
+class ErrorFrame(_Model):
+    type: Literal["error"] = "error"
+    v: Version = 1
+    code: str
+    message: str
+
+
+# ---------------------------------------------------------------- hand-off queue (broker topic "handoff")
+class HandoffEvent(_Model):
+    """A change of one conversation's hand-off state; every gateway instance folds these into its queue."""
+
+    type: Literal["handoff.event"] = "handoff.event"
+    v: Version = 1
+    session: str
+    state: Literal["waiting", "active", "timeout", "ended"]
+    staff: str | None = None
+    ts: float = 0.0
+    origin: str | None = None  # gateway instance that proposed it (it tells the citizen)
+
+
+# ---------------------------------------------------------------- subtitles
+class SubtitleCue(_Model):
+    type: Literal["subtitle.cue"] = "subtitle.cue"
+    v: Version = 1
+    stream: str
+    seq: int
+    start: float
+    end: float
+    lines: tuple[str, ...]
+    id: str | None = None
+
+
+class SubtitlePartial(_Model):
+    type: Literal["subtitle.partial"] = "subtitle.partial"
+    v: Version = 1
+    stream: str
+    text: str
+
+
+class SubtitleStream(_Model):
+    type: Literal["subtitle.stream"] = "subtitle.stream"
+    v: Version = 1
+    stream: str
+    state: Literal["started", "ended", "error"]
+    detail: str | None = None
+
+
+# ---------------------------------------------------------------- staff console
+class StaffTake(_Model):
+    type: Literal["staff.take"] = "staff.take"
+    v: Version = 1
+    session: str = Field(min_length=1, max_length=MAX_ID_CHARS)
+
+
+class StaffSend(_Model):
+    type: Literal["staff.send"] = "staff.send"
+    v: Version = 1
+    session: str = Field(min_length=1, max_length=MAX_ID_CHARS)
+    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+
+
+class StaffRelease(_Model):
+    type: Literal["staff.release"] = "staff.release"
+    v: Version = 1
+    session: str = Field(min_length=1, max_length=MAX_ID_CHARS)
+
+
+StaffFrame = Annotated[StaffTake | StaffSend | StaffRelease, Field(discriminator="type")]
+
+
+class StaffConversation(_Model):
+    session: str
+    status: Literal["waiting", "active", "timeout", "ended"]
+    waiting_since: float
+    staff: str | None = None
+    history: tuple[ChatEvent, ...] = ()
+
+
+class StaffQueue(_Model):
+    """The whole list of open conversations; sent on connect and after every change."""
+
+    type: Literal["staff.queue"] = "staff.queue"
+    v: Version = 1
+    conversations: tuple[StaffConversation, ...] = ()
+
+
+class StaffMessage(_Model):
+    """A new message in a conversation the console shows (citizen, bot, staff or status)."""
+
+    type: Literal["staff.message"] = "staff.message"
+    v: Version = 1
+    session: str
+    message: ChatEvent
+
+
+# ---------------------------------------------------------------- unions
+BrokerMessage = Annotated[
+    ChatUser | ChatReply | ChatStatus | HandoffEvent | SubtitleCue | SubtitlePartial | SubtitleStream,
+    Field(discriminator="type"),
+]
+Message = BrokerMessage  # what ``Broker.publish`` accepts
+
+_CLIENT = TypeAdapter(ClientFrame)
+_STAFF = TypeAdapter(StaffFrame)
+_BROKER = TypeAdapter(BrokerMessage)
+_CLIENT_TYPES = frozenset({"chat.send", "chat.feedback", "chat.handoff"})
+_STAFF_TYPES = frozenset({"staff.take", "staff.send", "staff.release"})
+
+
+def _load_object(text: str | bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidJson(f"frame is not valid JSON: {exc}; send one JSON object per text frame") from exc
+    if not isinstance(data, dict):
+        raise InvalidJson(f"frame is JSON {type(data).__name__}, expected an object with a 'type' field")
+    return data
+
+
+def _validate(adapter: TypeAdapter[Any], data: dict[str, Any], known: frozenset[str]) -> Any:
+    kind = data.get("type")
+    if kind not in known:
+        raise UnknownType(f"frame type {kind!r} is not one of {sorted(known)}")
+    try:
+        return adapter.validate_python(data)
+    except ValidationError as exc:
+        if any(err["type"] == "string_too_long" for err in exc.errors()):
+            raise FrameTooLarge(f"{kind} frame has a field over its length limit: {exc}") from exc
+        raise InvalidFrame(f"{kind} frame does not match schema v{SCHEMA_VERSION}: {exc}") from exc
+
+
+def parse_client_frame(text: str | bytes) -> ChatSend | ChatFeedback | ChatHandoff:
+    """Parse one text frame from a chat client; raises a :class:`~channels.errors.FrameError`."""
+    result: ChatSend | ChatFeedback | ChatHandoff = _validate(_CLIENT, _load_object(text), _CLIENT_TYPES)
+    return result
+
+
+def parse_staff_frame(text: str | bytes) -> StaffTake | StaffSend | StaffRelease:
+    """Parse one text frame from the staff console; raises a :class:`~channels.errors.FrameError`."""
+    result: StaffTake | StaffSend | StaffRelease = _validate(_STAFF, _load_object(text), _STAFF_TYPES)
+    return result
+
+
+def parse_chat_request(text: str | bytes) -> ChatRequest:
+    """Parse the body of ``POST /api/chat``; raises a :class:`~channels.errors.FrameError`."""
+    data = _load_object(text)
+    try:
+        return ChatRequest.model_validate(data)
+    except ValidationError as exc:
+        if any(err["type"] == "string_too_long" for err in exc.errors()):
+            raise FrameTooLarge(f"chat request has a field over its length limit: {exc}") from exc
+        raise InvalidFrame(f"chat request does not match the schema: {exc}") from exc
+
+
+def parse_broker_message(text: str | bytes) -> BrokerMessage:
+    """Parse a message stored in or relayed by the broker (trusted, but still validated)."""
+    try:
+        result: BrokerMessage = _BROKER.validate_json(text)
+    except ValidationError as exc:
+        raise InvalidFrame(f"broker payload does not match any message type: {exc}") from exc
+    return result
+
+
+def json_schema() -> dict[str, Any]:
+    """One JSON Schema document describing every message group (for ``rathaus gateway schema``)."""
+    groups: dict[str, Any] = {
+        "ClientFrame": ClientFrame,
+        "ChatRequest": ChatRequest,
+        "ChatResponse": ChatResponse,
+        "ServerFrame": Annotated[
+            ChatSession | ChatHistory | ChatReply | ChatStatus | ErrorFrame,
+            Field(discriminator="type"),
+        ],
+        "SubtitleFrame": Annotated[SubtitleCue | SubtitlePartial | SubtitleStream, Field(discriminator="type")],
+        "StaffFrame": StaffFrame,
+        "StaffServerFrame": Annotated[StaffQueue | StaffMessage | ErrorFrame, Field(discriminator="type")],
+        "BrokerMessage": BrokerMessage,
+    }
+    defs: dict[str, Any] = {}
+    one_of: dict[str, Any] = {}
+    for name, annotation in groups.items():
+        schema = TypeAdapter(annotation).json_schema(ref_template="#/$defs/{model}")
+        defs.update(schema.pop("$defs", {}))
+        one_of[name] = schema
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://rathaus.example/schema/messages.json",
+        "title": "rathaus channel messages",
+        "description": f"Schema version {SCHEMA_VERSION}; see docs/protocol.md.",
+        "version": SCHEMA_VERSION,
+        "groups": one_of,
+        "$defs": defs,
+    }

@@ -1,0 +1,59 @@
+"""Client for Rasa's REST webhook (``POST {rasa_url}/webhooks/rest/webhook``)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import aiohttp
+
+from channels.errors import ChannelError
+
+__all__ = ["RasaClient", "RasaUnavailable"]
+
+log = logging.getLogger(__name__)
+
+
+class RasaUnavailable(ChannelError):
+    """Rasa did not answer in time, refused the connection, or answered with an error."""
+
+
+class RasaClient:
+    """One shared ``aiohttp.ClientSession``; every call has a total timeout (default 4 s)."""
+
+    def __init__(self, base_url: str, *, timeout_s: float = 4.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = aiohttp.ClientTimeout(total=timeout_s, connect=min(2.0, timeout_s))
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=self.timeout, connector=aiohttp.TCPConnector(limit=200))
+        return self._session
+
+    async def send(self, sender: str, message: str) -> list[Any]:
+        """Send one citizen message; returns Rasa's list of bot messages (raw JSON, mapped by ``chat``)."""
+        url = f"{self.base_url}/webhooks/rest/webhook"
+        try:
+            async with self._client().post(url, json={"sender": sender, "message": message}) as response:
+                if response.status != 200:
+                    raise RasaUnavailable(f"Rasa at {url} answered HTTP {response.status}")
+                data = await response.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise RasaUnavailable(f"Rasa at {url} not usable: {type(exc).__name__}: {exc}") from exc
+        if not isinstance(data, list):
+            raise RasaUnavailable(f"Rasa at {url} answered {type(data).__name__}, expected a JSON list")
+        return data
+
+    async def ping(self) -> bool:
+        """True when Rasa's HTTP server answers ``GET /`` (readiness)."""
+        try:
+            async with self._client().get(self.base_url + "/", timeout=aiohttp.ClientTimeout(total=1.5)) as r:
+                return r.status < 500
+        except (aiohttp.ClientError, TimeoutError):
+            return False
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None

@@ -1,0 +1,96 @@
+"""Gateway settings from the environment (prefix ``RATHAUS_``), with city details from the content.
+
+Every field can be set as ``RATHAUS_<FIELD>``, e.g. ``RATHAUS_BROKER_URL=redis://127.0.0.1:6379/0``.
+List fields take comma-separated values (``RATHAUS_ALLOWED_ORIGINS=https://www.musterstadt.example``).
+City name, phone and e-mail default to ``municipality.yml`` of the content root.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from channels.errors import ConfigError
+
+__all__ = ["GatewaySettings", "load_settings"]
+
+log = logging.getLogger(__name__)
+
+_REPO = Path(__file__).resolve().parent.parent
+
+
+class GatewaySettings(BaseSettings):
+    """All options of one gateway instance; passed whole to ``create_app``."""
+
+    model_config = SettingsConfigDict(env_prefix="RATHAUS_", frozen=True, extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    broker_url: str | None = None
+    broker_history: int = Field(default=10_000, ge=10)
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_timeout_s: float = Field(default=4.0, gt=0, le=30)
+    rasa_retry_after_s: float = Field(default=5.0, gt=0)
+    content_root: Path = _REPO / "content" / "musterstadt"
+    web_root: Path = _REPO / "channels" / "web"
+    city_name: str | None = None
+    city_phone: str | None = None
+    city_email: str | None = None
+    allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    staff_token: SecretStr | None = None
+    handoff_timeout_s: float = Field(default=120.0, gt=0)
+    hls_url: str | None = None
+    default_stream: str = "ratssitzung"
+    frame_ancestors: str = "'none'"
+    max_msg_bytes: int = Field(default=16 * 1024, ge=1024)
+    session_rate_per_s: float = Field(default=1.0, gt=0)
+    session_burst: int = Field(default=5, ge=1)
+    ip_rate_per_s: float = Field(default=5.0, gt=0)
+    ip_burst: int = Field(default=30, ge=1)
+    flood_strikes: int = Field(default=20, ge=1)
+    trust_forwarded: bool = False
+    viewer_queue: int = Field(default=256, ge=1)
+    subtitle_replay: int = Field(default=200, ge=0)
+    chat_history: int = Field(default=200, ge=0)
+    chat_retention_s: int = Field(default=24 * 3600, ge=60)
+    log_level: str = "INFO"
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
+        return value
+
+    def with_city(self) -> GatewaySettings:
+        """A copy with ``city_*`` filled from ``municipality.yml`` where not set explicitly."""
+        if self.city_name and self.city_phone and self.city_email:
+            return self
+        path = self.content_root / "municipality.yml"
+        data: dict[str, Any] = {}
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = loaded if isinstance(loaded, dict) else {}
+        except FileNotFoundError:
+            log.warning("gateway.settings.no_municipality path=%s", path)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML ({exc}); fix it or set RATHAUS_CITY_* variables") from exc
+        raw_handoff = data.get("handoff")
+        handoff: dict[str, Any] = raw_handoff if isinstance(raw_handoff, dict) else {}
+        return self.model_copy(
+            update={
+                "city_name": self.city_name or str(data.get("name") or "Ihre Stadt"),
+                "city_phone": self.city_phone or str(handoff.get("phone") or data.get("phone") or "115"),
+                "city_email": self.city_email or (handoff.get("email") or data.get("email")),
+            }
+        )
+
+
+def load_settings(**overrides: Any) -> GatewaySettings:
+    """Settings from the environment, then ``overrides``, with city details resolved."""
+    return GatewaySettings(**overrides).with_city()

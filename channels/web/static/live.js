@@ -1,0 +1,274 @@
+/*
+ * Live subtitle viewer for /live/{stream}.
+ * Connects to /ws/subtitles/{stream}, shows the latest cue over the video (at most 2 lines) and the
+ * whole transcript in a log beside it; reconnects with ?since=<last cue id> so no cue is missed.
+ * Viewer preferences (font size, contrast, position, partial text) are kept in localStorage.
+ * Untrusted text is only inserted with textContent.
+ */
+(() => {
+  "use strict";
+
+  const $ = (id) => document.getElementById(id);
+  const PREFS_KEY = "rathaus.live.prefs";
+  const CUE_HOLD_MS = 8000; // a cue stays on screen at most this long without a newer one
+  const MAX_OVERLAY_CHARS = 80; // partial text is cut to about two subtitle lines (2 x 37)
+
+  const match = /^\/live\/([A-Za-z0-9_-]{1,64})\/?$/.exec(location.pathname);
+  const stream = match ? match[1] : "demo";
+
+  const els = {
+    status: $("status-text"),
+    player: $("player"),
+    video: $("video"),
+    noVideo: $("no-video"),
+    noVideoDetail: $("no-video-detail"),
+    overlay: $("overlay"),
+    overlayText: $("overlay-text"),
+    below: $("below"),
+    belowText: $("below-text"),
+    transcript: $("mitschrift"),
+    empty: $("transcript-empty"),
+    partial: $("partial"),
+    partialText: $("partial-text"),
+    size: $("font-size"),
+    position: $("position"),
+    contrast: $("contrast"),
+    partials: $("partials"),
+    city: $("city-name"),
+  };
+
+  const state = {
+    lastId: null,
+    lastSeq: -1,
+    seen: new Set(),
+    ws: null,
+    failures: 0,
+    ended: false,
+    hideTimer: null,
+    showingPartial: false,
+    prefs: loadPrefs(),
+  };
+
+  // ------------------------------------------------------------------ preferences
+  function loadPrefs() {
+    const defaults = { size: "m", position: "bottom", contrast: false, partials: true };
+    try {
+      const stored = JSON.parse(window.localStorage.getItem(PREFS_KEY) || "{}");
+      return { ...defaults, ...(stored && typeof stored === "object" ? stored : {}) };
+    } catch (_) {
+      return defaults;
+    }
+  }
+
+  function savePrefs() {
+    try { window.localStorage.setItem(PREFS_KEY, JSON.stringify(state.prefs)); } catch (_) { /* ignore */ }
+  }
+
+  function applyPrefs() {
+    const p = state.prefs;
+    const sizes = ["s", "m", "l", "xl"];
+    const positions = ["bottom", "top", "below"];
+    if (!sizes.includes(p.size)) p.size = "m";
+    if (!positions.includes(p.position)) p.position = "bottom";
+    els.size.value = p.size;
+    els.position.value = p.position;
+    els.contrast.setAttribute("aria-pressed", String(Boolean(p.contrast)));
+    els.partials.checked = Boolean(p.partials);
+    for (const s of sizes) document.body.classList.toggle(`size-${s}`, p.size === s);
+    document.body.classList.toggle("high-contrast", Boolean(p.contrast));
+    for (const pos of positions) els.player.classList.toggle(`pos-${pos}`, p.position === pos);
+    els.below.hidden = p.position !== "below";
+    els.overlay.hidden = p.position === "below";
+    if (!p.partials) els.partial.hidden = true;
+  }
+
+  els.size.addEventListener("change", () => { state.prefs.size = els.size.value; savePrefs(); applyPrefs(); });
+  els.position.addEventListener("change", () => {
+    state.prefs.position = els.position.value; savePrefs(); applyPrefs();
+  });
+  els.contrast.addEventListener("click", () => {
+    state.prefs.contrast = !state.prefs.contrast; savePrefs(); applyPrefs();
+  });
+  els.partials.addEventListener("change", () => {
+    state.prefs.partials = els.partials.checked; savePrefs(); applyPrefs();
+  });
+  $("controls").addEventListener("submit", (event) => event.preventDefault());
+
+  // ------------------------------------------------------------------ captions
+  function setCaption(text, partial) {
+    for (const target of [els.overlayText, els.belowText]) {
+      target.textContent = text;
+      target.classList.toggle("is-partial", Boolean(partial));
+    }
+    els.overlay.classList.toggle("is-empty", !text);
+    els.below.classList.toggle("is-empty", !text);
+    clearTimeout(state.hideTimer);
+    if (text) state.hideTimer = setTimeout(() => setCaption("", false), CUE_HOLD_MS);
+  }
+
+  function clock(seconds) {
+    const s = Math.max(0, Math.floor(Number(seconds) || 0));
+    const h = Math.floor(s / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    const sec = String(s % 60).padStart(2, "0");
+    return h ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
+  }
+
+  function transcriptAtEnd() {
+    const t = els.transcript;
+    return t.scrollHeight - t.scrollTop - t.clientHeight < 40;
+  }
+
+  function addCue(cue) {
+    const seq = Number(cue.seq);
+    const key = cue.id ? `id:${cue.id}` : `seq:${seq}`;
+    if (state.seen.has(key)) return;
+    state.seen.add(key);
+    if (cue.id) state.lastId = String(cue.id);
+    const lines = (Array.isArray(cue.lines) ? cue.lines : []).map(String).filter(Boolean).slice(0, 2);
+    const stick = transcriptAtEnd();
+    els.empty.hidden = true;
+    const time = document.createElement("span");
+    time.className = "cue-time";
+    time.textContent = clock(cue.start);
+    const text = document.createElement("span");
+    text.className = "cue-text";
+    text.textContent = (Array.isArray(cue.lines) ? cue.lines : []).map(String).join(" ");
+    const row = document.createElement("p");
+    row.className = "cue";
+    row.dataset.seq = String(seq);
+    row.append(time, " ", text);
+    els.transcript.append(row);
+    if (stick) els.transcript.scrollTop = els.transcript.scrollHeight;
+    if (seq >= state.lastSeq) {
+      state.lastSeq = seq;
+      els.partial.hidden = true;
+      setCaption(lines.join("\n"), false);
+    }
+  }
+
+  function showPartial(text) {
+    if (!state.prefs.partials) return;
+    const clean = String(text || "").trim();
+    els.partialText.textContent = clean;
+    els.partial.hidden = !clean;
+    if (!clean) return;
+    const cut = clean.length > MAX_OVERLAY_CHARS ? `… ${clean.slice(-MAX_OVERLAY_CHARS).replace(/^\S*\s/, "")}` : clean;
+    setCaption(cut, true);
+  }
+
+  const STATUS = {
+    connecting: "Verbindung wird aufgebaut …",
+    waiting: "wartet auf Beginn",
+    started: "läuft",
+    ended: "beendet",
+    error: "gestört – die Übertragung hat ein Problem",
+    reconnecting: "Verbindung unterbrochen – wird wiederhergestellt …",
+  };
+
+  function setStatus(key) {
+    els.status.textContent = STATUS[key] || key;
+    document.body.dataset.stream = key;
+  }
+
+  function handle(frame) {
+    if (!frame || typeof frame !== "object" || (frame.stream && frame.stream !== stream)) return;
+    if (frame.type === "subtitle.cue") {
+      addCue(frame);
+      if (!state.ended) setStatus("started");
+    } else if (frame.type === "subtitle.partial") {
+      showPartial(frame.text);
+    } else if (frame.type === "subtitle.stream") {
+      if (frame.state === "started") { state.ended = false; setStatus("started"); }
+      else if (frame.state === "ended") {
+        state.ended = true;
+        setStatus("ended");
+        els.partial.hidden = true;
+      } else if (frame.state === "error") setStatus("error");
+    }
+  }
+
+  // ------------------------------------------------------------------ connection
+  let config = {};
+
+  function subtitlesPath() {
+    const ws = config.ws || config.ws_paths || {};
+    const template = (typeof ws === "object" && ws.subtitles) || "/ws/subtitles/{stream}";
+    return template.includes("{stream}") ? template.replace("{stream}", encodeURIComponent(stream))
+      : `${template.replace(/\/$/, "")}/${encodeURIComponent(stream)}`;
+  }
+
+  function connect() {
+    const url = new URL(subtitlesPath(), location.href.replace(/^http/, "ws"));
+    if (state.lastId) url.searchParams.set("since", state.lastId);
+    let ws;
+    try { ws = new WebSocket(url.href); } catch (_) { scheduleReconnect(); return; }
+    state.ws = ws;
+    ws.addEventListener("open", () => {
+      state.failures = 0;
+      if (!state.ended && els.status.textContent !== STATUS.started) setStatus("waiting");
+    });
+    ws.addEventListener("message", (event) => {
+      if (typeof event.data !== "string") return;
+      try { handle(JSON.parse(event.data)); } catch (_) { /* ignore malformed frames */ }
+    });
+    ws.addEventListener("close", () => {
+      if (state.ws === ws) state.ws = null;
+      scheduleReconnect();
+    });
+  }
+
+  function scheduleReconnect() {
+    state.failures += 1;
+    if (!state.ended) setStatus("reconnecting");
+    const delay = Math.min(15000, 500 * 2 ** Math.min(state.failures, 5));
+    setTimeout(connect, delay);
+  }
+
+  // ------------------------------------------------------------------ video
+  function setupVideo() {
+    const hls = (config.live && config.live.hls_url) || config.hls_url;
+    const raw = hls ? String(hls).replace("{stream}", encodeURIComponent(stream)) : "";
+    let url = null;
+    try {
+      const parsed = new URL(raw, location.href);
+      if (raw && (parsed.protocol === "https:" || parsed.protocol === "http:")) url = parsed.href;
+    } catch (_) { url = null; }
+    if (!url) return; // placeholder "Kein Video — nur Untertitel" stays
+    const video = els.video;
+    if (video.canPlayType("application/vnd.apple.mpegurl") || video.canPlayType("application/x-mpegURL")) {
+      video.src = url;
+      video.hidden = false;
+      els.noVideo.hidden = true;
+      els.player.classList.add("has-video");
+    } else {
+      els.noVideoDetail.textContent = "Ihr Browser kann diesen Videostream nicht direkt abspielen. " +
+        "Die Untertitel und die Mitschrift erscheinen trotzdem live. Adresse des Videostreams: ";
+      const link = document.createElement("a");
+      link.href = url;
+      link.textContent = url;
+      els.noVideoDetail.append(link);
+    }
+  }
+
+  // ------------------------------------------------------------------ start
+  const base = `/live/${encodeURIComponent(stream)}/transcript`;
+  $("dl-vtt").href = `${base}.vtt`;
+  $("dl-txt").href = `${base}.txt`;
+  applyPrefs();
+  setStatus("connecting");
+
+  fetch("/api/config", { credentials: "same-origin" })
+    .then((r) => (r.ok ? r.json() : {}))
+    .catch(() => ({}))
+    .then((cfg) => {
+      config = cfg || {};
+      const city = config.city && typeof config.city === "object" ? config.city.name : config.city_name;
+      if (city) {
+        els.city.textContent = String(city);
+        document.title = `Live-Übertragung mit Untertiteln – ${city}`;
+      }
+      setupVideo();
+      connect();
+    });
+})();

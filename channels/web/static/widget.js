@@ -1,0 +1,654 @@
+/*
+ * rathaus chat widget: embed with ONE script tag
+ *   <script src="https://GATEWAY/widget.js" defer></script>
+ * The gateway origin is taken from this script's own src; the stylesheet, /api/config, /ws/chat and the
+ * HTTP fallback POST /api/chat all go to that origin and nowhere else (no CDN, no web fonts).
+ * Untrusted text is only ever inserted with textContent; links are accepted only with http/https.
+ * Protocol: docs/protocol.md (chat.send / chat.feedback / chat.handoff; chat.session, chat.history,
+ * chat.reply, chat.status, error).
+ */
+(() => {
+  "use strict";
+  if (window.__rathausChatLoaded) return;
+  window.__rathausChatLoaded = true;
+
+  const script = document.currentScript || document.querySelector('script[src$="/widget.js"]');
+  const ORIGIN = new URL(script ? script.src : "/", location.href).origin;
+  const WS_ORIGIN = ORIGIN.replace(/^http/, "ws");
+  const KEY_SESSION = "rathaus.chat.session";
+  const KEY_EASY = "rathaus.chat.easy";
+  const KEY_OPEN = "rathaus.chat.open";
+  const KEY_RATINGS = "rathaus.chat.ratings";
+  const REPLY_TIMEOUT_MS = 20000;
+
+  const T = {
+    launcher: "Fragen an die Stadt",
+    title: "Fragen an die Stadt",
+    close: "Chat schließen",
+    notice: "Sie schreiben mit einem KI-Assistenten, nicht mit einem Menschen. Er antwortet aus den " +
+      "Informationen der Stadt und entscheidet nicht über Anträge. Bitte keine persönlichen Daten eingeben.",
+    noticeHuman: "Sie schreiben jetzt mit einer Mitarbeiterin oder einem Mitarbeiter der Stadt. " +
+      "Bitte geben Sie trotzdem nur die nötigsten persönlichen Daten ein.",
+    easy: "Leichte Sprache",
+    human: "Mit einem Menschen sprechen",
+    humanBusy: "Mensch angefragt",
+    logLabel: "Gesprächsverlauf",
+    inputLabel: "Ihre Frage",
+    placeholder: "Zum Beispiel: Wie beantrage ich einen Personalausweis?",
+    send: "Senden",
+    you: "Sie",
+    bot: "KI-Assistent",
+    staff: "Mitarbeiterin/Mitarbeiter der Stadt",
+    system: "Hinweis",
+    greeting: "Guten Tag! Ich bin der KI-Assistent der Stadt. Fragen Sie mich zu Dienstleistungen " +
+      "der Stadtverwaltung, zum Beispiel zum Personalausweis, zur Anmeldung der Wohnung oder zur " +
+      "Abfuhr von Sperrmüll.",
+    typing: "Die Antwort wird gesucht …",
+    sources: "Quelle:",
+    newWindow: "(öffnet in neuem Fenster)",
+    reviewed: "Stand:",
+    office: "Zuständig:",
+    clarify: "Meinten Sie …?",
+    feedbackQ: "War diese Antwort hilfreich?",
+    up: "Ja, hilfreich",
+    down: "Nein, nicht hilfreich",
+    thanks: "Danke für Ihre Rückmeldung.",
+    easyLabel: "In Leichter Sprache:",
+    noEasy: "Diese Antwort gibt es noch nicht in Leichter Sprache.",
+    easyOn: "Leichte Sprache ist eingeschaltet. Antworten werden in Leichter Sprache gezeigt, wo es sie gibt.",
+    easyOff: "Leichte Sprache ist ausgeschaltet.",
+    phone: "Lieber telefonieren?",
+    error: "Entschuldigung, da ist etwas schiefgegangen. Bitte versuchen Sie es noch einmal.",
+    offline: "Die Verbindung ist unterbrochen. Ihre Nachricht konnte nicht gesendet werden. Bitte " +
+      "versuchen Sie es gleich noch einmal.",
+    timeout: "Die Antwort dauert leider zu lange. Bitte versuchen Sie es noch einmal.",
+    handoffOffline: "Ein Gespräch mit einem Menschen ist gerade nicht möglich.",
+    status: {
+      handoff_waiting: "Wir suchen eine Mitarbeiterin oder einen Mitarbeiter für Sie. Bitte haben Sie einen Moment Geduld.",
+      handoff_active: "Eine Mitarbeiterin oder ein Mitarbeiter der Stadt ist jetzt im Gespräch.",
+      handoff_timeout: "Leider ist gerade niemand im Chat erreichbar.",
+      handoff_ended: "Das Gespräch mit der Mitarbeiterin oder dem Mitarbeiter ist beendet. Sie können weiter " +
+        "Fragen an den KI-Assistenten stellen.",
+    },
+  };
+
+  // ------------------------------------------------------------------ small helpers
+  const store = {
+    get(key) { try { return window.sessionStorage.getItem(key); } catch (_) { return null; } },
+    set(key, value) { try { window.sessionStorage.setItem(key, value); } catch (_) { /* private mode */ } },
+  };
+
+  /** Create an element; attributes via setAttribute, children as nodes or plain text (never HTML). */
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (name === "text") node.textContent = String(value);
+      else node.setAttribute(name, value === true ? "" : String(value));
+    }
+    for (const child of children) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(typeof child === "string" ? document.createTextNode(child) : child);
+    }
+    return node;
+  }
+
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  const ICONS = {
+    chat: "M4 4h16a2 2 0 0 1 2 2v9a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z",
+    close: "M6 6l12 12M18 6L6 18",
+    up: "M7 10v10H4V10h3zm2 10h8.5a2 2 0 0 0 2-1.6l1.3-6.5A2 2 0 0 0 18.8 9.5H14l.8-4a1.8 1.8 0 0 0-3.3-1.2L9 9.5V20z",
+    down: "M7 14V4H4v10h3zm2-10h8.5a2 2 0 0 1 2 1.6l1.3 6.5a2 2 0 0 1-2 2.4H14l.8 4a1.8 1.8 0 0 1-3.3 1.2L9 14.5V4z",
+    person: "M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-8 8a8 8 0 0 1 16 0H4z",
+  };
+
+  function icon(name, stroke) {
+    const svg = document.createElementNS(SVG_NS, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    svg.setAttribute("class", "rh-icon");
+    const path = document.createElementNS(SVG_NS, "path");
+    path.setAttribute("d", ICONS[name]);
+    if (stroke) {
+      path.setAttribute("fill", "none");
+      path.setAttribute("stroke", "currentColor");
+      path.setAttribute("stroke-width", "2.5");
+      path.setAttribute("stroke-linecap", "round");
+    } else {
+      path.setAttribute("fill", "currentColor");
+    }
+    svg.append(path);
+    return svg;
+  }
+
+  /** Only absolute http(s) URLs become links; anything else (javascript:, data:) is dropped. */
+  function safeUrl(value) {
+    try {
+      const url = new URL(String(value));
+      return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+    } catch (_) {
+      return null;
+    }
+  }
+
+  /** "2026-09-15" -> "15.09.2026"; anything else is shown unchanged. */
+  function germanDate(iso) {
+    const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(String(iso || ""));
+    return match ? `${match[3]}.${match[2]}.${match[1]}` : String(iso || "");
+  }
+
+  function loadRatings() {
+    try { return JSON.parse(store.get(KEY_RATINGS) || "{}") || {}; } catch (_) { return {}; }
+  }
+
+  // ------------------------------------------------------------------ state
+  const state = {
+    config: null,
+    session: store.get(KEY_SESSION),
+    easy: store.get(KEY_EASY) === "1",
+    ratings: loadRatings(),
+    ws: null,
+    wsOpened: false,
+    wsFailures: 0,
+    httpOnly: !("WebSocket" in window),
+    reconnectTimer: null,
+    outbox: [],
+    seen: new Set(),
+    handoff: null,
+    pendingTimer: null,
+    noteTimer: null,
+    answers: [],
+  };
+
+  // ------------------------------------------------------------------ DOM
+  const host = el("div", { id: "rathaus-chat", class: "rathaus-chat-host" });
+  const root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
+  const stylesheet = el("link", { rel: "stylesheet", href: `${ORIGIN}/static/widget.css` });
+  const wrapper = el("div", { class: "rh-root", lang: "de", hidden: true });
+  stylesheet.addEventListener("load", () => { wrapper.hidden = false; });
+  stylesheet.addEventListener("error", () => { wrapper.hidden = false; });
+
+  const launcher = el("button", {
+    type: "button", class: "rh-launcher", "aria-expanded": "false", "aria-controls": "rh-panel",
+  }, icon("chat"), el("span", { text: T.launcher }));
+
+  const titleEl = el("h2", { id: "rh-title", class: "rh-title", text: T.title });
+  const closeBtn = el("button", { type: "button", class: "rh-close", "aria-label": T.close }, icon("close", true));
+  const noticeEl = el("p", { id: "rh-notice", class: "rh-notice", text: T.notice });
+  const easyBtn = el("button", { type: "button", class: "rh-tool rh-easy", "aria-pressed": String(state.easy) },
+    el("span", { text: T.easy }));
+  const humanBtn = el("button", { type: "button", class: "rh-tool rh-human" }, icon("person"),
+    el("span", { text: T.human }));
+  const log = el("div", {
+    class: "rh-log", role: "log", "aria-live": "polite", "aria-relevant": "additions text",
+    "aria-label": T.logLabel, tabindex: "0",
+  });
+  const typing = el("p", { class: "rh-typing", role: "status", hidden: true });
+  const input = el("input", {
+    id: "rh-input", class: "rh-input", type: "text", name: "text", autocomplete: "off",
+    maxlength: "1000", placeholder: T.placeholder, "aria-describedby": "rh-notice",
+  });
+  const sendBtn = el("button", { type: "submit", class: "rh-send" }, el("span", { text: T.send }));
+  const form = el("form", { class: "rh-form", novalidate: true },
+    el("label", { for: "rh-input", class: "rh-label", text: T.inputLabel }),
+    el("div", { class: "rh-row" }, input, sendBtn));
+  const phoneEl = el("p", { class: "rh-phone", hidden: true });
+  const panel = el("div", {
+    id: "rh-panel", class: "rh-panel", role: "dialog", "aria-modal": "false",
+    "aria-labelledby": "rh-title", hidden: true,
+  },
+  el("div", { class: "rh-header" },
+    el("div", { class: "rh-head-row" }, titleEl, closeBtn),
+    noticeEl,
+    el("div", { class: "rh-tools" }, easyBtn, humanBtn)),
+  log, typing, form, phoneEl);
+
+  wrapper.append(panel, launcher);
+  root.append(stylesheet, wrapper);
+
+  function mount() {
+    document.body.append(host);
+    if (store.get(KEY_OPEN) === "1") openPanel(false);
+  }
+
+  // ------------------------------------------------------------------ config
+  let configPromise = null;
+  function loadConfig() {
+    if (!configPromise) {
+      configPromise = fetch(`${ORIGIN}/api/config`, { credentials: "omit" })
+        .then((r) => (r.ok ? r.json() : {}))
+        .catch(() => ({}))
+        .then((cfg) => {
+          state.config = cfg || {};
+          applyConfig();
+          return state.config;
+        });
+    }
+    return configPromise;
+  }
+
+  function cityInfo() {
+    const c = state.config || {};
+    return (c.city && typeof c.city === "object") ? c.city : { name: c.city_name || c.city, phone: c.phone };
+  }
+
+  function cityName() {
+    return String(cityInfo().name || "");
+  }
+
+  function cityPhone() {
+    return String(cityInfo().phone || "");
+  }
+
+  function chatPath() {
+    const c = state.config || {};
+    const ws = c.ws || c.ws_paths || {};
+    return (typeof ws === "object" && ws.chat) || c.ws_chat || "/ws/chat";
+  }
+
+  function applyConfig() {
+    const name = cityName();
+    if (name) titleEl.textContent = `${T.title} ${name}`;
+    const phone = cityPhone();
+    if (phone) {
+      phoneEl.replaceChildren(`${T.phone} `,
+        el("a", { href: `tel:${phone.replace(/[^+\d]/g, "")}`, text: phone }));
+      phoneEl.hidden = false;
+    }
+  }
+
+  // ------------------------------------------------------------------ open / close
+  function openPanel(focus = true) {
+    panel.hidden = false;
+    launcher.setAttribute("aria-expanded", "true");
+    wrapper.classList.add("rh-open");
+    store.set(KEY_OPEN, "1");
+    loadConfig();
+    if (!log.childElementCount) addGreeting();
+    connect();
+    if (focus) input.focus();
+    scrollToEnd();
+  }
+
+  function closePanel() {
+    panel.hidden = true;
+    launcher.setAttribute("aria-expanded", "false");
+    wrapper.classList.remove("rh-open");
+    store.set(KEY_OPEN, "0");
+    launcher.focus();
+  }
+
+  launcher.addEventListener("click", () => (panel.hidden ? openPanel() : closePanel()));
+  closeBtn.addEventListener("click", closePanel);
+  panel.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      event.stopPropagation();
+      closePanel();
+    }
+  });
+
+  function scrollToEnd(node) {
+    // after layout: show the newest message; a long one from its first line, so it reads top-down
+    requestAnimationFrame(() => {
+      const reduce = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+      let top = log.scrollHeight;
+      if (node && node.offsetHeight > log.clientHeight - 16) {
+        top = log.scrollTop + node.getBoundingClientRect().top - log.getBoundingClientRect().top - 8;
+      }
+      log.scrollTo({ top, behavior: reduce ? "auto" : "smooth" });
+    });
+  }
+
+  // ------------------------------------------------------------------ rendering
+  function message(kind, senderLabel, ...body) {
+    const node = el("div", { class: `rh-msg rh-msg--${kind}` },
+      el("p", { class: "rh-sender" }, kind === "staff" ? icon("person") : null, el("span", { text: senderLabel })),
+      ...body);
+    log.append(node);
+    scrollToEnd(node);
+    return node;
+  }
+
+  function addGreeting() {
+    message("bot", T.bot, el("p", { class: "rh-text", text: T.greeting }));
+  }
+
+  function addUser(text) {
+    message("user", T.you, el("p", { class: "rh-text", text }));
+  }
+
+  function addSystem(text) {
+    message("system", T.system, el("p", { class: "rh-text", text }));
+  }
+
+  function renderAnswerBody(entry) {
+    const { reply, textEl, noteEl } = entry;
+    const easy = state.easy && reply.answer_easy;
+    textEl.textContent = easy ? reply.answer_easy : reply.text;
+    textEl.setAttribute("lang", "de");
+    entry.node.classList.toggle("rh-msg--easy", Boolean(easy));
+    noteEl.hidden = !state.easy;
+    noteEl.textContent = easy ? T.easyLabel : T.noEasy;
+  }
+
+  function sourcesBlock(sources) {
+    const items = [];
+    for (const source of sources || []) {
+      const href = safeUrl(source && source.url);
+      if (!href) continue;
+      items.push(el("li", {},
+        el("a", { href, target: "_blank", rel: "noopener noreferrer", class: "rh-source" },
+          String(source.title || href), el("span", { class: "rh-sr", text: ` ${T.newWindow}` }))));
+    }
+    if (!items.length) return null;
+    return el("div", { class: "rh-sources" }, el("p", { class: "rh-meta-label", text: T.sources }),
+      el("ul", {}, ...items));
+  }
+
+  function officeBlock(office) {
+    if (!office || !office.name) return null;
+    const parts = [String(office.name)];
+    if (office.phone) parts.push(`Telefon ${office.phone}`);
+    return el("p", { class: "rh-meta", text: `${T.office} ${parts.join(", ")}` });
+  }
+
+  function buttonsBlock(reply) {
+    const buttons = (reply.buttons || []).filter((b) => b && b.title);
+    if (!buttons.length) return null;
+    const label = reply.kind === "clarify" ? T.clarify : "Auswahl";
+    const group = el("div", { class: "rh-choices", role: "group", "aria-label": label });
+    for (const b of buttons) {
+      const btn = el("button", { type: "button", class: "rh-choice", text: String(b.title) });
+      btn.addEventListener("click", () => {
+        for (const other of group.querySelectorAll("button")) other.classList.remove("rh-chosen");
+        btn.classList.add("rh-chosen");
+        sendText(String(b.title), b.payload ? String(b.payload) : null);
+      });
+      group.append(btn);
+    }
+    return group;
+  }
+
+  function feedbackBlock(reply) {
+    const thanks = el("p", { class: "rh-thanks" });
+    const group = el("div", { class: "rh-feedback", role: "group", "aria-label": T.feedbackQ },
+      el("span", { class: "rh-feedback-q", "aria-hidden": "true", text: T.feedbackQ }));
+    const buttons = {};
+    for (const rating of ["up", "down"]) {
+      const btn = el("button", {
+        type: "button", class: `rh-rate rh-rate--${rating}`, "aria-label": rating === "up" ? T.up : T.down,
+        "aria-pressed": String(state.ratings[reply.id] === rating),
+      }, icon(rating));
+      btn.addEventListener("click", () => {
+        state.ratings[reply.id] = rating;
+        store.set(KEY_RATINGS, JSON.stringify(state.ratings));
+        for (const [key, other] of Object.entries(buttons)) other.setAttribute("aria-pressed", String(key === rating));
+        sendFrame({ type: "chat.feedback", v: 1, message_id: String(reply.id), rating });
+        thanks.textContent = T.thanks;
+      });
+      buttons[rating] = btn;
+      group.append(btn);
+    }
+    return el("div", { class: "rh-feedback-wrap" }, group, thanks);
+  }
+
+  /**
+   * The answer text without the plain-text footer that text-only channels get from the bot
+   * ("Zuständig: ...", "Quelle: ...", "Stand: ..."): the widget shows those parts structured.
+   */
+  function answerText(reply) {
+    const structured = {
+      "Zuständig:": Boolean(reply.office && reply.office.name),
+      "Quelle:": (reply.sources || []).length > 0,
+      "Stand:": Boolean(reply.last_reviewed),
+    };
+    return String(reply.text || "").split("\n")
+      .filter((line) => !Object.entries(structured).some(([prefix, shown]) => shown && line.startsWith(prefix)))
+      .join("\n").trim();
+  }
+
+  function addReply(reply) {
+    if (reply.id) {
+      if (state.seen.has(reply.id)) return;
+      state.seen.add(reply.id);
+    }
+    const sender = reply.sender === "staff" ? "staff" : reply.sender === "system" ? "system" : "bot";
+    const label = sender === "staff" ? T.staff : sender === "system" ? T.system : T.bot;
+    const textEl = el("p", { class: "rh-text" });
+    const isAnswer = sender === "bot" && reply.kind === "answer";
+    if (!isAnswer) {
+      textEl.textContent = String(reply.text || (reply.kind === "clarify" ? T.clarify : ""));
+      message(sender, label, textEl.textContent ? textEl : null, buttonsBlock(reply));
+      return;
+    }
+    const noteEl = el("p", { class: "rh-easy-note", hidden: true });
+    const reviewed = reply.last_reviewed
+      ? el("p", { class: "rh-meta rh-reviewed", text: `${T.reviewed} ${germanDate(reply.last_reviewed)}` })
+      : null;
+    const node = message("bot", label,
+      reply.title ? el("p", { class: "rh-answer-title", text: String(reply.title) }) : null,
+      noteEl, textEl, buttonsBlock(reply), officeBlock(reply.office), sourcesBlock(reply.sources), reviewed,
+      reply.id ? feedbackBlock(reply) : null);
+    const entry = { reply: { ...reply, text: answerText(reply),
+      answer_easy: reply.answer_easy ? String(reply.answer_easy) : null }, node, textEl, noteEl };
+    state.answers.push(entry);
+    renderAnswerBody(entry);
+  }
+
+  function addStatus(frame) {
+    state.handoff = frame.status;
+    let text = String(frame.text || T.status[frame.status] || "");
+    const phone = cityPhone();
+    if (frame.status === "handoff_timeout" && phone && !text.includes(phone)) {
+      text += ` Sie erreichen uns telefonisch unter ${phone}.`;
+    }
+    addSystem(text);
+    updateHandoffUi();
+  }
+
+  function updateHandoffUi() {
+    const busy = state.handoff === "handoff_waiting" || state.handoff === "handoff_active";
+    humanBtn.setAttribute("aria-disabled", String(busy));
+    humanBtn.querySelector("span").textContent = busy ? T.humanBusy : T.human;
+    const human = state.handoff === "handoff_active";
+    noticeEl.textContent = human ? T.noticeHuman : T.notice;
+    panel.classList.toggle("rh-with-human", human);
+  }
+
+  function renderHistory(messages) {
+    log.replaceChildren();
+    state.answers = [];
+    state.seen.clear();
+    addGreeting();
+    for (const m of messages || []) {
+      if (!m || typeof m !== "object") continue;
+      if (m.type === "chat.user") addUser(String(m.text || ""));
+      else if (m.type === "chat.reply") addReply(m);
+      else if (m.type === "chat.status") addStatus(m);
+    }
+  }
+
+  // ------------------------------------------------------------------ pending indicator
+  function setPending(on) {
+    clearTimeout(state.pendingTimer);
+    clearTimeout(state.noteTimer);
+    typing.hidden = !on;
+    typing.textContent = on ? T.typing : "";
+    panel.setAttribute("aria-busy", String(on));
+    if (on) {
+      state.pendingTimer = setTimeout(() => { setPending(false); addSystem(T.timeout); }, REPLY_TIMEOUT_MS);
+    }
+  }
+
+  // ------------------------------------------------------------------ transport
+  function handleFrame(frame) {
+    if (!frame || typeof frame !== "object") return;
+    switch (frame.type) {
+      case "chat.session":
+        state.session = String(frame.session);
+        store.set(KEY_SESSION, state.session);
+        break;
+      case "chat.history":
+        renderHistory(frame.messages);
+        break;
+      case "chat.reply":
+        setPending(false);
+        addReply(frame);
+        break;
+      case "chat.status":
+        addStatus(frame);
+        break;
+      case "error":
+        setPending(false);
+        addSystem(String(frame.message || T.error));
+        break;
+      default:
+        break; // unknown frames from a newer gateway are ignored
+    }
+  }
+
+  function connect() {
+    // the WebSocket path comes from /api/config, so wait for it (it falls back to defaults on error)
+    loadConfig().then(openSocket);
+  }
+
+  function openSocket() {
+    if (state.httpOnly) return;
+    if (state.ws && (state.ws.readyState === WebSocket.OPEN || state.ws.readyState === WebSocket.CONNECTING)) return;
+    clearTimeout(state.reconnectTimer);
+    const url = new URL(chatPath(), WS_ORIGIN);
+    if (state.session) url.searchParams.set("session", state.session);
+    let ws;
+    try {
+      ws = new WebSocket(url.href);
+    } catch (_) {
+      state.httpOnly = true;
+      return;
+    }
+    state.ws = ws;
+    let opened = false;
+    ws.addEventListener("open", () => {
+      opened = true;
+      state.wsOpened = true;
+      state.wsFailures = 0;
+      const queued = state.outbox.splice(0);
+      for (const frame of queued) ws.send(JSON.stringify(frame));
+    });
+    ws.addEventListener("message", (event) => {
+      if (typeof event.data !== "string") return;
+      let frame;
+      try { frame = JSON.parse(event.data); } catch (_) { return; }
+      handleFrame(frame);
+    });
+    ws.addEventListener("close", () => {
+      if (state.ws === ws) state.ws = null;
+      if (!opened) state.wsFailures += 1;
+      // Never connected at all (proxy without WebSocket support): use the HTTP fallback from now on.
+      if (!state.wsOpened && state.wsFailures >= 2) {
+        state.httpOnly = true;
+        flushOutboxHttp();
+        return;
+      }
+      const delay = Math.min(15000, 1000 * 2 ** Math.min(state.wsFailures, 4));
+      state.reconnectTimer = setTimeout(connect, delay);
+      if (state.outbox.length) flushOutboxHttp();
+    });
+  }
+
+  function flushOutboxHttp() {
+    // questions go over HTTP now; feedback and hand-off wait for the WebSocket (they need it)
+    const queued = state.outbox.splice(0);
+    for (const frame of queued) {
+      if (frame.type === "chat.send") postChat(frame);
+      else if (!state.httpOnly) state.outbox.push(frame);
+    }
+  }
+
+  async function postChat(frame) {
+    try {
+      const response = await fetch(`${ORIGIN}/api/chat`, {
+        method: "POST",
+        credentials: "omit",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ session: state.session, text: frame.text, payload: frame.payload }),
+      });
+      const data = await response.json().catch(() => null);
+      if (!response.ok || !data) {
+        setPending(false);
+        addSystem(String((data && data.message) || T.error));
+        return;
+      }
+      if (data.session) {
+        state.session = String(data.session);
+        store.set(KEY_SESSION, state.session);
+      }
+      setPending(false);
+      for (const reply of data.replies || []) addReply(reply);
+    } catch (_) {
+      setPending(false);
+      addSystem(T.offline);
+    }
+  }
+
+  function sendFrame(frame) {
+    const ws = state.ws;
+    if (ws && ws.readyState === WebSocket.OPEN) {
+      ws.send(JSON.stringify(frame));
+      return true;
+    }
+    if (frame.type === "chat.send" && state.httpOnly) {
+      postChat(frame);
+      return true;
+    }
+    if (state.httpOnly) return false; // feedback / hand-off need the live connection
+    state.outbox.push(frame);
+    connect();
+    return true;
+  }
+
+  function sendText(text, payload) {
+    const clean = text.trim();
+    if (!clean) return;
+    addUser(clean);
+    setPending(true);
+    sendFrame({ type: "chat.send", v: 1, text: clean.slice(0, 1000), payload: payload || null });
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = input.value;
+    if (!text.trim()) {
+      input.focus();
+      return;
+    }
+    input.value = "";
+    sendText(text, null);
+    input.focus();
+  });
+
+  easyBtn.addEventListener("click", () => {
+    state.easy = !state.easy;
+    store.set(KEY_EASY, state.easy ? "1" : "0");
+    easyBtn.setAttribute("aria-pressed", String(state.easy));
+    for (const entry of state.answers) renderAnswerBody(entry);
+    if (panel.getAttribute("aria-busy") === "true") return; // "Die Antwort wird gesucht" stays
+    clearTimeout(state.noteTimer);
+    typing.hidden = false;
+    typing.textContent = state.easy ? T.easyOn : T.easyOff;
+    state.noteTimer = setTimeout(() => { typing.hidden = true; typing.textContent = ""; }, 6000);
+  });
+
+  humanBtn.addEventListener("click", () => {
+    if (humanBtn.getAttribute("aria-disabled") === "true") return;
+    const ok = sendFrame({ type: "chat.handoff", v: 1 });
+    if (!ok) {
+      const phone = cityPhone();
+      addSystem(phone ? `${T.handoffOffline} Sie erreichen uns telefonisch unter ${phone}.` : T.handoffOffline);
+    }
+  });
+
+  if (document.body) mount();
+  else document.addEventListener("DOMContentLoaded", mount, { once: true });
+})();

@@ -1,0 +1,173 @@
+"""``rathaus demo run``: the whole product on one machine with the Musterstadt sample content.
+
+Starts, as child processes that all stop together on Ctrl-C:
+
+- a redis-server on loopback (the broker between the processes, and Rasa's tracker and lock store),
+- the Rasa server and the action server (trained first, cached by the hash of their inputs),
+- the subtitle service, fed a generated German council-meeting recording at real-time speed, in a loop,
+- the gateway, which serves the Musterstadt demo website with the chat widget, the live viewer and the
+  staff console.
+
+The shell owns processes only; every decision lives in the packages it starts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from rathaus.paths import cache_dir
+
+__all__ = ["COUNCIL_TEXT", "app"]
+
+app = typer.Typer(no_args_is_help=True, help="Run the whole product locally with the Musterstadt sample content.")
+console = Console(stderr=True)
+
+# What the simulated council livestream says (fictitious, Musterstadt).
+COUNCIL_TEXT = (
+    "Guten Abend, meine Damen und Herren. Ich eröffne die öffentliche Sitzung des Rates der Stadt Musterstadt. "
+    "Die Einladung ist form- und fristgerecht ergangen, der Rat ist beschlussfähig. "
+    "Wir kommen zu Tagesordnungspunkt drei, dem Bebauungsplan Am Stadtpark. "
+    "Der Bauausschuss hat den Entwurf beraten und empfiehlt die öffentliche Auslegung. "
+    "Gibt es Wortmeldungen? Das ist nicht der Fall. Dann lasse ich abstimmen. "
+    "Wer dem Beschlussvorschlag zustimmt, den bitte ich um das Handzeichen. Das ist einstimmig so beschlossen. "
+    "Tagesordnungspunkt vier betrifft die Haushaltssatzung für das kommende Jahr. "
+    "Die Kämmerin stellt die wichtigsten Zahlen vor, danach folgt die Aussprache."
+)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for_port(port: int, what: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise typer.Exit(_fail(f"{what} exited with code {process.returncode} while starting"))
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(0.2)
+    raise typer.Exit(_fail(f"{what} did not listen on port {port} within {timeout:.0f} s"))
+
+
+def _fail(message: str) -> int:
+    console.print(f"[red]demo: {message}[/]")
+    return 1
+
+
+def _demo_recording() -> Path:
+    """The council-meeting recording the simulated livestream plays, rendered once with espeak-ng."""
+    from asr.synth import render_speech
+
+    target = cache_dir() / "demo" / "ratssitzung.wav"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        console.print("rendering the demo council meeting with espeak-ng ...")
+        partial = target.with_suffix(".tmp.wav")
+        render_speech(COUNCIL_TEXT, partial, voice="de", speed=150)
+        os.replace(partial, target)
+    return target
+
+
+@contextlib.contextmanager
+def _child(args: list[str], *, log: Path, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """A child process whose output goes to ``log``; terminated (then killed) on exit."""
+    with log.open("wb") as sink:
+        process = subprocess.Popen(args, stdout=sink, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+@app.command("run")
+def run(
+    port: Annotated[int, typer.Option(help="Port of the gateway (the address to open in a browser).")] = 8080,
+    subtitles: Annotated[bool, typer.Option(help="Run the simulated livestream with live subtitles.")] = True,
+    chat: Annotated[bool, typer.Option(help="Run the Rasa assistant for the chat widget.")] = True,
+) -> None:
+    """Start everything, print the addresses to open, and run until Ctrl-C."""
+    from bot.runner import RasaStack, StackOptions, train
+
+    redis_binary = shutil.which("redis-server")
+    if redis_binary is None:
+        raise typer.Exit(_fail("redis-server is not installed; run 'make setup' first"))
+    rathaus = str(Path(sys.executable).with_name("rathaus"))
+    staff_token = secrets.token_urlsafe(16)
+    ingest_token = secrets.token_urlsafe(16)
+    redis_port = _free_port()
+    broker_url = f"redis://127.0.0.1:{redis_port}/0"
+    stream = "ratssitzung"
+
+    with contextlib.ExitStack() as stack:
+        workdir = cache_dir() / "demo" / "logs"
+        workdir.mkdir(parents=True, exist_ok=True)
+        console.print(f"logs of the demo's processes: {workdir}")
+        redis = stack.enter_context(_child(
+            [redis_binary, "--port", str(redis_port), "--bind", "127.0.0.1", "--dir", str(workdir),
+             "--save", "", "--appendonly", "no"],
+            log=workdir / "redis.log",
+        ))
+        _wait_for_port(redis_port, "redis-server", redis, timeout=15)
+
+        rasa_url = "http://127.0.0.1:9"  # nothing listens: the gateway answers politely that chat is down
+        if chat:
+            console.print("training the assistant (cached after the first time) ...")
+            model = train(log=console.print).model
+            options = StackOptions(rasa_port=_free_port(), action_port=_free_port(), redis_url=broker_url,
+                                   log_dir=workdir)
+            rasa = stack.enter_context(RasaStack(model, options=options))
+            rasa_url = rasa.rasa_url
+
+        if subtitles:
+            recording = _demo_recording()
+            asr_port = _free_port()
+            asr = stack.enter_context(_child(
+                [rathaus, "asr", "serve", "--port", str(asr_port), "--broker-url", broker_url,
+                 "--token", ingest_token, "--source", f"{stream}={recording}", "--loop"],
+                log=workdir / "asr.log",
+            ))
+            _wait_for_port(asr_port, "the subtitle service", asr, timeout=180)
+
+        gateway = stack.enter_context(_child(
+            [rathaus, "gateway", "serve", "--port", str(port), "--broker-url", broker_url, "--rasa-url", rasa_url],
+            log=workdir / "gateway.log",
+            env={"RATHAUS_STAFF_TOKEN": staff_token, "RATHAUS_DEFAULT_STREAM": stream},
+        ))
+        _wait_for_port(port, "the gateway", gateway, timeout=60)
+
+        base = f"http://127.0.0.1:{port}"
+        console.print()
+        console.print("[bold green]rathaus demo is running[/] (sample data of the fictitious Musterstadt)")
+        console.print(f"  Musterstadt website with the chat widget:  {base}/")
+        if subtitles:
+            console.print(f"  live subtitles of the council meeting:     {base}/live/{stream}")
+        console.print(f"  staff console (hand-off):                  {base}/staff?token={staff_token}")
+        console.print("Press Ctrl-C to stop.")
+        try:
+            while gateway.poll() is None:
+                time.sleep(1)
+            raise typer.Exit(_fail(f"the gateway stopped (code {gateway.returncode}); see {workdir}/gateway.log"))
+        except KeyboardInterrupt:
+            console.print("stopping ...")
