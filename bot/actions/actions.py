@@ -1,0 +1,210 @@
+"""rasa-sdk actions: the only module here that imports rasa_sdk. Decisions live in decide.py."""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import datetime, tzinfo
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted
+from rasa_sdk.executor import CollectingDispatcher
+
+from .decide import DEFAULT_THRESHOLDS, Thresholds, decide, faq_ranking, intent_confidence
+from .hours import find_office, requested_day
+from .index import ContentIndex, index_path, load_index
+from .replies import (
+    Reply,
+    answer_reply,
+    bot_challenge_reply,
+    clarify_reply,
+    disclosure_reply,
+    error_reply,
+    handoff_reply,
+    opening_hours_reply,
+    out_of_scope_reply,
+    smalltalk_reply,
+)
+
+logger = logging.getLogger(__name__)
+
+try:
+    from zoneinfo import ZoneInfo
+except ImportError:  # pragma: no cover - Python 3.10 always has zoneinfo
+    ZoneInfo = None  # type: ignore[assignment]
+
+_INDEX: ContentIndex | None = None
+_INDEX_MTIME: float = -1.0
+
+
+def content_index() -> ContentIndex:
+    """The content index, reloaded when the file changes (content updates need no restart)."""
+    global _INDEX, _INDEX_MTIME
+    path = index_path()
+    try:
+        mtime = os.stat(path).st_mtime
+    except OSError:
+        mtime = -1.0
+    if _INDEX is None or mtime != _INDEX_MTIME:
+        _INDEX = load_index(path)
+        _INDEX_MTIME = mtime
+        logger.info("bot.index.loaded topics=%d path=%s", len(_INDEX.topics), path)
+    return _INDEX
+
+
+def thresholds() -> Thresholds:
+    """Defaults from decide.py, overridable per deployment via RATHAUS_BOT_* environment variables."""
+    values = {}
+    for name in ("answer", "gap", "clarify", "fallback_answer", "fallback_faq"):  # Thresholds' fields
+        raw = os.environ.get(f"RATHAUS_BOT_{name.upper()}")
+        if raw:
+            try:
+                values[name] = float(raw)
+            except ValueError:
+                logger.warning("bot.thresholds.invalid name=%s value=%r", name, raw)
+    if not values:
+        return DEFAULT_THRESHOLDS
+    names = ("answer", "gap", "clarify", "fallback_answer", "fallback_faq")
+    current = {n: getattr(DEFAULT_THRESHOLDS, n) for n in names}
+    current.update(values)
+    return Thresholds(**current)
+
+
+def _zone(index: ContentIndex) -> tzinfo | None:
+    name = str(index.municipality.get("timezone") or "Europe/Berlin")
+    try:
+        return ZoneInfo(name)
+    except Exception:  # noqa: BLE001 - no tz database in a slim image: fall back to the host's local time
+        logger.warning("bot.timezone.unavailable zone=%s", name)
+        return None
+
+
+def _now(index: ContentIndex) -> datetime:
+    zone = _zone(index)
+    override = os.environ.get("RATHAUS_BOT_NOW")  # ISO timestamp, for tests and demos
+    if override:
+        moment = datetime.fromisoformat(override)
+        return moment if moment.tzinfo is None or zone is None else moment.astimezone(zone)
+    return datetime.now(zone)
+
+
+def _send(dispatcher: CollectingDispatcher, reply: Reply) -> None:
+    dispatcher.utter_message(text=reply.text, buttons=reply.buttons or None, json_message=reply.custom)
+
+
+def _topic_entity(tracker: Tracker) -> str | None:
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == "topic" and entity.get("value"):
+            return str(entity["value"])
+    return None
+
+
+class CitizenAction(Action):
+    """An action that always says something: an unexpected error becomes a polite German apology
+    (and a log entry with the traceback) instead of a silent turn."""
+
+    action_name = ""
+
+    def name(self) -> str:
+        return self.action_name
+
+    def respond(self, tracker: Tracker) -> Reply:
+        raise NotImplementedError
+
+    def events(self) -> list[EventType]:
+        return []
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        try:
+            reply = self.respond(tracker)
+        except Exception:  # noqa: BLE001 - the citizen gets an apology, operators get the traceback
+            logger.exception("bot.action.failed action=%s", self.action_name)
+            reply = error_reply()
+        _send(dispatcher, reply)
+        return self.events()
+
+
+class ActionSessionStart(CitizenAction):
+    """Starts every conversation with the AI disclosure."""
+
+    action_name = "action_session_start"
+
+    def respond(self, tracker: Tracker) -> Reply:
+        return disclosure_reply(content_index())
+
+    def events(self) -> list[EventType]:
+        return [SessionStarted(), ActionExecuted("action_listen")]
+
+
+class ActionAnswerFaq(CitizenAction):
+    """Answers a FAQ topic, asks "Meinten Sie ...?", or declines (see decide.py)."""
+
+    action_name = "action_answer_faq"
+
+    def respond(self, tracker: Tracker) -> Reply:
+        index = content_index()
+        message = tracker.latest_message or {}
+        intent = (message.get("intent") or {}).get("name")
+        text = str(message.get("text") or "")
+        known = frozenset(index.topics)
+
+        if intent == "choose_topic":
+            chosen = _topic_entity(tracker)
+            if chosen in known:
+                return self._answer(index, chosen, 1.0, text)
+            logger.info("bot.choose_topic.unknown topic=%r", chosen)
+            return out_of_scope_reply(index, 0.0)
+
+        decision = decide(
+            intent=intent,
+            faq_confidence=intent_confidence(message, "faq"),
+            ranking=faq_ranking(message),
+            known_topics=known,
+            thresholds=thresholds(),
+        )
+        logger.info("bot.decision kind=%s topic=%s confidence=%.3f intent=%s",
+                    decision.kind, decision.topic, decision.confidence, intent)
+        if decision.kind == "answer" and decision.topic:
+            return self._answer(index, decision.topic, decision.confidence, text)
+        if decision.kind == "clarify":
+            return clarify_reply(index, decision.options, decision.confidence)
+        return out_of_scope_reply(index, decision.confidence)
+
+    @staticmethod
+    def _answer(index: ContentIndex, topic: str, confidence: float, text: str) -> Reply:
+        if topic == "oeffnungszeiten" and index.offices:
+            now = _now(index)
+            office = find_office(text, index.offices, default="buergerbuero")
+            return opening_hours_reply(index, office, now, requested_day(text, now), confidence)
+        return answer_reply(index, topic, confidence)
+
+
+class ActionOutOfScope(CitizenAction):
+    action_name = "action_out_of_scope"
+
+    def respond(self, tracker: Tracker) -> Reply:
+        confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0.0)
+        return out_of_scope_reply(content_index(), confidence)
+
+
+class ActionBotChallenge(CitizenAction):
+    action_name = "action_bot_challenge"
+
+    def respond(self, tracker: Tracker) -> Reply:
+        return bot_challenge_reply(content_index())
+
+
+class ActionHumanHandoff(CitizenAction):
+    action_name = "action_human_handoff"
+
+    def respond(self, tracker: Tracker) -> Reply:
+        return handoff_reply(content_index())
+
+
+class ActionSmalltalk(CitizenAction):
+    action_name = "action_smalltalk"
+
+    def respond(self, tracker: Tracker) -> Reply:
+        return smalltalk_reply(str((tracker.latest_message.get("intent") or {}).get("name") or "greet"))

@@ -1,0 +1,70 @@
+"""The content index that ``rathaus content build`` writes (bot/content_index.json), read with json only."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ContentIndex", "load_index", "index_path"]
+
+ENV_VAR = "RATHAUS_CONTENT_INDEX"
+
+
+class ContentIndex:
+    """Read-only view of the index: municipality, offices and topics by id."""
+
+    __slots__ = ("municipality", "offices", "topics", "content_hash")
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.municipality: dict[str, Any] = dict(data.get("municipality") or {})
+        self.offices: dict[str, dict[str, Any]] = dict(data.get("offices") or {})
+        self.topics: dict[str, dict[str, Any]] = dict(data.get("topics") or {})
+        self.content_hash: str = str(data.get("content_hash") or "")
+
+    def topic(self, topic_id: str) -> dict[str, Any] | None:
+        return self.topics.get(topic_id)
+
+    def office(self, office_id: str | None) -> dict[str, Any] | None:
+        return self.offices.get(office_id) if office_id else None
+
+    @property
+    def city(self) -> str:
+        return str(self.municipality.get("name") or "unserer Stadt")
+
+    @property
+    def phone(self) -> str:
+        handoff = self.municipality.get("handoff") or {}
+        return str(handoff.get("phone") or self.municipality.get("phone") or "")
+
+    @property
+    def email(self) -> str:
+        handoff = self.municipality.get("handoff") or {}
+        return str(handoff.get("email") or self.municipality.get("email") or "")
+
+
+def index_path() -> Path:
+    """``$RATHAUS_CONTENT_INDEX``, else ``bot/content_index.json`` next to this package."""
+    configured = os.environ.get(ENV_VAR)
+    if configured:
+        return Path(configured)
+    return Path(__file__).resolve().parent.parent / "content_index.json"
+
+
+def load_index(path: Path | None = None) -> ContentIndex:
+    """Load the index; a missing or broken file raises ``RuntimeError`` naming the fix."""
+    target = path or index_path()
+    try:
+        with open(target, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except FileNotFoundError as exc:
+        raise RuntimeError(
+            f"content index {target} not found: run `rathaus content build` (or set {ENV_VAR})"
+        ) from exc
+    except ValueError as exc:
+        raise RuntimeError(f"content index {target} is not valid JSON ({exc}): run `rathaus content build`") from exc
+    if not isinstance(data, dict) or data.get("version") != 1:
+        raise RuntimeError(f"content index {target} has an unknown format: run `rathaus content build`")
+    return ContentIndex(data)

@@ -1,0 +1,235 @@
+"""What the assistant says: German text, buttons and the structured custom payload of each reply.
+
+Plain Python. Each function returns a ``Reply``; ``actions.py`` sends it with
+``dispatcher.utter_message(text=..., buttons=..., json_message=...)``. Over Rasa's REST channel the
+text (with buttons) and the custom payload arrive as two consecutive messages.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from .decide import Candidate
+from .hours import day_status, describe_status, week_lines
+from .index import ContentIndex
+
+__all__ = [
+    "Reply",
+    "answer_reply",
+    "bot_challenge_reply",
+    "choose_topic_payload",
+    "clarify_reply",
+    "disclosure_reply",
+    "error_reply",
+    "handoff_reply",
+    "opening_hours_reply",
+    "out_of_scope_reply",
+    "smalltalk_reply",
+]
+
+HANDOFF_BUTTON = {"title": "Mit einem Menschen sprechen", "payload": "/human_handoff"}
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    custom: dict[str, Any]
+    buttons: list[dict[str, str]] = field(default_factory=list)
+
+
+def choose_topic_payload(topic: str) -> str:
+    """The button payload that picks ``topic`` (``/choose_topic{"topic":"reisepass"}``)."""
+    return "/choose_topic" + json.dumps({"topic": topic}, separators=(",", ":"))
+
+
+def _german_date(iso: str) -> str:
+    try:
+        return date.fromisoformat(iso).strftime("%d.%m.%Y")
+    except (TypeError, ValueError):
+        return str(iso or "")
+
+
+def _office_line(office: Mapping[str, Any] | None) -> str:
+    if not office:
+        return ""
+    address = office.get("address") or {}
+    parts = [str(office.get("name") or "")]
+    if address:
+        parts.append(f"{address.get('street', '')}, {address.get('postal_code', '')} {address.get('city', '')}".strip())
+    if office.get("phone"):
+        parts.append(f"Telefon {office['phone']}")
+    return "Zuständig: " + ", ".join(p for p in parts if p) + "."
+
+
+def _sources_line(sources: Sequence[Mapping[str, Any]]) -> str:
+    if not sources:
+        return ""
+    return "Quelle: " + "; ".join(f"{s.get('title', '')} ({s.get('url', '')})" for s in sources)
+
+
+def answer_reply(index: ContentIndex, topic_id: str, confidence: float, *, answer: str | None = None,
+                 office_id: str | None = None, extra: Mapping[str, Any] | None = None) -> Reply:
+    """A topic's answer with its sources, office and review date (``faq_answer`` payload)."""
+    topic = index.topic(topic_id) or {}
+    office = index.office(office_id or topic.get("office"))
+    text_answer = answer if answer is not None else str(topic.get("answer") or "")
+    sources = list(topic.get("sources") or [])
+    lines = [text_answer, _office_line(office), _sources_line(sources)]
+    if topic.get("last_reviewed"):
+        lines.append(f"Stand: {_german_date(topic['last_reviewed'])}")
+    custom: dict[str, Any] = {
+        "type": "faq_answer",
+        "topic": topic_id,
+        "title": topic.get("title") or topic_id,
+        "answer": text_answer,
+        "answer_easy": topic.get("answer_easy"),
+        "sources": sources,
+        "office": office,
+        "fees": list(topic.get("fees") or []),
+        "documents": list(topic.get("documents") or []),
+        "last_reviewed": topic.get("last_reviewed"),
+        "confidence": round(float(confidence), 4),
+    }
+    if extra:
+        custom.update(extra)
+    return Reply(text="\n".join(line for line in lines if line), custom=custom)
+
+
+def opening_hours_reply(index: ContentIndex, office_id: str, now: datetime, day_offset: int,
+                        confidence: float) -> Reply:
+    """Opening hours of ``office_id`` for today (or the asked day), from the structured hours."""
+    office = index.office(office_id) or {}
+    hours = office.get("hours") or {}
+    name = str(office.get("name") or office_id)
+    status = day_status(hours, now, day_offset=day_offset)
+    sentence = describe_status(name, status, day_offset=day_offset)
+    week = "Öffnungszeiten " + name + ": " + "; ".join(week_lines(hours)) + "."
+    parts = [sentence, week]
+    if office.get("notes"):
+        parts.append(str(office["notes"]))
+    if office.get("appointment_url"):
+        parts.append(f"Termine: {office['appointment_url']}")
+    extra = {
+        "hours_status": {
+            "office": office_id,
+            "weekday": status.weekday,
+            "state": status.state,
+            "until": status.until,
+            "opens": status.opens,
+            "day_offset": day_offset,
+        }
+    }
+    reply = answer_reply(index, "oeffnungszeiten", confidence, answer=" ".join(parts),
+                         office_id=office_id, extra=extra)
+    return reply
+
+
+def clarify_reply(index: ContentIndex, options: Sequence[Candidate], confidence: float) -> Reply:
+    """"Meinten Sie ...?" with the best topics as buttons (``clarify`` payload)."""
+    entries = []
+    for candidate in options:
+        title = str((index.topic(candidate.topic) or {}).get("title") or candidate.topic)
+        entries.append({
+            "topic": candidate.topic,
+            "title": title,
+            "confidence": round(candidate.confidence, 4),
+            "payload": choose_topic_payload(candidate.topic),
+        })
+    titles = " oder ".join(f"„{e['title']}“" for e in entries)
+    text = f"Ich bin mir nicht sicher, ob ich Sie richtig verstanden habe. Meinten Sie {titles}?"
+    buttons = [{"title": e["title"], "payload": e["payload"]} for e in entries]
+    custom = {"type": "clarify", "options": entries, "confidence": round(float(confidence), 4)}
+    return Reply(text=text, custom=custom, buttons=buttons)
+
+
+def _capabilities(index: ContentIndex) -> str:
+    return (
+        f"Ich beantworte Fragen zu den Dienstleistungen der Stadtverwaltung {index.city}, zum Beispiel "
+        "zu Personalausweis und Reisepass, Wohnsitz anmelden, Müllabfuhr und Sperrmüll, Hundesteuer, "
+        "Kita-Platz oder Öffnungszeiten."
+    )
+
+
+def _reach_a_person(index: ContentIndex) -> str:
+    contact = []
+    if index.phone:
+        contact.append(f"telefonisch unter {index.phone}")
+    if index.email:
+        contact.append(f"per E-Mail an {index.email}")
+    via = (" oder " + " oder ".join(contact)) if contact else ""
+    return f"Eine Mitarbeiterin oder einen Mitarbeiter erreichen Sie über „Mit einem Menschen sprechen“{via}."
+
+
+def disclosure_reply(index: ContentIndex) -> Reply:
+    """The first message of every conversation (EU AI Act Art. 50): AI, what it can do, how to reach a person."""
+    text = (
+        f"Guten Tag! Ich bin der KI-Assistent der Stadt {index.city}, ein automatisches System und kein Mensch. "
+        + _capabilities(index)
+        + " Ich kann mich irren: Jede Antwort nennt ihre Quelle, bitte prüfen Sie wichtige Angaben dort. "
+        "Bitte geben Sie keine persönlichen Daten wie Namen, Adresse, Geburtsdatum oder Kontodaten ein. "
+        + _reach_a_person(index)
+    )
+    custom = {"type": "disclosure", "phone": index.phone, "email": index.email}
+    return Reply(text=text, custom=custom, buttons=[dict(HANDOFF_BUTTON)])
+
+
+def bot_challenge_reply(index: ContentIndex) -> Reply:
+    text = (
+        f"Ich bin ein KI-Assistent der Stadt {index.city}, also ein Computerprogramm und kein Mensch. "
+        "Meine Antworten stammen aus den Informationen der Stadtverwaltung und nennen ihre Quelle. "
+        + _reach_a_person(index)
+    )
+    return Reply(text=text, custom={"type": "bot_challenge"}, buttons=[dict(HANDOFF_BUTTON)])
+
+
+def handoff_reply(index: ContentIndex) -> Reply:
+    handoff = index.municipality.get("handoff") or {}
+    intro = str(handoff.get("text") or "Ich verbinde Sie mit einer Mitarbeiterin oder einem Mitarbeiter.")
+    contact = []
+    if index.phone:
+        contact.append(f"telefonisch unter {index.phone}")
+    if index.email:
+        contact.append(f"per E-Mail an {index.email}")
+    text = intro
+    if contact:
+        text += " Sie erreichen den Bürgerservice auch " + " oder ".join(contact) + "."
+    custom = {"type": "handoff", "phone": index.phone, "email": index.email}
+    return Reply(text=text, custom=custom)
+
+
+def out_of_scope_reply(index: ContentIndex, confidence: float) -> Reply:
+    text = (
+        "Dazu kann ich Ihnen leider keine Auskunft geben. " + _capabilities(index)
+        + " Stellen Sie Ihre Frage gern anders. " + _reach_a_person(index)
+    )
+    custom = {"type": "out_of_scope", "confidence": round(float(confidence), 4)}
+    return Reply(text=text, custom=custom, buttons=[dict(HANDOFF_BUTTON)])
+
+
+_SMALLTALK = {
+    "greet": (
+        "Hallo! Wie kann ich Ihnen helfen? "
+        "Fragen Sie mich zum Beispiel: „Wie beantrage ich einen Personalausweis?“"
+    ),
+    "goodbye": "Auf Wiedersehen! Bei weiteren Fragen bin ich gern wieder für Sie da.",
+    "thanks": "Gern geschehen! Kann ich Ihnen noch bei etwas anderem helfen?",
+}
+
+
+def smalltalk_reply(intent: str) -> Reply:
+    text = _SMALLTALK.get(intent, _SMALLTALK["greet"])
+    return Reply(text=text, custom={"type": "smalltalk", "intent": intent if intent in _SMALLTALK else "greet"})
+
+
+def error_reply() -> Reply:
+    """Said when an action fails unexpectedly; needs no content (the index may be what failed)."""
+    text = (
+        "Entschuldigung, dabei ist bei mir ein technischer Fehler aufgetreten. Bitte versuchen Sie es "
+        "gleich noch einmal oder wenden Sie sich an den Bürgerservice Ihrer Stadtverwaltung."
+    )
+    return Reply(text=text, custom={"type": "out_of_scope", "confidence": 0.0, "error": True},
+                 buttons=[dict(HANDOFF_BUTTON)])

@@ -1,0 +1,393 @@
+"""Train (cached by input hash) and run the Rasa server and the action server as subprocesses.
+
+The services' environment never imports rasa: it calls the Rasa engine's environment (created by
+``scripts/setup-rasa.sh``) through its executables. A trained model is stored in the cache as
+``<cache>/rasa-models/<key>.tar.gz`` where ``key`` is a sha256 over every training input (config,
+domain, data including the compiled FAQ) and the rasa version, so an unchanged project never
+trains twice.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import yaml
+
+from bot import BotError
+from rathaus.paths import cache_dir, repo_root
+
+__all__ = [
+    "RASA_VERSION",
+    "RasaStack",
+    "StackOptions",
+    "TrainResult",
+    "bot_dir",
+    "build_content",
+    "input_hash",
+    "model_path",
+    "rasa_env",
+    "train",
+    "training_inputs",
+]
+
+logger = logging.getLogger(__name__)
+
+RASA_VERSION = "3.6.21"
+_INPUT_SUFFIXES = (".yml", ".yaml")
+# No network at run time: Rasa's telemetry would try to reach a third party.
+_QUIET_ENV = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
+
+
+def bot_dir() -> Path:
+    """The Rasa project folder of this checkout."""
+    return repo_root() / "bot"
+
+
+def rasa_env(*, root: Path | None = None) -> Path:
+    """The Rasa engine's environment, created on first use by ``scripts/setup-rasa.sh`` (prints its path)."""
+    override = os.environ.get("RATHAUS_RASA_ENV")
+    if override:
+        return Path(override)
+    script = (root or repo_root()) / "scripts" / "setup-rasa.sh"
+    if not script.exists():
+        raise BotError(f"{script} is missing: the Rasa environment cannot be located; restore the checkout")
+    result = subprocess.run(["bash", str(script)], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise BotError(
+            f"scripts/setup-rasa.sh failed (exit {result.returncode}): {result.stderr.strip()[-2000:]}\n"
+            "Fix the reported problem (Python 3.10 needed) and run `bash scripts/setup-rasa.sh` again."
+        )
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    if not lines:
+        raise BotError("scripts/setup-rasa.sh printed no environment path; run it by hand to see why")
+    env = Path(lines[-1].strip())
+    if not (env / "bin" / "rasa").exists():
+        raise BotError(f"{env}/bin/rasa not found: delete {env} and run `bash scripts/setup-rasa.sh` again")
+    return env
+
+
+def training_inputs(project: Path) -> list[Path]:
+    """Every file that determines the trained model: config.yml, domain/** and data/** (sorted)."""
+    files = [project / "config.yml"]
+    for folder in ("domain", "data"):
+        base = project / folder
+        if base.is_file():
+            files.append(base)
+        elif base.is_dir():
+            files.extend(sorted(p for p in base.rglob("*") if p.is_file() and p.suffix in _INPUT_SUFFIXES))
+    missing = [p for p in files if not p.exists()]
+    if missing:
+        raise BotError(f"training input {missing[0]} is missing: restore it (bot/config.yml is versioned)")
+    return files
+
+
+def _canonical(path: Path) -> bytes:
+    """A YAML file's parsed content as canonical JSON, so comments and formatting do not retrain;
+    the raw bytes if it does not parse (Rasa will then report the error when training)."""
+    data = path.read_bytes()
+    try:
+        parsed = yaml.safe_load(data)
+    except yaml.YAMLError:
+        return data
+    return json.dumps(parsed, sort_keys=True, ensure_ascii=False, default=str).encode()
+
+
+def input_hash(project: Path, *, rasa_version: str = RASA_VERSION) -> str:
+    """sha256 over the rasa version and each training input's relative path and parsed content."""
+    digest = hashlib.sha256()
+    digest.update(f"rasa=={rasa_version}\n".encode())
+    for path in training_inputs(project):
+        digest.update(path.relative_to(project).as_posix().encode() + b"\0")
+        data = _canonical(path)
+        digest.update(str(len(data)).encode() + b"\0" + data)
+    return digest.hexdigest()
+
+
+def model_path(key: str, *, cache: Path | None = None) -> Path:
+    return (cache or cache_dir()) / "rasa-models" / f"{key}.tar.gz"
+
+
+def build_content(project: Path) -> bool:
+    """Compile the editors' content into the project (``rathaus content build``); True if files changed.
+
+    The compiler writes only changed files, so an unchanged content tree leaves the model key alone.
+    """
+    try:
+        import content
+    except ImportError as exc:  # pragma: no cover - content ships with the project
+        raise BotError("the content package is not importable; install the project (.venv)") from exc
+    try:
+        result = content.build(content.default_root(), project)
+    except content.ContentError as exc:
+        raise BotError(f"content has errors, the assistant was not trained:\n{exc}\n"
+                       "Fix them (see `rathaus content check`) and train again.") from exc
+    if result.changed:
+        logger.info("bot.content.built changed=%d topics=%d", len(result.changed), result.topics)
+    return bool(result.changed)
+
+
+@dataclass(frozen=True, slots=True)
+class TrainResult:
+    model: Path
+    key: str
+    cached: bool
+    seconds: float
+    content_changed: bool
+
+
+def _tail(path: Path, chars: int = 3000) -> str:
+    try:
+        return path.read_text(errors="replace")[-chars:]
+    except OSError:
+        return ""
+
+
+def train(
+    *,
+    project: Path | None = None,
+    force: bool = False,
+    with_content: bool = True,
+    env: Path | None = None,
+    log: Callable[[str], None] | None = None,
+) -> TrainResult:
+    """Build content, then train unless a model for the same inputs is in the cache."""
+    project = project or bot_dir()
+    say = log or (lambda message: logger.info("%s", message))
+    changed = build_content(project) if with_content else False
+    key = input_hash(project)
+    target = model_path(key)
+    if target.exists() and not force:
+        say(f"model up to date: {target}")
+        return TrainResult(model=target, key=key, cached=True, seconds=0.0, content_changed=changed)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # One training per key at a time: a second process (another test session, `bot eval`) waits for
+    # the first and then finds the model in the cache.
+    with open(target.parent / f"{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if target.exists() and not force:
+            say(f"model up to date (trained by another process): {target}")
+            return TrainResult(model=target, key=key, cached=True, seconds=0.0, content_changed=changed)
+        return _train_locked(project, key, target, env or rasa_env(), say, changed)
+
+
+def _train_locked(project: Path, key: str, target: Path, env: Path, say: Callable[[str], None],
+                  changed: bool) -> TrainResult:
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="rathaus-train-", dir=target.parent) as tmp:
+        log_path = target.parent / f"{key}.train.log"
+        say(f"training the assistant (log: {log_path})")
+        command = [
+            str(env / "bin" / "rasa"), "train",
+            "--config", "config.yml", "--domain", "domain", "--data", "data",
+            "--out", tmp, "--fixed-model-name", key,
+        ]
+        with open(log_path, "wb") as handle:
+            code = subprocess.run(command, cwd=project, stdout=handle, stderr=subprocess.STDOUT,
+                                  env={**os.environ, **_QUIET_ENV}, check=False).returncode
+        produced = Path(tmp) / f"{key}.tar.gz"
+        if code != 0 or not produced.exists():
+            raise BotError(f"rasa train failed (exit {code}); see {log_path}:\n{_tail(log_path)}")
+        os.replace(produced, target)  # same filesystem: atomic
+    seconds = time.monotonic() - started
+    say(f"trained in {seconds:.0f} s: {target}")
+    return TrainResult(model=target, key=key, cached=False, seconds=seconds, content_changed=changed)
+
+
+@dataclass(frozen=True, slots=True)
+class StackOptions:
+    """How to run the Rasa server and the action server."""
+
+    rasa_port: int = 5005
+    action_port: int = 5055
+    host: str = "127.0.0.1"
+    redis_url: str | None = None
+    chat_retention_s: int = 86400
+    cors: tuple[str, ...] = ()
+    startup_timeout_s: float = 300.0
+    log_dir: Path | None = None
+    extra_env: tuple[tuple[str, str], ...] = field(default=())
+
+
+def _endpoints(project: Path, options: StackOptions, folder: Path) -> tuple[Path, dict[str, str]]:
+    """An endpoints file for this run, and the environment variables it expands."""
+    action_url = f"http://127.0.0.1:{options.action_port}/webhook"
+    if options.redis_url:
+        parsed = urlparse(options.redis_url)
+        if parsed.scheme not in {"redis", "rediss"} or not parsed.hostname:
+            raise BotError(f"redis url {options.redis_url!r} is not of the form redis://[:password@]host:port/db")
+        db = (parsed.path or "/0").lstrip("/") or "0"
+        env = {
+            "RATHAUS_ACTION_URL": action_url,
+            "RATHAUS_REDIS_HOST": parsed.hostname,
+            "RATHAUS_REDIS_PORT": str(parsed.port or 6379),
+            "RATHAUS_REDIS_DB": db,
+            "RATHAUS_REDIS_PASSWORD": parsed.password or "",
+            "RATHAUS_CHAT_RETENTION_S": str(options.chat_retention_s),
+        }
+        return project / "endpoints.redis.yml", env
+    path = folder / "endpoints.yml"
+    path.write_text(f"action_endpoint:\n  url: {json.dumps(action_url)}\n", encoding="utf-8")
+    return path, {}
+
+
+def _get_json(url: str, timeout: float = 2.0) -> object | None:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback only
+            return json.loads(response.read().decode("utf-8") or "null")
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
+class RasaStack:
+    """The Rasa server and the action server as child processes; a context manager.
+
+    ``start()`` returns once both answer (``/health`` of the action server, ``/status`` of Rasa with a
+    loaded model); ``stop()`` terminates both and waits for them.
+    """
+
+    def __init__(self, model: Path, *, options: StackOptions = StackOptions(), project: Path | None = None,
+                 env: Path | None = None) -> None:
+        self.model = model
+        self.options = options
+        self.project = project or bot_dir()
+        self._env = env
+        self._processes: list[tuple[str, subprocess.Popen[bytes]]] = []
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self.log_dir: Path | None = None
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.options.rasa_port}"
+
+    @property
+    def action_url(self) -> str:
+        return f"http://127.0.0.1:{self.options.action_port}"
+
+    @property
+    def webhook_url(self) -> str:
+        return f"{self.rasa_url}/webhooks/rest/webhook"
+
+    def __enter__(self) -> RasaStack:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        assert self.log_dir is not None
+        log_path = self.log_dir / f"{name}.log"
+        handle = open(log_path, "wb")  # noqa: SIM115 - owned by the child process, closed with it
+        try:
+            process = subprocess.Popen(command, cwd=self.project, stdout=handle, stderr=subprocess.STDOUT,
+                                       env=env, start_new_session=True)
+        finally:
+            handle.close()
+        self._processes.append((name, process))
+        logger.info("bot.process.started name=%s pid=%d log=%s", name, process.pid, log_path)
+        return process
+
+    def start(self) -> None:
+        if not self.model.exists():
+            raise BotError(f"model {self.model} not found: run `rathaus bot train`")
+        env_dir = self._env or rasa_env()
+        self._tmp = tempfile.TemporaryDirectory(prefix="rathaus-bot-")
+        folder = Path(self._tmp.name)
+        self.log_dir = self.options.log_dir or folder
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        endpoints, endpoint_env = _endpoints(self.project, self.options, folder)
+        base_env = {**os.environ, **_QUIET_ENV, **dict(self.options.extra_env)}
+        base_env.setdefault("RATHAUS_CONTENT_INDEX", str(self.project / "content_index.json"))
+        try:
+            self._spawn("actions", [str(env_dir / "bin" / "python"), "-m", "rasa_sdk", "--actions", "actions",
+                                    "--port", str(self.options.action_port)], base_env)
+            command = [
+                str(env_dir / "bin" / "rasa"), "run", "--enable-api",
+                "-i", self.options.host, "--port", str(self.options.rasa_port),
+                "-m", str(self.model), "--endpoints", str(endpoints), "--credentials", "credentials.yml",
+            ]
+            if self.options.cors:
+                command += ["--cors", *self.options.cors]
+            self._spawn("rasa", command, {**base_env, **endpoint_env})
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + self.options.startup_timeout_s
+        pending: dict[str, Callable[[], bool]] = {
+            "actions": lambda: _action_server_ready(self.action_url),
+            "rasa": lambda: _rasa_ready(self.rasa_url),
+        }
+        while pending:
+            for name, process in self._processes:
+                if process.poll() is not None:
+                    log = self.log_dir / f"{name}.log" if self.log_dir else None
+                    raise BotError(f"the {name} server exited with code {process.returncode} while starting"
+                                   + (f"; log {log}:\n{_tail(log)}" if log else ""))
+            for name, check in list(pending.items()):
+                if check():
+                    logger.info("bot.process.ready name=%s", name)
+                    del pending[name]
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                waited = self.options.startup_timeout_s
+                raise BotError(f"{', '.join(pending)} not ready after {waited:.0f} s; logs in {self.log_dir}")
+            time.sleep(0.5)
+
+    def stop(self, *, timeout: float = 20.0) -> None:
+        """Terminate both servers (SIGTERM to their process groups, SIGKILL after ``timeout``)."""
+        processes, self._processes = self._processes, []
+        for _, process in processes:
+            if process.poll() is None:
+                _signal_group(process, signal.SIGTERM)
+        for name, process in processes:
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                logger.warning("bot.process.kill name=%s pid=%d", name, process.pid)
+                _signal_group(process, signal.SIGKILL)
+                process.wait(timeout=10)
+        if self._tmp is not None:
+            # The generated endpoints file (and the logs, unless options.log_dir keeps them elsewhere).
+            self._tmp.cleanup()
+        self._tmp = None
+
+    def logs(self) -> dict[str, str]:
+        if self.log_dir is None:
+            return {}
+        return {p.stem: _tail(p) for p in sorted(self.log_dir.glob("*.log"))}
+
+
+def _action_server_ready(url: str) -> bool:
+    health = _get_json(f"{url}/health")
+    return isinstance(health, dict) and health.get("status") == "ok"
+
+
+def _rasa_ready(url: str) -> bool:
+    """Rasa answers ``/status`` with the loaded model once it can serve conversations."""
+    status = _get_json(f"{url}/status")
+    return isinstance(status, dict) and bool(status.get("model_id") or status.get("model_file"))
+
+
+def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    try:
+        os.killpg(process.pid, sig)  # the child leads its own session (start_new_session=True)
+    except ProcessLookupError:
+        pass

@@ -1,0 +1,127 @@
+"""German reply texts and structured custom payloads (pure, with a small fake content index)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from bot.actions.decide import Candidate
+from bot.actions.index import ContentIndex, load_index
+from bot.actions.replies import (
+    answer_reply,
+    bot_challenge_reply,
+    choose_topic_payload,
+    clarify_reply,
+    disclosure_reply,
+    handoff_reply,
+    opening_hours_reply,
+    out_of_scope_reply,
+    smalltalk_reply,
+)
+
+INDEX_DATA = {
+    "version": 1,
+    "content_hash": "abc",
+    "municipality": {"name": "Musterstadt", "phone": "0800 123 456 0", "email": "buergerservice@musterstadt.example",
+                     "timezone": "Europe/Berlin",
+                     "handoff": {"text": "Ich verbinde Sie.", "phone": "0800 123 456 0",
+                                 "email": "buergerservice@musterstadt.example"}},
+    "offices": {
+        "buergerbuero": {
+            "id": "buergerbuero", "name": "Bürgerbüro",
+            "address": {"street": "Rathausplatz 1", "postal_code": "12345", "city": "Musterstadt"},
+            "phone": "0800 123 456 10", "email": "bb@musterstadt.example",
+            "hours": {"monday": [["08:00", "12:30"]], "tuesday": [], "wednesday": [],
+                      "thursday": [["08:00", "12:30"], ["14:00", "18:00"]], "friday": [], "saturday": [],
+                      "sunday": []},
+            "notes": "Mittwochs geschlossen.", "appointment_url": "https://www.musterstadt.example/termin",
+        }
+    },
+    "topics": {
+        "reisepass": {
+            "id": "reisepass", "title": "Reisepass beantragen", "answer": "Einen Reisepass beantragen Sie ...",
+            "answer_easy": None, "office": "buergerbuero", "fees": [{"label": "ab 24", "amount_eur": 70.0}],
+            "documents": ["Passfoto"], "last_reviewed": "2026-09-15", "owner": "Redaktion",
+            "sources": [{"title": "Reisepass", "url": "https://www.musterstadt.example/reisepass"}],
+        },
+        "personalausweis": {"id": "personalausweis", "title": "Personalausweis beantragen", "answer": "...",
+                            "sources": [], "office": "buergerbuero", "last_reviewed": "2026-09-15"},
+        "oeffnungszeiten": {"id": "oeffnungszeiten", "title": "Öffnungszeiten", "answer": "...",
+                            "sources": [{"title": "Öffnungszeiten", "url": "https://www.musterstadt.example/zeiten"}],
+                            "office": "buergerbuero", "last_reviewed": "2026-09-15"},
+    },
+}
+
+
+@pytest.fixture
+def index() -> ContentIndex:
+    return ContentIndex(INDEX_DATA)
+
+
+def test_answer_has_text_with_source_and_full_payload(index: ContentIndex) -> None:
+    reply = answer_reply(index, "reisepass", 0.91)
+    assert reply.text.startswith("Einen Reisepass beantragen Sie")
+    assert "Quelle: Reisepass (https://www.musterstadt.example/reisepass)" in reply.text
+    assert "Stand: 15.09.2026" in reply.text
+    custom = reply.custom
+    assert custom["type"] == "faq_answer" and custom["topic"] == "reisepass"
+    assert custom["office"]["address"]["street"] == "Rathausplatz 1"
+    assert custom["fees"] == [{"label": "ab 24", "amount_eur": 70.0}]
+    assert custom["documents"] == ["Passfoto"]
+    assert custom["last_reviewed"] == "2026-09-15" and custom["confidence"] == 0.91
+    assert set(custom) >= {"title", "answer", "answer_easy", "sources"}
+    json.dumps(custom)
+
+
+def test_clarify_offers_buttons_with_choose_topic_payloads(index: ContentIndex) -> None:
+    reply = clarify_reply(index, [Candidate("reisepass", 0.5), Candidate("personalausweis", 0.3)], 0.5)
+    assert "Meinten Sie" in reply.text and "Reisepass beantragen" in reply.text
+    assert reply.buttons[0] == {"title": "Reisepass beantragen", "payload": '/choose_topic{"topic":"reisepass"}'}
+    assert reply.custom["type"] == "clarify"
+    assert [o["topic"] for o in reply.custom["options"]] == ["reisepass", "personalausweis"]
+    assert reply.custom["options"][1]["payload"] == choose_topic_payload("personalausweis")
+
+
+def test_disclosure_says_ai_capabilities_privacy_and_person(index: ContentIndex) -> None:
+    reply = disclosure_reply(index)
+    for needle in ("KI-Assistent", "Musterstadt", "kein Mensch", "Quelle", "persönlichen Daten", "0800 123 456 0"):
+        assert needle in reply.text
+    assert reply.buttons == [{"title": "Mit einem Menschen sprechen", "payload": "/human_handoff"}]
+    assert reply.custom["type"] == "disclosure"
+
+
+def test_other_replies_have_their_types(index: ContentIndex) -> None:
+    assert bot_challenge_reply(index).custom == {"type": "bot_challenge"}
+    assert "KI-Assistent" in bot_challenge_reply(index).text
+    handoff = handoff_reply(index)
+    assert handoff.custom["type"] == "handoff" and "0800 123 456 0" in handoff.text
+    oos = out_of_scope_reply(index, 0.12)
+    assert oos.custom == {"type": "out_of_scope", "confidence": 0.12}
+    assert "Personalausweis" in oos.text
+    assert smalltalk_reply("thanks").custom == {"type": "smalltalk", "intent": "thanks"}
+    assert smalltalk_reply("weird").custom["intent"] == "greet"
+
+
+def test_opening_hours_for_today(index: ContentIndex) -> None:
+    thursday_lunch = datetime(2026, 11, 26, 13, 0)
+    reply = opening_hours_reply(index, "buergerbuero", thursday_lunch, 0, 0.9)
+    assert reply.custom["topic"] == "oeffnungszeiten"
+    assert reply.custom["hours_status"]["state"] == "later"
+    assert "heute ab 14:00 Uhr" in reply.text
+    assert "Mittwoch: geschlossen" in reply.text
+    assert reply.custom["office"]["id"] == "buergerbuero"
+
+
+def test_load_index_errors_name_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="rathaus content build"):
+        load_index(tmp_path / "missing.json")
+    broken = tmp_path / "broken.json"
+    broken.write_text("{", encoding="utf-8")
+    with pytest.raises(RuntimeError, match="not valid JSON"):
+        load_index(broken)
+    good = tmp_path / "index.json"
+    good.write_text(json.dumps(INDEX_DATA), encoding="utf-8")
+    assert load_index(good).phone == "0800 123 456 0"
