@@ -40,9 +40,10 @@
     bot: "KI-Assistent",
     staff: "Mitarbeiterin/Mitarbeiter der Stadt",
     system: "Hinweis",
-    greeting: "Guten Tag! Ich bin der KI-Assistent der Stadt. Fragen Sie mich zu Dienstleistungen " +
-      "der Stadtverwaltung, zum Beispiel zum Personalausweis, zur Anmeldung der Wohnung oder zur " +
-      "Abfuhr von Sperrmüll.",
+    // Short on purpose: the header carries the AI notice, and the bot's own first reply is its full
+    // AI disclosure; a long greeting here would say the same thing twice.
+    greeting: "Wie kann ich helfen? Fragen Sie zum Beispiel nach dem Personalausweis, der Anmeldung " +
+      "der Wohnung oder der Abholung von Sperrmüll.",
     typing: "Die Antwort wird gesucht …",
     sources: "Quelle:",
     newWindow: "(öffnet in neuem Fenster)",

@@ -1,0 +1,111 @@
+"""``rathaus asr feed``: a WebSocket ingest client that streams a source at real-time speed.
+
+Reads any file or URL through :func:`asr.sources.iter_source` (paced to real time unless ``realtime``
+is off), speaks the ingest protocol of :mod:`asr.ingest`, prints the server's error frames, and ends
+the stream with ``{"type": "end"}`` on end of input or Ctrl-C, so the service flushes the last cues.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+from typing import Any
+
+from rich.console import Console
+
+from asr.errors import AsrError
+
+__all__ = ["feed_source"]
+
+console = Console(stderr=True)
+
+
+async def feed_source(
+    source: str,
+    *,
+    stream: str,
+    url: str,
+    token: str,
+    language: str,
+    loop_forever: bool,
+    realtime: bool,
+    open_timeout: float,
+) -> dict[str, Any]:
+    """Stream ``source`` into the ingest at ``url`` as ``stream``; returns the server's ``ended`` frame."""
+    from asr.sources import SourceOptions
+
+    options = SourceOptions(open_timeout_s=open_timeout, read_timeout_s=open_timeout)
+    stop = asyncio.Event()
+    running = asyncio.get_running_loop()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for sig in signals:
+        with contextlib.suppress(NotImplementedError):
+            running.add_signal_handler(sig, stop.set)  # Ctrl-C ends the stream cleanly
+    try:
+        return await _stream(source, stream, url, token, language, loop_forever, realtime, options, stop)
+    finally:
+        for sig in signals:
+            with contextlib.suppress(NotImplementedError):
+                running.remove_signal_handler(sig)
+
+
+async def _stream(
+    source: str,
+    stream: str,
+    url: str,
+    token: str,
+    language: str,
+    loop_forever: bool,
+    realtime: bool,
+    options: Any,
+    stop: asyncio.Event,
+) -> dict[str, Any]:
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    from asr.sources import iter_source
+
+    async with connect(url, max_size=None, compression=None) as ws:
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "start",
+                    "stream": stream,
+                    "language": language,
+                    "token": token,
+                    "sample_rate": 16000,
+                    "format": "pcm_s16le",
+                }
+            )
+        )
+        reply = json.loads(await ws.recv())
+        if reply.get("type") != "ready":
+            raise AsrError(f"ingest refused stream {stream!r}: {reply.get('code')}: {reply.get('message')}")
+        final: dict[str, Any] = {}
+
+        async def read_replies() -> None:
+            async for message in ws:
+                data = json.loads(message)
+                if data.get("type") == "error":
+                    console.print(f"[yellow]ingest:[/] {data.get('code')}: {data.get('message')}")
+                elif data.get("type") == "ended":
+                    final.update(data)
+
+        reader = asyncio.create_task(read_replies())
+        try:
+            async for pcm in iter_source(source, options=options, realtime=realtime, loop_forever=loop_forever):
+                if stop.is_set() or reader.done():
+                    break
+                await ws.send(pcm)
+            if not reader.done():
+                await ws.send(json.dumps({"type": "end"}))
+                await asyncio.wait_for(reader, timeout=120)
+        except ConnectionClosed as exc:
+            raise AsrError(f"the ingest closed the connection: {exc}") from exc
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
+                await reader
+        return final

@@ -1,0 +1,314 @@
+"""WebSocket ingest: encoders and ``rathaus asr feed`` push live meeting audio to the service.
+
+Protocol (one stream per connection, path ``/ingest``)::
+
+    client -> {"type": "start", "stream": "rat-2026-09-15", "language": "de", "token": "...",
+               "sample_rate": 16000, "format": "pcm_s16le"}
+    server <- {"type": "ready", "v": 1, "stream": "rat-2026-09-15"}
+    client -> binary frames: 16 kHz mono signed 16-bit little-endian PCM, whole samples (even length)
+    client -> {"type": "end"}
+    server <- {"type": "ended", "v": 1, "stream": "...", "cues": 42, "audio_s": 3600.0}   then close 1000
+
+Errors come as ``{"type": "error", "v": 1, "code": "...", "message": "..."}``. Fatal ones are followed
+by a close frame: a missing/wrong token, a start that is not JSON or lacks fields, binary audio before
+``start`` and a duplicate stream id close with 1008 (policy violation); an unsupported sample rate or
+format closes with 1003 (unsupported data); a full process closes with 1013 (try again later); a frame
+over ``max_frame_bytes`` is refused by the websockets library with 1009 (message too big). Two cases are
+not fatal: an odd-length binary frame gets an ``odd_frame`` error, its last byte is dropped and the
+rest is used (frames must hold whole samples, so the next frame stays aligned); an unknown control
+message gets ``unknown_type``.
+
+Whatever ends a connection (``end``, a disconnect, an oversized frame) the stream is finished the same
+way: queued audio is decoded, the committed words become cues and are published. Other streams are
+never affected. ``/healthz`` answers 200 and ``/metrics`` serves Prometheus metrics on the same port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from http import HTTPStatus
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from asr.service import (
+    StreamBusy,
+    StreamClosed,
+    StreamExists,
+    StreamHandle,
+    SubtitleService,
+    TooManyStreams,
+)
+
+__all__ = [
+    "CLOSE_POLICY",
+    "CLOSE_TRY_AGAIN",
+    "CLOSE_UNSUPPORTED",
+    "IngestEnd",
+    "IngestEnded",
+    "IngestError",
+    "IngestReady",
+    "IngestStart",
+    "IngestServer",
+    "start_ingest",
+]
+
+log = logging.getLogger(__name__)
+
+CLOSE_UNSUPPORTED = 1003
+CLOSE_POLICY = 1008
+CLOSE_TRY_AGAIN = 1013
+STREAM_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+
+
+class _Frame(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class IngestStart(_Frame):
+    type: Literal["start"] = "start"
+    v: Literal[1] = 1
+    stream: str = Field(pattern=STREAM_ID_PATTERN)
+    language: str = Field(default="de", pattern=r"^[a-z]{2,3}$")
+    token: str = Field(default="", max_length=512)
+    sample_rate: int = 16_000
+    format: str = "pcm_s16le"
+
+
+class IngestEnd(_Frame):
+    type: Literal["end"] = "end"
+    v: Literal[1] = 1
+
+
+class IngestReady(_Frame):
+    type: Literal["ready"] = "ready"
+    v: Literal[1] = 1
+    stream: str
+
+
+class IngestEnded(_Frame):
+    type: Literal["ended"] = "ended"
+    v: Literal[1] = 1
+    stream: str
+    state: str = "ended"
+    cues: int
+    audio_s: float
+
+
+class IngestError(_Frame):
+    type: Literal["error"] = "error"
+    v: Literal[1] = 1
+    code: str
+    message: str
+
+
+class _Reject(Exception):
+    """A fatal protocol error: send an error frame, then close with ``close_code``."""
+
+    def __init__(self, code: str, message: str, close_code: int = CLOSE_POLICY) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.close_code = close_code
+
+
+class IngestServer:
+    """The connection handler and HTTP side routes; :func:`start_ingest` binds it to a port."""
+
+    def __init__(
+        self,
+        service: SubtitleService,
+        *,
+        token: str | None,
+        start_timeout_s: float = 10.0,
+        sample_rate: int = 16_000,
+    ) -> None:
+        if not token:
+            raise ValueError(
+                "the ingest needs a token: set RATHAUS_ASR_INGEST_TOKEN (or pass --token) to a long random value"
+            )
+        self.service = service
+        self._token = token.encode("utf-8")
+        self._start_timeout_s = start_timeout_s
+        self._sample_rate = sample_rate
+
+    # ------------------------------------------------------------------ HTTP routes
+    def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        path = request.path.split("?", 1)[0]
+        if path == "/healthz":
+            return connection.respond(HTTPStatus.OK, "ok\n")
+        if path == "/metrics":
+            body = self.service.metrics.render()
+            headers = Headers(
+                [
+                    ("Content-Type", "text/plain; version=0.0.4; charset=utf-8"),
+                    ("Content-Length", str(len(body))),
+                ]
+            )
+            return Response(HTTPStatus.OK.value, HTTPStatus.OK.phrase, headers, body)
+        if path not in ("/ingest", "/"):
+            return connection.respond(HTTPStatus.NOT_FOUND, "not found: the ingest endpoint is /ingest\n")
+        return None
+
+    # ------------------------------------------------------------------ WebSocket
+    async def handler(self, ws: ServerConnection) -> None:
+        peer = ws.remote_address
+        try:
+            start = await self._receive_start(ws)
+        except _Reject as reject:
+            self.service.metrics.ingest_rejected.labels(reject.code).inc()
+            log.warning("asr.ingest.rejected peer=%s code=%s", peer, reject.code)
+            await self._fail(ws, reject)
+            return
+        except ConnectionClosed:
+            return
+        try:
+            handle = await self.service.open_stream(start.stream, language=start.language)
+        except StreamExists as exc:
+            await self._fail(ws, _Reject("duplicate_stream", str(exc)))
+            return
+        except TooManyStreams as exc:
+            await self._fail(ws, _Reject("too_many_streams", str(exc), CLOSE_TRY_AGAIN))
+            return
+        log.info("asr.ingest.started stream=%s peer=%s", start.stream, peer)
+        detail: str | None = None
+        failed = False
+        try:
+            await ws.send(IngestReady(stream=start.stream).model_dump_json())
+            detail = await self._pump(ws, handle)
+        except (StreamClosed, StreamBusy) as exc:
+            detail = "Die Untertitel konnten nicht weiterlaufen."
+            failed = True
+            log.warning("asr.ingest.stream_stopped stream=%s error=%s", start.stream, exc)
+            await self._send_error(ws, "stream_stopped", str(exc))
+        except ConnectionClosed as exc:
+            detail = "Die Verbindung zur Tonquelle wurde unterbrochen."
+            log.warning("asr.ingest.disconnected stream=%s code=%s", start.stream, exc.rcvd.code if exc.rcvd else None)
+        except Exception as exc:  # noqa: BLE001 - end the stream cleanly whatever went wrong
+            detail = "Die Tonquelle hat einen Fehler gemeldet."
+            failed = True
+            log.exception("asr.ingest.failed stream=%s", start.stream)
+            await self._send_error(ws, "internal", f"ingest failed: {type(exc).__name__}")
+        finally:
+            # Shielded: a cancelled handler (server shutdown) still flushes the committed cues.
+            summary = await asyncio.shield(handle.end(detail, failed=failed))
+        try:
+            ended = IngestEnded(
+                stream=summary.stream,
+                state=summary.state,
+                cues=summary.cues,
+                audio_s=round(summary.audio_s, 3),
+            )
+            await ws.send(ended.model_dump_json())
+            await ws.close(1000, "stream ended")
+        except ConnectionClosed:
+            pass
+
+    async def _receive_start(self, ws: ServerConnection) -> IngestStart:
+        try:
+            first = await asyncio.wait_for(ws.recv(), timeout=self._start_timeout_s)
+        except TimeoutError as exc:
+            raise _Reject("start_timeout", f"no start message within {self._start_timeout_s:g} s") from exc
+        if isinstance(first, bytes):
+            raise _Reject("no_start", 'binary audio before the start message; send {"type":"start",...} first')
+        try:
+            data = json.loads(first)
+        except ValueError as exc:
+            raise _Reject("invalid_json", f"start message is not JSON: {exc}") from exc
+        if not isinstance(data, dict) or data.get("type") != "start":
+            raise _Reject("no_start", 'the first message must be {"type":"start", "stream":..., "token":...}')
+        token = str(data.get("token", "")).encode("utf-8")
+        if not hmac.compare_digest(token, self._token):
+            raise _Reject("unauthorized", "missing or wrong ingest token")
+        try:
+            start = IngestStart.model_validate(data)
+        except ValidationError as exc:
+            fields = ", ".join(".".join(str(p) for p in err["loc"]) for err in exc.errors())
+            raise _Reject("invalid_start", f"start message has invalid fields: {fields}") from exc
+        if start.sample_rate != self._sample_rate:
+            raise _Reject(
+                "unsupported_sample_rate",
+                f"sample_rate {start.sample_rate} is not supported; resample to {self._sample_rate} Hz mono",
+                CLOSE_UNSUPPORTED,
+            )
+        if start.format != "pcm_s16le":
+            raise _Reject(
+                "unsupported_format",
+                f"format {start.format!r} is not supported; send pcm_s16le (signed 16-bit little-endian)",
+                CLOSE_UNSUPPORTED,
+            )
+        return start
+
+    async def _pump(self, ws: ServerConnection, handle: StreamHandle) -> str | None:
+        """Forward audio until ``end``; returns the end detail (None for a normal end)."""
+        async for message in ws:
+            if isinstance(message, bytes):
+                if len(message) % 2:
+                    self.service.metrics.ingest_rejected.labels("odd_frame").inc()
+                    await self._send_error(
+                        ws,
+                        "odd_frame",
+                        f"binary frame of {len(message)} bytes is not whole 16-bit samples; last byte dropped",
+                    )
+                    message = message[:-1]
+                if message:
+                    await handle.feed(message)
+                continue
+            try:
+                data: Any = json.loads(message)
+            except ValueError:
+                await self._send_error(ws, "invalid_json", "control message is not JSON")
+                continue
+            kind = data.get("type") if isinstance(data, dict) else None
+            if kind == "end":
+                return None
+            if kind == "start":
+                await self._send_error(ws, "already_started", "this connection already carries a stream")
+                continue
+            await self._send_error(ws, "unknown_type", f"unknown control message type {kind!r}; expected 'end'")
+        # The iterator ends silently on a normal close by the client without an end message.
+        return "Die Tonquelle hat die Verbindung beendet."
+
+    async def _send_error(self, ws: ServerConnection, code: str, message: str) -> None:
+        try:
+            await ws.send(IngestError(code=code, message=message).model_dump_json())
+        except ConnectionClosed:
+            pass
+
+    async def _fail(self, ws: ServerConnection, reject: _Reject) -> None:
+        await self._send_error(ws, reject.code, reject.message)
+        try:
+            await ws.close(reject.close_code, reject.code)
+        except ConnectionClosed:
+            pass
+
+
+async def start_ingest(
+    service: SubtitleService,
+    *,
+    host: str,
+    port: int,
+    token: str | None,
+    max_frame_bytes: int = 1 << 20,
+    start_timeout_s: float = 10.0,
+) -> Server:
+    """Listen for ingest connections; close the returned server (``server.close(); await
+    server.wait_closed()``) before closing the service."""
+    ingest = IngestServer(service, token=token, start_timeout_s=start_timeout_s)
+    server = await serve(
+        ingest.handler,
+        host,
+        port,
+        process_request=ingest.process_request,
+        max_size=max_frame_bytes,
+        compression=None,  # PCM does not compress; deflate would only cost CPU
+    )
+    log.info("asr.ingest.listening host=%s port=%d", host, port)
+    return server

@@ -1,0 +1,549 @@
+"""The live subtitle service: many streams, one shared model, a fair scheduler, cues to the broker.
+
+Each stream is a :class:`~asr.streaming.StreamingTranscriber` (commit policy, sans-I/O) plus a
+:class:`~asr.cues.CueBuilder`, fed through a bounded per-stream audio queue. One scheduler task hands
+decode steps to a pool of ``num_workers`` threads, least recently served stream first, one step per
+stream at a time: a stream with a long backlog gets one turn like every other stream, so it never
+stalls them. Whisper runs only in the worker threads; the event loop moves audio and publishes.
+
+Events go to the broker topic ``subtitles:{stream}``: :class:`SubtitlePartial` (live only),
+:class:`SubtitleCue` (durable) and :class:`SubtitleStream` ``started``/``ended``/``error``. Whatever
+ends a stream (its end message, a client that disconnects, a decoder error, shutdown) the words
+committed so far are turned into cues and published before the ``ended``/``error`` event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+import numpy as np
+
+from asr.errors import AsrError
+from asr.metrics import ServiceMetrics
+
+if TYPE_CHECKING:  # pragma: no cover
+    from asr.cues import Cue
+    from asr.settings import AsrSettings
+
+__all__ = [
+    "GuardCountingDecoder",
+    "ServiceOptions",
+    "StreamBusy",
+    "StreamClosed",
+    "StreamExists",
+    "StreamHandle",
+    "StreamSummary",
+    "SubtitleService",
+    "TooManyStreams",
+    "TranscriberFactory",
+    "TranscriberLike",
+]
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16_000
+StreamState = Literal["started", "ended", "error"]
+
+
+class StreamExists(AsrError):
+    """A stream with this id is already live in this process."""
+
+
+class TooManyStreams(AsrError):
+    """The process serves ``max_streams`` streams already."""
+
+
+class StreamClosed(AsrError):
+    """Audio was sent to a stream that has ended."""
+
+
+class StreamBusy(AsrError):
+    """The stream's audio queue stayed full (the service is far behind real time)."""
+
+
+class TranscriberLike(Protocol):
+    """What the service needs from a streaming transcriber (:class:`asr.streaming.StreamingTranscriber`)."""
+
+    def push_audio(self, samples: np.ndarray) -> None: ...
+    def ready(self) -> bool: ...
+    def step(self) -> Sequence[Any]: ...
+    def finish(self) -> Sequence[Any]: ...
+
+
+class CueBuilderLike(Protocol):
+    def add(self, words: Sequence[Any], *, now: float) -> Sequence[Cue]: ...
+    def flush(self) -> Sequence[Cue]: ...
+
+
+#: (stream id, language) -> (transcriber, cue builder); the default binds the shared Whisper model.
+TranscriberFactory = Callable[[str, str], tuple[TranscriberLike, CueBuilderLike]]
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceOptions:
+    """Scheduling and limits of one service process."""
+
+    num_workers: int = 1
+    queue_s: float = 30.0
+    max_streams: int = 8
+    feed_timeout_s: float = 60.0
+    max_push_s: float = 4.0
+    sample_rate: int = SAMPLE_RATE
+
+    def __post_init__(self) -> None:
+        if self.num_workers < 1 or self.max_streams < 1 or self.queue_s <= 0 or self.max_push_s <= 0:
+            raise ValueError("ServiceOptions needs num_workers >= 1, max_streams >= 1, queue_s > 0 and max_push_s > 0")
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSummary:
+    """What a stream produced, returned when it ends."""
+
+    stream: str
+    state: str  # "ended" | "error"
+    cues: int
+    audio_s: float
+    steps: int
+    detail: str | None = None
+
+
+@dataclass(slots=True, eq=False)
+class _Stream:
+    id: str
+    language: str
+    transcriber: TranscriberLike
+    cues: CueBuilderLike
+    pending: deque[np.ndarray] = field(default_factory=deque)
+    pending_samples: int = 0
+    received_samples: int = 0
+    pushed_samples: int = 0
+    # (sample position reached, monotonic time it arrived) for latency: word end -> wall time it was heard
+    arrivals: list[tuple[int, float]] = field(default_factory=list)
+    busy: bool = False
+    ending: bool = False
+    failed: bool = False
+    closed: bool = False
+    detail: str | None = None
+    steps: int = 0
+    cues_published: int = 0
+    last_partial: str = ""
+    space: asyncio.Event = field(default_factory=asyncio.Event)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    summary: StreamSummary | None = None
+    # recent measurements for `rathaus asr bench` (bounded: a stream may run for hours)
+    lag_s: deque[float] = field(default_factory=lambda: deque(maxlen=20_000))
+    commit_latency_s: deque[float] = field(default_factory=lambda: deque(maxlen=100_000))
+
+    def forget_arrivals(self, before_samples: int) -> None:
+        """Drop arrival times of audio long decoded (keeps memory flat over a long meeting)."""
+        if len(self.arrivals) > 2_000 and self.arrivals[0][0] < before_samples:
+            i = bisect.bisect_left(self.arrivals, (before_samples, -1.0))
+            del self.arrivals[:i]
+
+    def heard_at(self, seconds: float, sample_rate: int) -> float | None:
+        """Monotonic time at which the audio at stream time ``seconds`` had arrived."""
+        if not self.arrivals:
+            return None
+        position = int(seconds * sample_rate)
+        i = bisect.bisect_left(self.arrivals, (position, -1.0))
+        return self.arrivals[min(i, len(self.arrivals) - 1)][1]
+
+
+class StreamHandle:
+    """What an ingest connection holds: feed audio, then end (or abort on disconnect)."""
+
+    def __init__(self, service: SubtitleService, stream: _Stream) -> None:
+        self._service = service
+        self._stream = stream
+
+    @property
+    def id(self) -> str:
+        return self._stream.id
+
+    @property
+    def cues_published(self) -> int:
+        return self._stream.cues_published
+
+    @property
+    def closed(self) -> bool:
+        return self._stream.closed
+
+    async def feed(self, pcm: bytes | np.ndarray) -> None:
+        """Queue PCM16 bytes (or int16 / float32 samples); waits while the stream's queue is full."""
+        await self._service._feed(self._stream, pcm)
+
+    @property
+    def queued_s(self) -> float:
+        """Audio received but not yet handed to the decoder, in seconds."""
+        return self._stream.pending_samples / self._service.sample_rate
+
+    async def end(
+        self, detail: str | None = None, *, discard_queued: bool = False, failed: bool = False
+    ) -> StreamSummary:
+        """Finish the stream: decode what is queued (unless ``discard_queued``), commit the rest, publish
+        the last cues, then ``ended`` (or ``error`` when ``failed``: the source broke)."""
+        if discard_queued:
+            self._stream.pending.clear()
+            self._stream.pending_samples = 0
+        if failed:
+            self._stream.failed = True
+        return await self._service._end(self._stream, detail)
+
+    def stats(self) -> dict[str, list[float]]:
+        return {"lag_s": list(self._stream.lag_s), "commit_latency_s": list(self._stream.commit_latency_s)}
+
+
+class GuardCountingDecoder:
+    """Wraps a decoder to count the words the hallucination guards will remove (for the metric)."""
+
+    def __init__(self, decoder: Any, metrics: ServiceMetrics) -> None:
+        self._decoder = decoder
+        self._metrics = metrics
+
+    def decode(self, audio: np.ndarray, *, prompt: str, options: Any) -> Any:
+        from asr.guards import apply_guards
+
+        result = self._decoder.decode(audio, prompt=prompt, options=options)
+        dropped = len(result.words) - len(apply_guards(result, options.guards))
+        if dropped > 0:
+            self._metrics.hallucinations_dropped.inc(dropped)
+        return result
+
+
+class SubtitleService:
+    """Serves many live streams from one process; use as ``async with SubtitleService(...) as svc``."""
+
+    def __init__(
+        self,
+        *,
+        broker: Any,
+        factory: TranscriberFactory,
+        options: ServiceOptions = ServiceOptions(),
+        metrics: ServiceMetrics | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._broker = broker
+        self._factory = factory
+        self._options = options
+        self.metrics = metrics or ServiceMetrics()
+        self._clock = clock
+        self._streams: dict[str, _Stream] = {}
+        self._order: list[str] = []  # least recently served first
+        self._inflight = 0
+        self._wake = asyncio.Event()
+        self._executor: ThreadPoolExecutor | None = None
+        self._scheduler: asyncio.Task[None] | None = None
+        self._jobs: set[asyncio.Task[None]] = set()
+        self.decode_seconds_total = 0.0
+        #: (stream id, "step"|"finish") in the order jobs were handed to workers (tests check fairness)
+        self.dispatch_log: deque[tuple[str, str]] = deque(maxlen=10_000)
+
+    # ------------------------------------------------------------------ lifecycle
+    @classmethod
+    def from_settings(cls, settings: AsrSettings, *, broker: Any) -> SubtitleService:
+        """The production service: one shared Whisper model for every stream of the process."""
+        from asr.cues import CueBuilder
+        from asr.decoder import WhisperDecoder
+        from asr.model import get_shared_model
+        from asr.streaming import StreamingTranscriber
+
+        model = get_shared_model(settings.model_options())
+        metrics = ServiceMetrics()
+        decoder = GuardCountingDecoder(WhisperDecoder(model), metrics)
+        cue_options = settings.cue_options()
+
+        def factory(stream: str, language: str) -> tuple[TranscriberLike, CueBuilderLike]:
+            transcriber = StreamingTranscriber(decoder, options=settings.stream_options(language=language))
+            return transcriber, CueBuilder(cue_options)
+
+        options = ServiceOptions(
+            num_workers=settings.num_workers, queue_s=settings.queue_s, max_streams=settings.max_streams
+        )
+        return cls(broker=broker, factory=factory, options=options, metrics=metrics)
+
+    async def __aenter__(self) -> SubtitleService:
+        self._executor = ThreadPoolExecutor(max_workers=self._options.num_workers, thread_name_prefix="asr-decode")
+        self._scheduler = asyncio.create_task(self._schedule(), name="asr-scheduler")
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self, *, detail: str = "Der Dienst wurde beendet.") -> None:
+        """End every stream (publishing their last cues), then stop the scheduler and the workers."""
+        streams = [s for s in self._streams.values() if not s.closed]
+        if streams:
+            await asyncio.gather(*(self._end(s, detail) for s in streams), return_exceptions=True)
+        if self._scheduler is not None:
+            self._scheduler.cancel()
+            try:
+                await self._scheduler
+            except asyncio.CancelledError:
+                pass
+            self._scheduler = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    @property
+    def sample_rate(self) -> int:
+        return self._options.sample_rate
+
+    @property
+    def streams(self) -> list[str]:
+        """Ids of the live streams."""
+        return [s.id for s in self._streams.values() if not s.closed]
+
+    # ------------------------------------------------------------------ streams
+    async def open_stream(self, stream_id: str, *, language: str = "de") -> StreamHandle:
+        """Start a stream; raises :class:`StreamExists` or :class:`TooManyStreams`."""
+        if self._scheduler is None:
+            raise AsrError("SubtitleService is not running; use `async with SubtitleService(...)`")
+        if stream_id in self._streams:
+            raise StreamExists(f"stream {stream_id!r} is already live; end it first or pick another id")
+        if len(self._streams) >= self._options.max_streams:
+            raise TooManyStreams(
+                f"this process serves {self._options.max_streams} streams already "
+                "(RATHAUS_ASR_MAX_STREAMS); end one or start another process"
+            )
+        transcriber, cues = self._factory(stream_id, language)
+        stream = _Stream(id=stream_id, language=language, transcriber=transcriber, cues=cues)
+        stream.space.set()
+        self._streams[stream_id] = stream
+        self._order.append(stream_id)
+        self.metrics.active_streams.inc()
+        log.info("asr.stream.started stream=%s language=%s", stream_id, language)
+        await self._publish_state(stream, "started", None)
+        return StreamHandle(self, stream)
+
+    async def _feed(self, stream: _Stream, pcm: bytes | np.ndarray) -> None:
+        if stream.closed or stream.ending:
+            raise StreamClosed(f"stream {stream.id!r} has ended; start a new stream to send more audio")
+        samples = _as_float32(pcm)
+        if samples.size == 0:
+            return
+        limit = int(self._options.queue_s * self._options.sample_rate)
+        while stream.pending_samples >= limit:
+            stream.space.clear()
+            try:
+                await asyncio.wait_for(stream.space.wait(), timeout=self._options.feed_timeout_s)
+            except TimeoutError as exc:
+                raise StreamBusy(
+                    f"stream {stream.id!r}: {self._options.queue_s:g} s of audio queued and nothing "
+                    f"processed for {self._options.feed_timeout_s:g} s; the service is overloaded"
+                ) from exc
+            if stream.closed or stream.ending:
+                raise StreamClosed(f"stream {stream.id!r} ended while audio was queued")
+        stream.pending.append(samples)
+        stream.pending_samples += samples.size
+        stream.received_samples += samples.size
+        stream.arrivals.append((stream.received_samples, self._clock()))
+        self.metrics.audio_seconds.inc(samples.size / self._options.sample_rate)
+        self._wake.set()
+
+    async def _end(self, stream: _Stream, detail: str | None) -> StreamSummary:
+        if not stream.ending:
+            stream.ending = True
+            stream.detail = detail
+            stream.space.set()
+            self._wake.set()
+        await stream.done.wait()
+        assert stream.summary is not None
+        return stream.summary
+
+    # ------------------------------------------------------------------ scheduling
+    async def _schedule(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            self._dispatch()
+
+    def _dispatch(self) -> None:
+        """Hand jobs to free workers, least recently served stream first (round robin)."""
+        while self._inflight < self._options.num_workers:
+            chosen: tuple[_Stream, str] | None = None
+            for sid in self._order:
+                stream = self._streams[sid]
+                if stream.busy or stream.closed:
+                    continue
+                job = self._next_job(stream)
+                if job is not None:
+                    chosen = (stream, job)
+                    break
+            if chosen is None:
+                return
+            stream, job = chosen
+            self._order.remove(stream.id)
+            self._order.append(stream.id)
+            stream.busy = True
+            self._inflight += 1
+            self.dispatch_log.append((stream.id, job))
+            task = asyncio.create_task(self._run_job(stream, job), name=f"asr-{job}-{stream.id}")
+            self._jobs.add(task)
+            task.add_done_callback(self._jobs.discard)
+
+    def _next_job(self, stream: _Stream) -> str | None:
+        if stream.pending:
+            # At most max_push_s per turn: a stream catching up on a backlog takes it in slices,
+            # one slice per round, and every other stream gets its turn in between.
+            budget = int(self._options.max_push_s * self._options.sample_rate)
+            parts: list[np.ndarray] = []
+            taken = 0
+            while stream.pending and taken < budget:
+                head = stream.pending[0]
+                room = budget - taken
+                if head.size <= room:
+                    parts.append(stream.pending.popleft())
+                else:
+                    parts.append(head[:room])
+                    stream.pending[0] = head[room:]
+                taken += parts[-1].size
+            stream.pending_samples -= taken
+            audio = np.concatenate(parts) if len(parts) > 1 else parts[0]
+            stream.transcriber.push_audio(audio)
+            stream.pushed_samples += audio.size
+            stream.space.set()
+        if stream.transcriber.ready():
+            return "step"
+        if stream.ending and not stream.pending:
+            return "finish"
+        if stream.pending:
+            return "step"  # a short slice left over: decode it rather than wait
+        return None
+
+    async def _run_job(self, stream: _Stream, job: str) -> None:
+        assert self._executor is not None
+        loop = asyncio.get_running_loop()
+        covered = stream.pushed_samples
+        call = stream.transcriber.step if job == "step" else stream.transcriber.finish
+        try:
+            started = time.perf_counter()
+            events = await loop.run_in_executor(self._executor, call)
+            spent = time.perf_counter() - started
+            self.decode_seconds_total += spent
+            self.metrics.decode_seconds.observe(spent)
+            stream.steps += 1
+            heard = stream.heard_at(covered / self._options.sample_rate, self._options.sample_rate)
+            if heard is not None:
+                lag = self._clock() - heard
+                stream.lag_s.append(lag)
+                self.metrics.stream_lag.observe(lag)
+            await self._handle_events(stream, events)
+            stream.forget_arrivals(stream.pushed_samples - 120 * self._options.sample_rate)
+            if job == "finish":
+                await self._close(stream, "error" if stream.failed else "ended", stream.detail)
+        except Exception as exc:  # noqa: BLE001 - one failing stream must not take down the others
+            log.exception("asr.stream.failed stream=%s job=%s", stream.id, job)
+            await self._close(
+                stream,
+                "error",
+                "Die Untertitel sind ausgefallen. Bitte laden Sie die Seite später neu.",
+                error=exc,
+            )
+        finally:
+            stream.busy = False
+            self._inflight -= 1
+            self._wake.set()
+
+    async def _handle_events(self, stream: _Stream, events: Sequence[Any]) -> None:
+        from asr.streaming import Committed, Partial
+
+        now = self._clock()
+        committed: list[Any] = []
+        for event in events:
+            if isinstance(event, Committed):
+                for word in event.words:
+                    heard = stream.heard_at(word.end, self._options.sample_rate)
+                    if heard is not None:
+                        latency = max(0.0, now - heard)
+                        stream.commit_latency_s.append(latency)
+                        self.metrics.commit_latency.observe(latency)
+                committed.extend(event.words)
+            elif isinstance(event, Partial) and event.text != stream.last_partial:
+                stream.last_partial = event.text
+                await self._publish_partial(stream, event.text)
+        # Called after every step, also without new words: a pause (stream time passing) ends a cue.
+        stream_now = stream.pushed_samples / self._options.sample_rate
+        for cue in stream.cues.add(tuple(committed), now=stream_now):
+            await self._publish_cue(stream, cue)
+
+    async def _close(
+        self, stream: _Stream, state: StreamState, detail: str | None, error: Exception | None = None
+    ) -> None:
+        if stream.closed:
+            return
+        try:
+            for cue in stream.cues.flush():
+                await self._publish_cue(stream, cue)
+        except Exception:  # noqa: BLE001 - keep closing even if the builder is broken
+            log.exception("asr.stream.flush_failed stream=%s", stream.id)
+        stream.closed = True
+        stream.pending.clear()
+        stream.pending_samples = 0
+        await self._publish_state(stream, state, detail)
+        self._streams.pop(stream.id, None)
+        if stream.id in self._order:
+            self._order.remove(stream.id)
+        self.metrics.active_streams.dec()
+        stream.summary = StreamSummary(
+            stream=stream.id,
+            state=state,
+            cues=stream.cues_published,
+            audio_s=stream.received_samples / self._options.sample_rate,
+            steps=stream.steps,
+            detail=detail if error is None else f"{detail} ({type(error).__name__}: {error})",
+        )
+        log.info(
+            "asr.stream.%s stream=%s cues=%d audio_s=%.1f",
+            state,
+            stream.id,
+            stream.cues_published,
+            stream.summary.audio_s,
+        )
+        stream.space.set()
+        stream.done.set()
+
+    # ------------------------------------------------------------------ publishing
+    async def _publish(self, stream: _Stream, message: Any, *, durable: bool) -> None:
+        try:
+            await self._broker.publish(f"subtitles:{stream.id}", message, durable=durable)
+        except Exception as exc:  # noqa: BLE001 - a broker outage must not stop transcription
+            self.metrics.publish_errors.inc()
+            log.warning("asr.publish.failed stream=%s type=%s error=%s", stream.id, message.type, exc)
+
+    async def _publish_cue(self, stream: _Stream, cue: Cue) -> None:
+        from channels.messages import SubtitleCue
+
+        message = SubtitleCue(stream=stream.id, seq=cue.index, start=cue.start, end=cue.end, lines=cue.lines)
+        stream.cues_published += 1
+        self.metrics.cues.inc()
+        await self._publish(stream, message, durable=True)
+
+    async def _publish_partial(self, stream: _Stream, text: str) -> None:
+        from channels.messages import SubtitlePartial
+
+        await self._publish(stream, SubtitlePartial(stream=stream.id, text=text), durable=False)
+
+    async def _publish_state(self, stream: _Stream, state: StreamState, detail: str | None) -> None:
+        from channels.messages import SubtitleStream
+
+        message = SubtitleStream(stream=stream.id, state=state, detail=detail)
+        await self._publish(stream, message, durable=True)
+
+
+def _as_float32(pcm: bytes | np.ndarray) -> np.ndarray:
+    if isinstance(pcm, bytes | bytearray | memoryview):
+        data = np.frombuffer(pcm, dtype="<i2")
+        return data.astype(np.float32) / 32768.0
+    array = np.asarray(pcm)
+    if array.dtype == np.int16:
+        return array.astype(np.float32) / 32768.0
+    return array.astype(np.float32, copy=False)

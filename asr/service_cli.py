@@ -1,0 +1,473 @@
+"""``rathaus asr``: run the live subtitle service, feed it, evaluate it, benchmark it.
+
+* ``rathaus asr serve``  - WebSocket ingest + shared model + broker publishing (and optional sources)
+* ``rathaus asr feed``   - stream a file or URL into an ingest at real-time speed (used by ``make demo``)
+* ``rathaus asr eval``   - live vs offline WER, commit latency, silence and cue checks on clip pairs
+* ``rathaus asr bench``  - how many real-time streams one process sustains
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from asr.errors import AsrError
+
+__all__ = ["app"]
+
+app = typer.Typer(no_args_is_help=True, help="Live subtitle service: serve, feed, evaluate, benchmark.")
+console = Console(stderr=True)
+log = logging.getLogger(__name__)
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code=1)
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    if not verbose:  # one line per decode step is too chatty for operators
+        logging.getLogger("faster_whisper").setLevel(logging.WARNING)
+
+
+# --------------------------------------------------------------------------------------------- serve
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="interface to listen on [RATHAUS_ASR_HOST]")] = None,
+    port: Annotated[int | None, typer.Option(help="ingest port [RATHAUS_ASR_PORT, 8765]")] = None,
+    token: Annotated[str | None, typer.Option(help="ingest token [RATHAUS_ASR_INGEST_TOKEN]")] = None,
+    broker_url: Annotated[str | None, typer.Option(help="memory:// or redis://... [RATHAUS_ASR_BROKER_URL]")] = None,
+    model: Annotated[str | None, typer.Option(help="base, large-v3-turbo or a model dir [RATHAUS_ASR_MODEL]")] = None,
+    device: Annotated[str | None, typer.Option(help="cpu or cuda [RATHAUS_ASR_DEVICE]")] = None,
+    compute_type: Annotated[str | None, typer.Option(help="int8, float16, ... [RATHAUS_ASR_COMPUTE_TYPE]")] = None,
+    num_workers: Annotated[int | None, typer.Option(help="parallel decode steps [RATHAUS_ASR_NUM_WORKERS]")] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option(help="STREAM=SOURCE: also ingest a file/HLS/RTMP source directly (repeatable)"),
+    ] = None,
+    loop: Annotated[bool, typer.Option(help="restart file sources at their end (demo)")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Run the live subtitle service until Ctrl-C: WebSocket ingest on /ingest, /healthz, /metrics."""
+    from asr.settings import AsrSettings
+
+    _logging(verbose)
+    overrides = {
+        "host": host,
+        "port": port,
+        "ingest_token": token,
+        "broker_url": broker_url,
+        "model": model,
+        "device": device,
+        "compute_type": compute_type,
+        "num_workers": num_workers,
+    }
+    settings = AsrSettings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    sources = _parse_sources(source or [])
+    if settings.ingest_token is None and not sources:
+        raise _fail("set RATHAUS_ASR_INGEST_TOKEN (or --token), or give --source STREAM=URL to ingest directly")
+    try:
+        asyncio.run(_serve(settings, sources, loop_sources=loop))
+    except AsrError as exc:
+        raise _fail(str(exc)) from exc
+
+
+def _parse_sources(items: list[str]) -> dict[str, str]:
+    sources: dict[str, str] = {}
+    for item in items:
+        stream, sep, where = item.partition("=")
+        if not sep or not stream or not where:
+            raise _fail(f"--source {item!r}: expected STREAM=SOURCE, e.g. rat=https://example/live/index.m3u8")
+        if stream in sources:
+            raise _fail(f"--source: stream id {stream!r} given twice")
+        sources[stream] = where
+    return sources
+
+
+async def _serve(settings: Any, sources: dict[str, str], *, loop_sources: bool) -> None:
+    from asr.ingest import start_ingest
+    from asr.service import SubtitleService
+    from asr.sources import SourceOptions, iter_source
+    from channels.broker import broker_from_url
+
+    broker = broker_from_url(settings.broker_url)
+    console.print(f"loading model [bold]{settings.model}[/] on {settings.device} ...")
+    service = await asyncio.to_thread(SubtitleService.from_settings, settings, broker=broker)
+    stop = asyncio.Event()
+    running = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            running.add_signal_handler(sig, stop.set)
+    source_options = SourceOptions(open_timeout_s=settings.open_timeout_s, read_timeout_s=settings.read_timeout_s)
+
+    async def pump(stream: str, where: str) -> None:
+        handle = await service.open_stream(stream, language=settings.language)
+        detail = None
+        failed = False
+        try:
+            async for pcm in iter_source(where, options=source_options, realtime=True, loop_forever=loop_sources):
+                await handle.feed(pcm)
+        except AsrError as exc:
+            detail = "Die Tonquelle ist nicht erreichbar."
+            failed = True
+            log.error("asr.source.failed stream=%s source=%s error=%s", stream, where, exc)
+        finally:
+            await asyncio.shield(handle.end(detail, failed=failed))
+
+    async with service:
+        server = None
+        if settings.ingest_token is not None:
+            server = await start_ingest(
+                service,
+                host=settings.host,
+                port=settings.port,
+                token=settings.ingest_token.get_secret_value(),
+                max_frame_bytes=settings.max_frame_bytes,
+            )
+            console.print(f"ingest on ws://{settings.host}:{settings.port}/ingest  (health: /healthz, /metrics)")
+        tasks = [asyncio.create_task(pump(s, w), name=f"source-{s}") for s, w in sources.items()]
+        try:
+            await stop.wait()
+        finally:
+            console.print("stopping: flushing streams ...")
+            if server is not None:
+                server.close()
+                await server.wait_closed()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+    await broker.aclose()
+
+
+# ---------------------------------------------------------------------------------------------- feed
+@app.command()
+def feed(
+    source: Annotated[str, typer.Argument(help="audio/video file or URL (HLS, RTMP, HTTP)")],
+    stream: Annotated[str, typer.Option(help="stream id, e.g. rat-2026-09-15")],
+    url: Annotated[str, typer.Option(help="ingest WebSocket URL")] = "ws://127.0.0.1:8765/ingest",
+    token: Annotated[str | None, typer.Option(envvar="RATHAUS_ASR_INGEST_TOKEN", help="ingest token")] = None,
+    language: Annotated[str, typer.Option(help="spoken language")] = "de",
+    loop: Annotated[bool, typer.Option(help="start the file again at its end (demo), until Ctrl-C")] = False,
+    fast: Annotated[bool, typer.Option(help="send as fast as the service takes it, not real time")] = False,
+    open_timeout: Annotated[float, typer.Option(help="seconds to wait for a URL source")] = 10.0,
+) -> None:
+    """Stream SOURCE into a running ingest at real-time speed, then end the stream."""
+    from asr.feed import feed_source
+
+    if not token:
+        raise _fail("the ingest needs a token: --token or RATHAUS_ASR_INGEST_TOKEN")
+    try:
+        result = asyncio.run(
+            feed_source(
+                source,
+                stream=stream,
+                url=url,
+                token=token,
+                language=language,
+                loop_forever=loop,
+                realtime=not fast,
+                open_timeout=open_timeout,
+            )
+        )
+    except AsrError as exc:
+        raise _fail(str(exc)) from exc
+    except OSError as exc:
+        raise _fail(f"cannot reach the ingest at {url}: {exc}; is `rathaus asr serve` running?") from exc
+    console.print(f"stream [bold]{stream}[/] ended: {result.get('cues')} cues, {result.get('audio_s')} s audio")
+
+
+# ---------------------------------------------------------------------------------------------- eval
+def _default_clip_dir() -> Path:
+    from rathaus.paths import repo_root
+
+    return repo_root() / "data" / "eval" / "asr" / "clips"
+
+
+def _generate(out: Path) -> Path:
+    import importlib.util
+
+    from rathaus.paths import repo_root
+
+    script = repo_root() / "data" / "eval" / "asr" / "generate.py"
+    spec = importlib.util.spec_from_file_location("rathaus_eval_generate", script)
+    if spec is None or spec.loader is None:
+        raise AsrError(f"cannot load the clip generator {script}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses need the module registered
+    spec.loader.exec_module(module)
+    module.generate(out)
+    return out / "manifest.json"
+
+
+def _manifest_pairs(manifest: Path) -> list[tuple[Path, Path]]:
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        return [(manifest.parent / c["audio"], manifest.parent / c["ref"]) for c in data["clips"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise AsrError(f"{manifest}: not a clip manifest ({exc}); create it with --generate") from exc
+
+
+@app.command("eval")
+def eval_(
+    audio: Annotated[list[Path] | None, typer.Option(help="clip to evaluate (repeatable, pairs with --ref)")] = None,
+    ref: Annotated[list[Path] | None, typer.Option(help="reference text of the clip (empty file: silence)")] = None,
+    manifest: Annotated[Path | None, typer.Option(help="manifest.json written by the clip generator")] = None,
+    generate: Annotated[bool, typer.Option(help="render the project's clips first (espeak-ng) and use them")] = False,
+    clips_dir: Annotated[Path | None, typer.Option(help="where --generate writes [data/eval/asr/clips]")] = None,
+    report: Annotated[Path | None, typer.Option(help="write the JSON report here")] = None,
+    model: Annotated[str, typer.Option(help="model name or directory")] = "base",
+    device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
+    compute_type: Annotated[str | None, typer.Option(help="int8 (CPU default), float16 (GPU default)")] = None,
+    cpu_threads: Annotated[int, typer.Option(help="CTranslate2 threads (1: one core per stream)")] = 1,
+    clock: Annotated[
+        str, typer.Option(help="cpu: compute = process CPU time (robust on a shared machine); wall")
+    ] = "cpu",
+    beam_size: Annotated[int | None, typer.Option(help="beam size of the live decoder")] = None,
+    temperature: Annotated[
+        list[float] | None, typer.Option(help="live decoding temperatures, fallback order (repeatable)")
+    ] = None,
+    min_chunk_s: Annotated[float | None, typer.Option(help="decode every this many seconds of new audio")] = None,
+    max_commit_delay_s: Annotated[float | None, typer.Option(help="latency bound of the commit policy")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="any StreamOptions field, FIELD=VALUE (repeatable), e.g. encoder_pad_s=none"),
+    ] = None,
+    chunk_s: Annotated[float, typer.Option(help="size of the simulated arriving audio chunks")] = 0.1,
+    show_text: Annotated[bool, typer.Option(help="print reference and both transcripts")] = False,
+) -> None:
+    """Streaming vs offline on AUDIO/REF pairs: WER, latency, first partial, RTF, silence, cue rules."""
+    from asr.evaluate import apply_overrides, load_clip, run_eval, stream_options_for_eval, summarize
+    from asr.model import get_shared_model
+    from asr.options import ModelOptions, options_to_dict
+
+    audio, ref = list(audio or []), list(ref or [])
+    if len(audio) != len(ref):
+        raise _fail(f"{len(audio)} --audio but {len(ref)} --ref: give one --ref per --audio, in order")
+    pairs = list(zip(audio, ref, strict=True))
+    try:
+        if generate:
+            manifest = _generate(clips_dir or _default_clip_dir())
+        if manifest is not None:
+            pairs += _manifest_pairs(manifest)
+        if not pairs:
+            raise _fail("nothing to evaluate: give --audio A.wav --ref A.txt pairs, --manifest or --generate")
+        clips = [load_clip(a, r) for a, r in pairs]
+        model_options = ModelOptions(
+            model=model,
+            device=device,  # type: ignore[arg-type]
+            compute_type=compute_type,
+            cpu_threads=cpu_threads,
+        )
+        stream_options = stream_options_for_eval(
+            min_chunk_s=min_chunk_s,
+            max_commit_delay_s=max_commit_delay_s,
+            beam_size=beam_size,
+            temperatures=tuple(temperature) if temperature else None,
+        )
+        stream_options = apply_overrides(stream_options, set_ or [])
+        console.print(f"loading model [bold]{model}[/] ({device}, {model_options.effective_compute_type}) ...")
+        whisper = get_shared_model(model_options)
+    except AsrError as exc:
+        raise _fail(str(exc)) from exc
+
+    def progress(result: Any) -> None:
+        name = Path(result.audio).name
+        console.print(
+            f"  {name:<36} WER {_pct(result.wer_streaming)} / {_pct(result.wer_offline)}  "
+            f"p50 {_sec(result.latency_p50_s)} p95 {_sec(result.latency_p95_s)}  RTF {result.rtf:.2f}  "
+            f"silence {result.words_in_silence}  cue errors {result.cue_violations}"
+        )
+        if show_text:
+            console.print(
+                f"    ref: {result.reference.strip()}\n    str: {result.streaming_text}\n"
+                f"    off: {result.offline_text}",
+                highlight=False,
+            )
+
+    try:
+        results = run_eval(
+            clips,
+            model=whisper,
+            stream_options=stream_options,
+            chunk_s=chunk_s,
+            on_clip=progress,
+            clock=clock,
+        )
+    except AsrError as exc:
+        raise _fail(str(exc)) from exc
+    options = {
+        "model": options_to_dict(model_options),
+        "stream": options_to_dict(stream_options),
+        "chunk_s": chunk_s,
+        "clock": clock,
+        "load_average": list(os.getloadavg()),
+    }
+    summary = summarize(results, options=options)
+    _print_eval(results, summary)
+    if report is not None:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        payload = {"summary": summary, "clips": [r.to_json() for r in results]}
+        report.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        console.print(f"report written to {report}")
+
+
+def _pct(value: float | None) -> str:
+    return "   -  " if value is None else f"{100 * value:5.1f}%"
+
+
+def _sec(value: float | None) -> str:
+    return "  -  " if value is None else f"{value:4.2f}s"
+
+
+def _print_eval(results: list[Any], summary: dict[str, Any]) -> None:
+    table = Table(title="Live subtitles: streaming vs offline")
+    for column in (
+        "clip",
+        "WER live",
+        "WER offline",
+        "p50",
+        "p95",
+        "1st partial",
+        "RTF",
+        "in silence",
+        "cue errors",
+    ):
+        table.add_column(column, justify="left" if column == "clip" else "right")
+    for r in results:
+        table.add_row(
+            Path(r.audio).name,
+            _pct(r.wer_streaming),
+            _pct(r.wer_offline),
+            _sec(r.latency_p50_s),
+            _sec(r.latency_p95_s),
+            _sec(r.first_partial_s),
+            f"{r.rtf:.2f}",
+            str(r.words_in_silence),
+            str(r.cue_violations),
+        )
+    out = Console(width=120)
+    out.print(table)
+    met = summary["met"]
+    t = summary["targets"]
+
+    def mark(ok: bool) -> str:
+        return "[green]met[/]" if ok else "[red]NOT met[/]"
+
+    ratio = summary["wer_ratio"]
+    out.print(
+        f"WER live {_pct(summary['wer_streaming'])}, offline {_pct(summary['wer_offline'])}, ratio "
+        f"{'-' if ratio is None else f'{ratio:.3f}'} (target <= {t['wer_ratio_max']}): "
+        f"{mark(met['wer_ratio'])}"
+    )
+    out.print(
+        f"commit latency p50 {_sec(summary['latency_p50_s'])} (target <= {t['latency_p50_s_max']} s): "
+        f"{mark(met['latency_p50_s'])}"
+    )
+    out.print(
+        f"commit latency p95 {_sec(summary['latency_p95_s'])} (target <= {t['latency_p95_s_max']} s): "
+        f"{mark(met['latency_p95_s'])}"
+    )
+    out.print(f"words in silence {summary['words_in_silence']} (target 0): {mark(met['words_in_silence'])}")
+    out.print(
+        f"cue rule violations {summary['cue_violations']} (target 0; {summary['cue_warnings']} "
+        f"reading-speed/line-break warnings): {mark(met['cue_violations'])}"
+    )
+    out.print(
+        f"first partial p50 {_sec(summary['first_partial_p50_s'])}, RTF live {summary['rtf_streaming']}, "
+        f"offline {summary['rtf_offline']}"
+    )
+    out.print("[bold green]all targets met[/]" if summary["all_met"] else "[bold red]some targets not met[/]")
+
+
+# --------------------------------------------------------------------------------------------- bench
+@app.command()
+def bench(
+    streams: Annotated[
+        list[int] | None, typer.Option(help="numbers of concurrent streams to try (repeatable) [1 2 3]")
+    ] = None,
+    duration: Annotated[float, typer.Option(help="seconds of real-time audio per stream and run")] = 60.0,
+    audio: Annotated[Path | None, typer.Option(help="clip to loop [the generated eval clips]")] = None,
+    model: Annotated[str, typer.Option(help="model name or directory")] = "base",
+    device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
+    compute_type: Annotated[str | None, typer.Option(help="int8 (CPU default), float16 (GPU default)")] = None,
+    cpu_threads: Annotated[int, typer.Option(help="CTranslate2 threads per decode (0: all cores)")] = 0,
+    num_workers: Annotated[int, typer.Option(help="parallel decode steps")] = 1,
+    max_lag: Annotated[float, typer.Option(help="a run is sustained while decode lag p95 stays below this")] = 5.0,
+    report: Annotated[Path | None, typer.Option(help="write the results as JSON")] = None,
+) -> None:
+    """Feed N streams at real time into one process and report lag; the largest sustained N wins."""
+    from asr.capacity import CapacityConfig, run_capacity
+
+    config = CapacityConfig(
+        streams=tuple(sorted(set(streams or [1, 2, 3]))),
+        duration_s=duration,
+        model=model,
+        device=device,
+        compute_type=compute_type,
+        cpu_threads=cpu_threads,
+        num_workers=num_workers,
+        max_lag_s=max_lag,
+    )
+    try:
+        clip = audio or _bench_clip()
+        rows = asyncio.run(run_capacity(config, clip, progress=lambda m: console.print(m)))
+    except AsrError as exc:
+        raise _fail(str(exc)) from exc
+    table = Table(title=f"Concurrent real-time streams ({model}, {device}, {num_workers} worker(s), {duration:g} s)")
+    for column in (
+        "streams",
+        "decode lag p50",
+        "lag p95",
+        "lag max",
+        "commit p50",
+        "commit p95",
+        "backlog at end",
+        "busy",
+        "sustained",
+    ):
+        table.add_column(column, justify="right")
+    for row in rows:
+        table.add_row(
+            str(row["streams"]),
+            _sec(row["lag_p50_s"]),
+            _sec(row["lag_p95_s"]),
+            _sec(row["lag_max_s"]),
+            _sec(row["commit_p50_s"]),
+            _sec(row["commit_p95_s"]),
+            f"{row['backlog_s']:.1f}s",
+            f"{100 * row['busy']:.0f}%",
+            "[green]yes[/]" if row["sustained"] else "[red]no[/]",
+        )
+    Console(width=120).print(table)
+    best = max((r["streams"] for r in rows if r["sustained"]), default=0)
+    Console(width=120).print(
+        f"max sustained concurrent streams: [bold]{best}[/] (lag p95 <= {max_lag:g} s, backlog <= 2 s)"
+    )
+    if report is not None:
+        report.write_text(
+            json.dumps({"config": config.to_json(), "runs": rows, "max_streams": best}, indent=2) + "\n",
+            encoding="utf-8",
+        )
+
+
+def _bench_clip() -> Path:
+    clips = _default_clip_dir()
+    manifest = clips / "manifest.json"
+    if not manifest.is_file():
+        _generate(clips)
+    return clips

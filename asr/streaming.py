@@ -1,0 +1,384 @@
+"""Sans-I/O streaming transcription: audio in, partial and committed words out.
+
+:class:`StreamingTranscriber` keeps an audio buffer, re-decodes it every ``min_chunk_s`` of new
+audio, and decides which words are final. Committed words are never taken back.
+
+Commit policy (LocalAgreement-2, as in whisper_streaming, with three additions):
+
+1. *Agreement*: after removing what is already committed, the longest common word prefix (compared
+   without case and punctuation) of this hypothesis and the previous one is committed.
+2. *Latency bound*: words of the current hypothesis that ended more than ``max_commit_delay_s``
+   before the newest audio and have probability >= ``force_commit_min_probability`` are committed
+   too (contiguously from the start of the uncommitted part), so a word never waits for agreement
+   that a changing tail keeps denying; past ``max_commit_delay_any_s`` a word is committed whatever its
+   probability. This keeps commit latency bounded.
+3. *Pause*: when new audio holds no speech (VAD), the whole hypothesis that agrees with the previous
+   one is committed (words placed inside the silent audio are dropped as invented), and silence with
+   nothing pending is not decoded at all; nothing is emitted on silence.
+
+The buffer is trimmed at the end of the last committed sentence once it is longer than
+``trim_after_s``, at the last committed word past ``max_buffer_s``, and to ``silence_keep_s`` during
+silence, so decoding cost stays flat over a two-hour meeting. The prompt is the last ``prompt_chars``
+of committed text before the buffer (plus ``initial_prompt``); hotwords go to the decoder.
+
+Decoding is blocking: the service calls :meth:`StreamingTranscriber.step` in a worker thread. This
+module does no I/O, keeps no clock of its own and starts no threads; all times are stream seconds
+(samples pushed / 16 000).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from asr.decoder import SAMPLE_RATE, Decoder, Word, check_audio, join_words
+from asr.guards import apply_guards, normalize_word
+from asr.options import StreamOptions
+
+__all__ = [
+    "Committed",
+    "EnergySpeechDetector",
+    "Partial",
+    "SileroSpeechDetector",
+    "SpeechDetector",
+    "StreamEvent",
+    "StreamingTranscriber",
+]
+
+log = logging.getLogger(__name__)
+
+SpeechDetector = Callable[[np.ndarray], bool]
+"""Returns True when the float32 16 kHz audio contains speech. An optional ``context_s`` attribute asks
+for that many seconds of audio before the new chunk (Silero needs some lead-in)."""
+
+_SENTENCE_END = (".", "?", "!", "…")
+_OVERLAP_NGRAM = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Partial:
+    """The tentative tail after the committed text; replaced by the next Partial. Empty text clears it."""
+
+    text: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    """Final words (stream times); ``audio_end`` is how much audio had been pushed when they committed."""
+
+    words: tuple[Word, ...]
+    audio_end: float = 0.0
+
+    @property
+    def text(self) -> str:
+        return join_words(self.words)
+
+
+StreamEvent = Partial | Committed
+
+
+class EnergySpeechDetector:
+    """A cheap RMS-level detector (for tests and as a fallback when Silero is unavailable)."""
+
+    context_s = 0.0
+
+    def __init__(self, threshold_dbfs: float = -40.0) -> None:
+        self.threshold = 10 ** (threshold_dbfs / 20)
+
+    def __call__(self, audio: np.ndarray) -> bool:
+        if audio.size == 0:
+            return False
+        frame = 480  # 30 ms
+        usable = audio[: audio.size - audio.size % frame] if audio.size >= frame else audio
+        frames = usable.reshape(-1, frame) if usable.size >= frame else usable.reshape(1, -1)
+        rms = np.sqrt(np.mean(np.square(frames, dtype=np.float64), axis=1))
+        return bool((rms > self.threshold).any())
+
+
+class SileroSpeechDetector:
+    """faster-whisper's bundled Silero VAD (ONNX, CPU): True when a speech region is found."""
+
+    context_s = 0.3
+
+    def __init__(self, threshold: float = 0.5) -> None:
+        from faster_whisper.vad import VadOptions
+
+        self._options = VadOptions(
+            threshold=threshold, min_speech_duration_ms=120, min_silence_duration_ms=200, speech_pad_ms=0
+        )
+
+    def __call__(self, audio: np.ndarray) -> bool:
+        from faster_whisper.vad import get_speech_timestamps
+
+        if audio.size < SAMPLE_RATE // 10:
+            return False
+        return bool(get_speech_timestamps(audio, self._options))
+
+
+def _is_sentence_end(word: Word) -> bool:
+    return word.text.rstrip("\"'»«)”“").endswith(_SENTENCE_END)
+
+
+def _agreed_prefix(a: Sequence[Word], b: Sequence[Word]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if normalize_word(x.text) != normalize_word(y.text):
+            break
+        n += 1
+    return n
+
+
+class StreamingTranscriber:
+    """One live stream's commit policy over a :class:`~asr.decoder.Decoder` (see module docstring).
+
+    Usage: ``push_audio()`` as audio arrives; whenever ``ready()``, call ``step()`` (blocking, one
+    decode) and forward its events; at end of stream call ``finish()`` once.
+    """
+
+    def __init__(
+        self,
+        decoder: Decoder,
+        options: StreamOptions | None = None,
+        *,
+        speech_detector: SpeechDetector | None = None,
+    ) -> None:
+        self.decoder = decoder
+        self.options = options or StreamOptions()
+        if speech_detector is None and self.options.vad:
+            speech_detector = SileroSpeechDetector(self.options.vad_threshold)
+        self._detect = speech_detector
+        self._buffer = np.zeros(0, dtype=np.float32)
+        self._offset = 0.0  # stream time of self._buffer[0]
+        self._pushed = 0  # samples pushed in total
+        self._new = 0  # samples pushed since the last step
+        self._committed: list[Word] = []  # tail of committed words (bounded)
+        self._committed_end = 0.0
+        self._committed_count = 0
+        self._hypothesis: list[Word] = []  # uncommitted words of the last decode
+        self._partial_text = ""
+        self._finished = False
+        self.decode_count = 0
+        self.skipped_silent = 0
+
+    # --- inputs -----------------------------------------------------------------------------------
+
+    def push_audio(self, samples: np.ndarray) -> None:
+        """Append float32 mono 16 kHz samples."""
+        if self._finished:
+            raise RuntimeError("push_audio() after finish(); start a new StreamingTranscriber")
+        samples = check_audio(samples, where="StreamingTranscriber.push_audio")
+        if samples.size == 0:
+            return
+        self._buffer = np.concatenate([self._buffer, samples])
+        self._pushed += samples.size
+        self._new += samples.size
+
+    def ready(self) -> bool:
+        """True when at least ``min_chunk_s`` of audio arrived since the last step."""
+        return not self._finished and self._new >= int(self.options.min_chunk_s * SAMPLE_RATE)
+
+    # --- state ------------------------------------------------------------------------------------
+
+    @property
+    def audio_end(self) -> float:
+        """Stream seconds pushed so far."""
+        return self._pushed / SAMPLE_RATE
+
+    @property
+    def buffer_start(self) -> float:
+        """Stream time of the first buffered sample (decoder times are relative to it)."""
+        return self._offset
+
+    @property
+    def buffer_seconds(self) -> float:
+        return self._buffer.size / SAMPLE_RATE
+
+    @property
+    def committed_count(self) -> int:
+        return self._committed_count
+
+    @property
+    def committed_end(self) -> float:
+        """End time of the last committed word."""
+        return self._committed_end
+
+    def prompt(self) -> str:
+        """Committed text before the buffer start, at most ``prompt_chars`` characters (word-aligned)."""
+        before = [w for w in self._committed if w.end <= self._offset + 1e-3]
+        text = join_words(before)
+        limit = self.options.prompt_chars
+        if len(text) > limit:
+            text = text[-limit:]
+            text = text.split(" ", 1)[1] if " " in text else text
+        return text
+
+    # --- processing -------------------------------------------------------------------------------
+
+    def step(self) -> list[StreamEvent]:
+        """Decode the buffer once and return the resulting events (blocking)."""
+        if self._finished or self._buffer.size == 0:
+            return []
+        new_samples, self._new = self._new, 0
+        if self._detect is not None and not self._new_audio_has_speech(new_samples):
+            if not self._hypothesis:
+                self.skipped_silent += 1
+                self._trim_silence()
+                return self._partial_events()
+            # Pause after speech: decode once more to settle the tail, then commit what agrees.
+            return self._decode_and_commit(silent_from=self.audio_end - new_samples / SAMPLE_RATE)
+        return self._decode_and_commit(silent_from=None)
+
+    def finish(self) -> list[StreamEvent]:
+        """End of stream: decode what is left and commit all of it."""
+        if self._finished:
+            return []
+        events: list[StreamEvent] = []
+        # Decode again only if something is pending or the audio after the committed text holds speech.
+        uncommitted = self._buffer[max(0, int((self._committed_end - self._offset) * SAMPLE_RATE)) :]
+        if self._buffer.size and (self._hypothesis or self._detect is None or self._detect(uncommitted)):
+            words = self._decode()
+            speech_end = self._speech_end()
+            if speech_end is not None:  # words after the last speech are invented (the "Ja. Ja." at the end)
+                words = [w for w in words if w.start < speech_end + 0.2]
+            events.extend(self._commit(words))
+        elif self._hypothesis:
+            events.extend(self._commit(self._hypothesis))
+        self._hypothesis = []
+        self._finished = True
+        self._buffer = np.zeros(0, dtype=np.float32)
+        self._new = 0
+        events.extend(self._partial_events())
+        return events
+
+    # --- internals --------------------------------------------------------------------------------
+
+    def _new_audio_has_speech(self, new_samples: int) -> bool:
+        assert self._detect is not None
+        context = int(getattr(self._detect, "context_s", 0.0) * SAMPLE_RATE)
+        window = self._buffer[max(0, self._buffer.size - new_samples - context) :]
+        return self._detect(window)
+
+    def _speech_end(self) -> float | None:
+        """Stream time where speech in the buffer ends (0.5 s resolution), scanning back from the end."""
+        if self._detect is None:
+            return None
+        step = SAMPLE_RATE // 2
+        context = int(getattr(self._detect, "context_s", 0.0) * SAMPLE_RATE)
+        end = self._buffer.size
+        while end > 0:
+            if self._detect(self._buffer[max(0, end - step - context) : end]):
+                return self._offset + end / SAMPLE_RATE
+            end -= step
+        return self._offset
+
+    def _decode(self) -> list[Word]:
+        """Decode the buffer; guarded, absolute-time words not yet committed."""
+        result = self.decoder.decode(self._buffer, prompt=self.prompt(), options=self.options)
+        self.decode_count += 1
+        words = [w.shifted(self._offset) for w in apply_guards(result, self.options.guards)]
+        return self._drop_committed(words)
+
+    def _drop_committed(self, words: list[Word]) -> list[Word]:
+        """Remove words the hypothesis repeats from the committed text (time, then n-gram overlap)."""
+        tolerance = 0.1
+        words = [w for w in words if w.start > self._committed_end - tolerance or w.end > self._committed_end + 0.3]
+        if words and self._committed and abs(words[0].start - self._committed_end) < 1.0:
+            tail = [normalize_word(w.text) for w in self._committed[-_OVERLAP_NGRAM:]]
+            for size in range(min(_OVERLAP_NGRAM, len(tail), len(words)), 0, -1):
+                if tail[-size:] == [normalize_word(w.text) for w in words[:size]]:
+                    words = words[size:]
+                    break
+        return words
+
+    def _decode_and_commit(self, *, silent_from: float | None) -> list[StreamEvent]:
+        """One decode; ``silent_from`` is where the VAD found the new audio silent (a pause), if it did."""
+        words = self._decode()
+        if silent_from is not None:
+            # Words "heard" in audio the VAD calls silent are Whisper inventing text: drop them.
+            words = [w for w in words if w.start < silent_from + 0.2]
+        agreed = _agreed_prefix(self._hypothesis, words)
+        if silent_from is not None and agreed == len(self._hypothesis):
+            agreed = len(words)  # stable through a pause: everything is final
+        horizon = self.audio_end - self.options.max_commit_delay_s
+        hard_horizon = self.audio_end - self.options.max_commit_delay_any_s
+        while agreed < len(words) and (
+            words[agreed].end <= hard_horizon
+            or (words[agreed].end <= horizon and words[agreed].probability >= self.options.force_commit_min_probability)
+        ):
+            agreed += 1
+        events = self._commit(words[:agreed])
+        self._hypothesis = words[agreed:]
+        events.extend(self._trim())
+        events.extend(self._partial_events())
+        return events
+
+    def _commit(self, words: Sequence[Word]) -> list[StreamEvent]:
+        out: list[Word] = []
+        last_end = self._committed_end
+        for word in words:
+            if not word.text:
+                continue
+            start = max(word.start, last_end)
+            end = max(word.end, start)
+            out.append(Word(word.text, start, end, word.probability))
+            last_end = end
+        if not out:
+            return []
+        self._committed.extend(out)
+        del self._committed[:-200]
+        self._committed_end = last_end
+        self._committed_count += len(out)
+        log.debug("asr.stream.committed words=%d end=%.2f", len(out), last_end)
+        return [Committed(tuple(out), self.audio_end)]
+
+    def _partial_events(self) -> list[StreamEvent]:
+        text = join_words(self._hypothesis)
+        if text == self._partial_text:
+            return []
+        self._partial_text = text
+        if self._hypothesis:
+            return [Partial(text, self._hypothesis[0].start, self._hypothesis[-1].end)]
+        return [Partial("", self.audio_end, self.audio_end)]
+
+    def _cut_buffer(self, at: float) -> None:
+        """Drop audio before stream time ``at``."""
+        cut = int(round((at - self._offset) * SAMPLE_RATE))
+        if cut <= 0:
+            return
+        cut = min(cut, self._buffer.size)
+        self._buffer = self._buffer[cut:].copy()
+        self._offset += cut / SAMPLE_RATE
+        self._hypothesis = [w for w in self._hypothesis if w.end > self._offset]
+
+    def _trim(self) -> list[StreamEvent]:
+        opts = self.options
+        if self.buffer_seconds <= opts.trim_after_s:
+            return []
+        in_buffer = [w for w in self._committed if w.end > self._offset]
+        sentence_ends = [w.end for w in in_buffer if _is_sentence_end(w)]
+        if sentence_ends:
+            self._cut_buffer(sentence_ends[-1])
+        if self.buffer_seconds <= opts.max_buffer_s:
+            return []
+        if in_buffer:
+            self._cut_buffer(in_buffer[-1].end)
+        if self.buffer_seconds > opts.max_buffer_s:
+            # Nothing committable for max_buffer_s: commit what the hypothesis holds for the old part
+            # and drop that audio, keeping the newest trim_after_s.
+            keep_from = self.audio_end - opts.trim_after_s
+            old = [w for w in self._hypothesis if w.end <= keep_from]
+            log.warning("asr.stream.buffer_cap buffer_s=%.1f", self.buffer_seconds)
+            events = self._commit(old)
+            self._cut_buffer(max(keep_from, self._committed_end))
+            return events
+        return []
+
+    def _trim_silence(self) -> None:
+        keep = self.options.silence_keep_s
+        if self.buffer_seconds > keep:
+            self._cut_buffer(self.audio_end - keep)

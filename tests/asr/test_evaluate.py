@@ -1,0 +1,212 @@
+"""The evaluation: simulated real-time clock, WER, silence counting, report shape, and the CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from asr.cues import CueBuilder
+from asr.decoder import Word
+from asr.evaluate import (
+    EvalClip,
+    LiveRun,
+    clip_result,
+    load_clip,
+    percentile,
+    simulate_live,
+    summarize,
+    wer,
+    words_in_silence,
+)
+from asr.options import StreamOptions
+from asr.streaming import StreamingTranscriber
+from tests.asr.fakes import CodedDecoder, coded_audio, word_text
+
+CLIP_KEYS = {
+    "audio",
+    "wer_streaming",
+    "wer_offline",
+    "latency_p50_s",
+    "latency_p95_s",
+    "first_partial_s",
+    "rtf",
+    "words_in_silence",
+    "cue_violations",
+}
+
+
+class TimedDecoder(CodedDecoder):
+    """Each decode "takes" ``cost`` seconds on a fake timer."""
+
+    def __init__(self, cost: float) -> None:
+        super().__init__()
+        self.cost = cost
+        self.now = 0.0
+        self.buffer_sizes: list[int] = []
+
+    def decode(self, audio, *, prompt, options):  # type: ignore[no-untyped-def]
+        self.now += self.cost
+        self.buffer_sizes.append(audio.size)
+        return super().decode(audio, prompt=prompt, options=options)
+
+
+def _run(cost: float, words: int = 20):  # type: ignore[no-untyped-def]
+    decoder = TimedDecoder(cost)
+    options = dataclasses.replace(StreamOptions(), vad=False, min_chunk_s=1.0)
+    samples = coded_audio(1, words)
+    run = simulate_live(samples, StreamingTranscriber(decoder, options), CueBuilder(), timer=lambda: decoder.now)
+    return decoder, run, samples
+
+
+def test_simulated_clock_counts_compute_time() -> None:
+    decoder, run, samples = _run(cost=0.4)
+    assert [w.text for w in run.words] == [word_text(k) for k in range(1, 21)]
+    assert run.compute_s == pytest.approx(0.4 * decoder.calls)
+    assert run.duration_s == pytest.approx(samples.size / 16_000)
+    assert len(run.latencies) == 20
+    # a word is committed only after at least one decode that saw it ended
+    assert min(run.latencies) >= 0.4 - 1e-9
+    # LocalAgreement-2 with 1 s chunks and 0.4 s decodes: about two chunks plus compute
+    assert percentile(run.latencies, 50) < 3.0
+    assert run.first_partial_clock is not None and run.cues
+
+
+def test_slow_decoder_sees_the_audio_that_arrived_while_it_worked() -> None:
+    decoder, run, samples = _run(cost=2.5)
+    # every step after the first got >= 2.5 s of new audio, not 1 s: the clock ran during the decode
+    growth = np.diff(decoder.buffer_sizes[:4])
+    assert (growth >= int(2.4 * 16_000)).all(), decoder.buffer_sizes
+    assert [w.text for w in run.words] == [word_text(k) for k in range(1, 21)]
+    assert max(run.latencies) > 2.5
+    assert run.compute_s / run.duration_s == pytest.approx(2.5 * decoder.calls / run.duration_s)
+
+
+def test_wer_uses_german_normalisation_and_is_none_for_empty_reference() -> None:
+    assert wer("Die Gebühr beträgt 37 Euro.", "die Gebühr beträgt siebenunddreißig Euro") == 0.0
+    assert wer("eins zwei drei vier", "eins zwei vier") == pytest.approx(0.25)
+    assert wer("eins zwei", "") == 1.0
+    assert wer("", "irgendwas") is None
+    assert wer("  \n", "") is None
+
+
+def test_words_in_silence() -> None:
+    words = [Word("a", 0.0, 0.4), Word("b", 5.0, 5.4), Word("c", 9.9, 10.3)]
+    assert words_in_silence(words, "", ()) == 3  # empty reference: every word counts
+    assert words_in_silence(words, "a c", [(4.0, 6.0)]) == 1
+    assert words_in_silence(words, "a b c", [(10.0, 12.0)]) == 1  # midpoint 10.1 inside
+    assert words_in_silence(words, "a b c", []) == 0
+
+
+def test_report_shape_and_targets(tmp_path: Path) -> None:
+    decoder, run, samples = _run(cost=0.3, words=12)
+    speech = EvalClip(tmp_path / "a.wav", " ".join(word_text(k) for k in range(1, 13)))
+    silent = EvalClip(tmp_path / "s.wav", "")
+    r1 = clip_result(speech, run, offline_words=run.words, offline_compute_s=1.0)
+    empty_run = LiveRun(compute_s=0.2, steps=3, duration_s=10.0)  # nothing said, nothing emitted
+    r2 = clip_result(silent, empty_run, offline_words=[], offline_compute_s=0.1)
+    assert set(r1.to_json()) == CLIP_KEYS == set(r2.to_json())
+    assert r1.wer_streaming == 0.0 and r1.wer_offline == 0.0
+    assert r2.wer_streaming is None and r2.wer_offline is None and r2.words_in_silence == 0
+    summary = summarize([r1, r2])
+    assert summary["met"]["words_in_silence"] and summary["met"]["cue_violations"]
+    assert summary["wer_ratio"] == 1.0 and summary["met"]["wer_ratio"]
+    # a clip that talks during silence fails the silence target
+    r3 = clip_result(silent, run, offline_words=[], offline_compute_s=0.1)
+    assert r3.words_in_silence == 12
+    assert not summarize([r1, r3])["met"]["words_in_silence"]
+
+
+def test_load_clip_reads_sidecar_silence(tmp_path: Path) -> None:
+    audio = tmp_path / "clip.wav"
+    audio.write_bytes(b"RIFF")
+    ref = tmp_path / "clip.txt"
+    ref.write_text("Hallo Rat", encoding="utf-8")
+    (tmp_path / "clip.json").write_text(json.dumps({"silence": [[1.0, 2.5]]}), encoding="utf-8")
+    clip = load_clip(audio, ref)
+    assert clip.reference == "Hallo Rat" and clip.silence == ((1.0, 2.5),)
+    with pytest.raises(Exception, match="does not exist"):
+        load_clip(tmp_path / "missing.wav", ref)
+
+
+@pytest.mark.slow
+def test_eval_cli_on_speech_and_silence(tmp_path: Path) -> None:
+    """The real base model, live and offline, on one generated German clip and the silence clip."""
+    generator = Path(__file__).resolve().parents[2] / "data" / "eval" / "asr" / "generate.py"
+    clips = tmp_path / "clips"
+    subprocess.run(
+        [
+            sys.executable,
+            str(generator),
+            "--out",
+            str(clips),
+            "--clip",
+            "kita_wohngeld",
+            "--clip",
+            "stille_rauschen",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    report = tmp_path / "report.json"
+    rathaus = shutil.which("rathaus") or str(Path(sys.executable).parent / "rathaus")
+    result = subprocess.run(
+        [
+            rathaus,
+            "asr",
+            "eval",
+            "--audio",
+            str(clips / "kita_wohngeld.wav"),
+            "--ref",
+            str(clips / "kita_wohngeld.txt"),
+            "--audio",
+            str(clips / "stille_rauschen.wav"),
+            "--ref",
+            str(clips / "stille_rauschen.txt"),
+            "--report",
+            str(report),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "latency p50" in result.stdout and "target" in result.stdout
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert set(data) == {"summary", "clips"}
+    assert [Path(c["audio"]).name for c in data["clips"]] == ["kita_wohngeld.wav", "stille_rauschen.wav"]
+    speech, silence = data["clips"]
+    assert set(speech) == CLIP_KEYS == set(silence)
+    assert 0.0 <= speech["wer_streaming"] < 1.0 and 0.0 <= speech["wer_offline"] < 1.0
+    assert speech["latency_p50_s"] is not None and speech["rtf"] > 0
+    assert silence["wer_streaming"] is None and silence["wer_offline"] is None
+    assert silence["words_in_silence"] == 0  # nothing is subtitled when nobody speaks
+    assert data["summary"]["clips"] == 2 and "met" in data["summary"]
+
+
+def test_set_overrides_any_stream_option() -> None:
+    from asr.errors import AsrError
+    from asr.evaluate import apply_overrides
+
+    changed = apply_overrides(StreamOptions(), ["min_chunk_s=2", "temperatures=0.0", "vad=false", "hotwords=Rathaus"])
+    assert changed.min_chunk_s == 2.0 and changed.temperatures == (0.0,) and changed.vad is False
+    assert changed.hotwords == "Rathaus"
+    with pytest.raises(AsrError, match="FIELD=VALUE"):
+        apply_overrides(StreamOptions(), ["no_such_field=1"])
+    with pytest.raises(AsrError):
+        apply_overrides(StreamOptions(), ["min_chunk_s=0"])  # the options object rejects it
+
+
+def test_clip_length_not_a_multiple_of_the_chunk_ends() -> None:
+    decoder = TimedDecoder(cost=0.0)  # a free decoder: the clock only moves with the audio
+    options = dataclasses.replace(StreamOptions(), vad=False, min_chunk_s=1.5)
+    samples = np.concatenate([coded_audio(1, 7), np.zeros(777, dtype=np.float32)])
+    run = simulate_live(samples, StreamingTranscriber(decoder, options), CueBuilder(), timer=lambda: decoder.now)
+    assert [w.text for w in run.words] == [word_text(k) for k in range(1, 8)]
+    assert decoder.buffer_sizes and run.duration_s == pytest.approx(samples.size / 16_000)
