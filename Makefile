@@ -27,7 +27,7 @@ lint: setup
 eval: setup
 	$(VENV)/rathaus bot eval data/eval/chat.yml --report out/chat-eval.json
 	$(VENV)/python data/eval/asr/generate.py --out out/asr-clips
-	$(VENV)/rathaus asr eval --dir out/asr-clips --report out/asr-eval.json
+	$(VENV)/rathaus asr eval --manifest out/asr-clips/manifest.json --report out/asr-eval.json
 
 bench: setup
 	$(VENV)/rathaus bot bench

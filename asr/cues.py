@@ -14,6 +14,7 @@ longer fits two lines, after a pause (``now`` - last word end >= ``pause_s``), o
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -21,7 +22,9 @@ from typing import Literal
 from asr.decoder import Word
 from asr.options import CueOptions
 
-__all__ = ["Cue", "CueBuilder", "CueOptions", "Violation", "build_cues", "layout_lines", "validate_cues"]
+__all__ = [
+    "Cue", "CueBuilder", "CueOptions", "Violation", "build_cues", "layout_lines", "spell_small_number", "validate_cues",
+]
 
 #: Words that bind to the following noun/phrase: a line or a cue never ends with them if avoidable.
 BINDING_WORDS = frozenset(
@@ -63,6 +66,29 @@ class Violation:
     rule: str
     message: str
     severity: Literal["error", "warning"] = "error"
+
+
+_SMALL_NUMBERS = {
+    "1": "eins", "2": "zwei", "3": "drei", "4": "vier", "5": "fünf", "6": "sechs",
+    "7": "sieben", "8": "acht", "9": "neun", "10": "zehn", "11": "elf", "12": "zwölf",
+}
+# A bare cardinal, optionally followed by clause punctuation; "3." stays (ordinal or sentence end).
+_CARDINAL = re.compile(r"^(\d{1,2})([,;:!?…]*)$")
+
+
+def spell_small_number(text: str) -> str:
+    """German subtitle style: the numbers two to twelve as words ("Punkt 3," -> "Punkt drei,").
+
+    "1" is spelled only before punctuation ("Punkt 1," -> "eins,"): before a noun it would need the
+    article form ("ein Antrag"), which depends on grammar a word list cannot see.
+    """
+    match = _CARDINAL.match(text)
+    if match is None or match.group(1) not in _SMALL_NUMBERS:
+        return text
+    digits, tail = match.groups()
+    if digits == "1" and not tail:
+        return text
+    return _SMALL_NUMBERS[digits] + tail
 
 
 def _bare(text: str) -> str:
@@ -187,6 +213,8 @@ class CueBuilder:
         """Add committed words (in order); ``now`` is the stream time for pause detection (live)."""
         for word in words:
             text = " ".join(word.text.split())
+            if self.options.spell_small_numbers:
+                text = spell_small_number(text)
             if text:
                 clean = Word(text, word.start, max(word.end, word.start), word.probability)
                 self._pending.extend(_split_long(clean, self.options.max_line_chars))

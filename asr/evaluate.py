@@ -189,7 +189,7 @@ def simulate_live(
     clock = 0.0
     pushed = 0
 
-    def record(events: Sequence[Any], at: float, stream_now: float) -> None:
+    def record(events: Sequence[Any], at: float) -> None:
         committed: list[Word] = []
         for event in events:
             if isinstance(event, Committed):
@@ -200,7 +200,7 @@ def simulate_live(
                 if event.text and run.first_partial_clock is None:
                     run.first_partial_clock = at
         run.words.extend(committed)
-        run.cues.extend(cue_builder.add(committed, now=stream_now))
+        run.cues.extend(cue_builder.add(committed, now=transcriber.speech_horizon))
 
     while True:
         # audio arrives chunk by chunk; the last, shorter chunk arrives at the end of the clip
@@ -216,7 +216,7 @@ def simulate_live(
             run.compute_s += spent
             run.steps += 1
             clock += spent
-            record(events, clock, pushed / SAMPLE_RATE)
+            record(events, clock)
             continue
         if pushed >= total:
             break
@@ -226,7 +226,7 @@ def simulate_live(
     spent = timer() - started
     run.compute_s += spent
     clock += spent
-    record(events, clock, total / SAMPLE_RATE)
+    record(events, clock)
     run.cues.extend(cue_builder.flush())
     return run
 

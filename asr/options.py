@@ -187,6 +187,7 @@ class CueOptions:
     max_duration_s: float = 7.0
     pause_s: float = 1.2
     min_sentence_chars: int = 12
+    spell_small_numbers: bool = True  # broadcast style: "zwei" to "zwölf" as words, not digits
 
     def __post_init__(self) -> None:
         if self.max_lines < 1 or self.max_line_chars < 8:

@@ -76,6 +76,8 @@ class TranscriberLike(Protocol):
     def ready(self) -> bool: ...
     def step(self) -> Sequence[Any]: ...
     def finish(self) -> Sequence[Any]: ...
+    @property
+    def speech_horizon(self) -> float: ...
 
 
 class CueBuilderLike(Protocol):
@@ -470,9 +472,9 @@ class SubtitleService:
             elif isinstance(event, Partial) and event.text != stream.last_partial:
                 stream.last_partial = event.text
                 await self._publish_partial(stream, event.text)
-        # Called after every step, also without new words: a pause (stream time passing) ends a cue.
-        stream_now = stream.pushed_samples / self._options.sample_rate
-        for cue in stream.cues.add(tuple(committed), now=stream_now):
+        # Called after every step, also without new words: a pause (decoded audio with nothing heard
+        # after the committed words) ends a cue.
+        for cue in stream.cues.add(tuple(committed), now=stream.transcriber.speech_horizon):
             await self._publish_cue(stream, cue)
 
     async def _close(

@@ -160,6 +160,7 @@ class StreamingTranscriber:
         self._committed_end = 0.0
         self._committed_count = 0
         self._hypothesis: list[Word] = []  # uncommitted words of the last decode
+        self._decoded_until = 0.0  # stream time of the audio end at the last step
         self._partial_text = ""
         self._finished = False
         self.decode_count = 0
@@ -188,6 +189,19 @@ class StreamingTranscriber:
     def audio_end(self) -> float:
         """Stream seconds pushed so far."""
         return self._pushed / SAMPLE_RATE
+
+    @property
+    def speech_horizon(self) -> float:
+        """Stream time up to which nothing has been heard after the committed words.
+
+        The start of the tentative tail while there is one (speech goes on there), else the end of the
+        audio decoded so far. Pause detection for cues uses this, not the audio pushed: that runs ahead
+        of the committed words by the commit latency, which would look like a pause after every commit
+        and cut the subtitles into one-word cues.
+        """
+        if self._hypothesis:
+            return self._hypothesis[0].start
+        return self._decoded_until
 
     @property
     def buffer_start(self) -> float:
@@ -224,6 +238,7 @@ class StreamingTranscriber:
         if self._finished or self._buffer.size == 0:
             return []
         new_samples, self._new = self._new, 0
+        self._decoded_until = self.audio_end
         if self._detect is not None and not self._new_audio_has_speech(new_samples):
             if not self._hypothesis:
                 self.skipped_silent += 1

@@ -17,6 +17,7 @@ import contextlib
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -70,6 +71,10 @@ def _fail(message: str) -> int:
     return 1
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _demo_recording() -> Path:
     """The council-meeting recording the simulated livestream plays, rendered once with espeak-ng."""
     from asr.synth import render_speech
@@ -108,6 +113,8 @@ def run(
     chat: Annotated[bool, typer.Option(help="Run the Rasa assistant for the chat widget.")] = True,
 ) -> None:
     """Start everything, print the addresses to open, and run until Ctrl-C."""
+    # A SIGTERM (a service manager, `kill`) stops the demo like Ctrl-C does: children are cleaned up.
+    signal.signal(signal.SIGTERM, _interrupt)
     from bot.runner import RasaStack, StackOptions, train
 
     redis_binary = shutil.which("redis-server")

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from asr.cues import Cue, CueBuilder, build_cues, layout_lines, validate_cues
+from asr.cues import Cue, CueBuilder, build_cues, layout_lines, spell_small_number, validate_cues
 from asr.decoder import Word
 from asr.options import CueOptions
 
@@ -172,3 +172,18 @@ def test_property_long_words_never_exceed_a_line(words: list[Word]) -> None:
     check_rules(cues)
     letters = "".join(c.text for c in cues).replace("-", "").replace(" ", "")
     assert letters == "".join(w.text for w in words).replace(" ", "")
+
+
+@pytest.mark.parametrize(
+    ("word", "spelled"),
+    [("3", "drei"), ("3,", "drei,"), ("12?", "zwölf?"), ("1,", "eins,"), ("1", "1"), ("13", "13"),
+     ("3.", "3."), ("2026", "2026"), ("8:30", "8:30"), ("0", "0")],
+)
+def test_numbers_two_to_twelve_are_spelled_out(word: str, spelled: str) -> None:
+    assert spell_small_number(word) == spelled
+
+
+def test_cues_spell_small_numbers_unless_switched_off() -> None:
+    said = [Word("Tagesordnungspunkt", 0.0, 0.8, 0.9), Word("3,", 0.9, 1.2, 0.9), Word("Haushalt.", 1.3, 2.0, 0.9)]
+    assert build_cues(said)[0].text == "Tagesordnungspunkt drei, Haushalt."
+    assert "3," in build_cues(said, CueOptions(spell_small_numbers=False))[0].text

@@ -321,3 +321,22 @@ def test_finish_drops_words_invented_after_the_last_speech() -> None:
     _, tr = make([invented], StreamOptions(), speech_detector=EnergySpeechDetector())
     tr.push_audio(np.concatenate([tone(1.5), np.zeros(int(1.5 * SR), dtype=np.float32)]))
     assert committed_text(tr.finish()) == "Herr Becker, bitte."
+
+
+def test_speech_horizon_is_the_tentative_tail_not_the_audio_pushed() -> None:
+    """Cue pause detection must not mistake commit latency for a pause (one-word cues otherwise)."""
+    _, tr = make(
+        [
+            words("Guten", "Abend"),
+            words("Guten", "Abend,", "meine", "Damen"),
+            [],
+        ]
+    )
+    run_step(tr, tone(1.0))
+    events = run_step(tr, tone(1.0))
+    assert committed_text(events) == "Guten Abend,"
+    # "meine Damen" is still tentative: speech goes on at its start, although 2 s of audio were pushed
+    assert tr.speech_horizon == pytest.approx(1.0)
+    assert tr.speech_horizon < tr.audio_end
+    run_step(tr, tone(1.0))  # nothing heard any more: the horizon is the end of the decoded audio
+    assert tr.speech_horizon == pytest.approx(tr.audio_end)

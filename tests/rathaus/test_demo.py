@@ -1,0 +1,74 @@
+"""``rathaus demo run`` end to end: redis-server, the subtitle service fed the simulated council meeting,
+and the gateway, as separate processes that talk through Redis; a viewer gets readable cues."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.fixtures.services import free_port, wait_for_port
+
+pytestmark = pytest.mark.slow
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+async def _watch(port: int) -> tuple[list[dict[str, object]], str]:
+    """What a viewer sees: the page, the first cues over the WebSocket, the transcript download."""
+    cues: list[dict[str, object]] = []
+    async with aiohttp.ClientSession() as http:
+        page = await http.get(f"http://127.0.0.1:{port}/live/ratssitzung")
+        assert page.status == 200 and "default-src 'self'" in page.headers["Content-Security-Policy"]
+        async with http.ws_connect(f"http://127.0.0.1:{port}/ws/subtitles/ratssitzung") as ws:
+            deadline = time.monotonic() + 180
+            while len(cues) < 4 and time.monotonic() < deadline:
+                frame = json.loads((await ws.receive(timeout=60)).data)
+                if frame["type"] == "subtitle.cue":
+                    cues.append(frame)
+        transcript = await (await http.get(f"http://127.0.0.1:{port}/live/ratssitzung/transcript.vtt")).text()
+    return cues, transcript
+
+
+def test_demo_streams_readable_subtitles_to_a_viewer_and_stops_cleanly(tmp_path: Path) -> None:
+    port = free_port()
+    rathaus = str(Path(sys.executable).with_name("rathaus"))
+    log = (tmp_path / "demo.log").open("wb")
+    demo = subprocess.Popen([rathaus, "demo", "run", "--port", str(port), "--no-chat"],
+                            stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
+    try:
+        wait_for_port(port, timeout=240)
+        cues, transcript = asyncio.run(_watch(port))
+        assert len(cues) >= 4, (tmp_path / "demo.log").read_text(errors="replace")[-3000:]
+        for cue in cues:
+            lines = cue["lines"]
+            assert isinstance(lines, list) and 1 <= len(lines) <= 2
+            assert all(0 < len(line) <= 37 for line in lines)
+        # Whole phrases, not one word per commit: the demo's sentences average well over 15 characters.
+        assert statistics.median(len(" ".join(c["lines"])) for c in cues) >= 15  # type: ignore[arg-type]
+        assert transcript.startswith("WEBVTT") and "-->" in transcript
+    finally:
+        demo.send_signal(signal.SIGTERM)
+        demo.wait(timeout=60)
+        log.close()
+    # SIGTERM stops the whole demo: its gateway (a child process) no longer listens.
+    deadline = time.monotonic() + 20
+    while _listening(port) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _listening(port)
