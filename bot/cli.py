@@ -216,3 +216,31 @@ def bench_command(
         table.add_row(str(r.concurrency), str(r.requests), str(r.errors), f"{r.p50_ms:.0f}",
                       f"{r.p95_ms:.0f}", f"{r.p99_ms:.0f}", f"{r.throughput:.1f}")
     console.print(table)
+
+
+@app.command("baseline")
+def baseline_command(
+    file: Annotated[Path, typer.Argument(help="YAML file `cases: [{text, expect}]`, e.g. data/eval/chat.yml.")],
+    content_root: Annotated[Path | None, typer.Option(
+        "--content", help="Content folder [content/musterstadt or $RATHAUS_CONTENT].")] = None,
+) -> None:
+    """The bar to clear: a plain site search (BM25 over the topics' pages) on the same evaluation file."""
+    import content
+    from bot.baseline import SearchIndex, evaluate_baseline
+
+    try:
+        cases = load_cases(file)
+        index = SearchIndex.from_content(content.load_content(content_root or content.default_root()))
+    except (BotError, content.ContentError) as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(code=1) from exc
+    summary, _ = evaluate_baseline(index, cases)
+    table = Table(title=f"Site search baseline on {file} ({summary.in_scope} in-scope questions)")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_row("first hit is the right topic", _pct(summary.top1))
+    table.add_row("right topic among the first three hits", _pct(summary.top3))
+    table.add_row("in-scope questions without any hit", _pct(summary.no_result))
+    table.add_row(f"out-of-scope questions with hits ({summary.out_of_scope})", _pct(summary.out_of_scope_with_results))
+    console.print(table)
+    console.print("Compare with `rathaus bot eval` (in-scope accuracy, out-of-scope not answered).")
