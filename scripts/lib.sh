@@ -29,8 +29,9 @@ find_python310() {
     die "Python 3.10 is needed for the Rasa engine (rasa 3.6 supports 3.8-3.10). Install it (e.g. 'pyenv install 3.10') or set RATHAUS_PYTHON310."
 }
 
-# sha256 over the given files' contents (names included), short form.
+# sha256 over the given files' contents and their paths relative to the checkout, short form, so the
+# same inputs give the same key in any clone (CI checks out into a fresh folder every time).
 hash_files() {
     local f
-    for f in "$@"; do printf '%s\n' "$f"; cat "$f"; done | sha256sum | cut -c1-16
+    for f in "$@"; do printf '%s\n' "${f#"$RATHAUS_ROOT"/}"; cat "$f"; done | sha256sum | cut -c1-16
 }
