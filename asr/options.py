@@ -134,7 +134,7 @@ class StreamOptions:
     """
 
     language: str | None = "de"
-    min_chunk_s: float = 1.0
+    min_chunk_s: float = 0.8  # tuned on the eval set (docs/benchmarks.md, Live subtitles)
     # decoding
     beam_size: int = 5
     temperatures: tuple[float, ...] = (0.0,)  # fallback costs a re-decode; LA-2 absorbs instability
@@ -147,12 +147,12 @@ class StreamOptions:
     encoder_pad_s: float | None = 3.0  # encode buffer + this much padding, not 30 s; None = full window
     encoder_min_window_s: float = 2.0  # ... but at least this long a window
     # commit policy
-    max_commit_delay_s: float = 2.2
+    max_commit_delay_s: float = 1.8
     force_commit_min_probability: float = 0.5
-    max_commit_delay_any_s: float = 3.6  # past this age a word is committed whatever its probability
+    max_commit_delay_any_s: float = 2.7  # past this age a word is committed whatever its probability
     # buffer
-    trim_after_s: float = 10.0
-    max_buffer_s: float = 18.0
+    trim_after_s: float = 5.0  # short buffers: decode cost (and so latency) grows with the buffer
+    max_buffer_s: float = 12.0
     # VAD gate before decoding
     vad: bool = True
     vad_threshold: float = 0.5

@@ -46,7 +46,7 @@ class AsrSettings(BaseSettings):
     num_workers: int = Field(default=1, ge=1, description="decode steps that run at the same time")
     # streams
     language: str = "de"
-    min_chunk_s: float = Field(default=1.0, gt=0)
+    min_chunk_s: float = Field(default=0.8, gt=0)
     queue_s: float = Field(default=30.0, gt=0, description="audio a stream may queue before ingest waits")
     max_streams: int = Field(default=8, ge=1)
     content_root: Path | None = Field(default=None, description="content for hotwords (local vocabulary)")

@@ -222,10 +222,13 @@ class StreamingTranscriber:
         return self._committed_end
 
     def prompt(self) -> str:
-        """Committed text before the buffer start, at most ``prompt_chars`` characters (word-aligned)."""
+        """Committed text before the buffer start, at most ``prompt_chars`` characters (word-aligned;
+        ``prompt_chars`` 0: no prompt)."""
+        limit = self.options.prompt_chars
+        if limit <= 0:
+            return ""
         before = [w for w in self._committed if w.end <= self._offset + 1e-3]
         text = join_words(before)
-        limit = self.options.prompt_chars
         if len(text) > limit:
             text = text[-limit:]
             text = text.split(" ", 1)[1] if " " in text else text

@@ -59,7 +59,8 @@ class TimedDecoder(CodedDecoder):
 
 def _run(cost: float, words: int = 20):  # type: ignore[no-untyped-def]
     decoder = TimedDecoder(cost)
-    options = dataclasses.replace(StreamOptions(), vad=False, min_chunk_s=1.0)
+    # trim_after_s/max_buffer_s pinned: buffer growth between steps measures arriving audio, not trimming
+    options = dataclasses.replace(StreamOptions(), vad=False, min_chunk_s=1.0, trim_after_s=10.0, max_buffer_s=18.0)
     samples = coded_audio(1, words)
     run = simulate_live(samples, StreamingTranscriber(decoder, options), CueBuilder(), timer=lambda: decoder.now)
     return decoder, run, samples

@@ -232,6 +232,25 @@ def test_prompt_is_committed_text_before_the_buffer_and_bounded() -> None:
     assert prompts[-1].split()[-1] in {w.text for w in truth}
 
 
+def test_prompt_chars_zero_means_no_prompt() -> None:
+    truth = _speech(60)
+    prompts: list[str] = []
+
+    class Spy(TruthDecoder):
+        def decode(self, audio, *, prompt, options):  # type: ignore[no-untyped-def]
+            prompts.append(prompt)
+            return super().decode(audio, prompt=prompt, options=options)
+
+    spy = Spy(truth)
+    tr = StreamingTranscriber(spy, StreamOptions(vad=False, prompt_chars=0, trim_after_s=5.0, max_buffer_s=10.0))
+    spy.tr = tr
+    for _ in range(25):
+        tr.push_audio(tone(1.0))
+        tr.step()
+    assert tr.buffer_start > 0 and tr.committed_count > 0  # text before the buffer exists ...
+    assert prompts and all(p == "" for p in prompts)  # ... yet no prompt is passed
+
+
 def test_finish_commits_the_rest_and_clears_the_partial() -> None:
     _, tr = make([words("Wir", "kommen"), words("Wir", "kommen", "zum", "Schluss.")])
     run_step(tr, tone(1.0))
