@@ -117,6 +117,8 @@ def run(
     signal.signal(signal.SIGTERM, _interrupt)
     from bot.runner import RasaStack, StackOptions, train
 
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+        raise typer.Exit(_fail(f"port {port} is already in use; stop what listens there or pass --port"))
     redis_binary = shutil.which("redis-server")
     if redis_binary is None:
         raise typer.Exit(_fail("redis-server is not installed; run 'make setup' first"))
