@@ -211,8 +211,8 @@ def test_commit_latency_with_one_second_steps_is_low() -> None:
     assert max(latency) <= 3.0
 
 
-def test_prompt_is_committed_text_before_the_buffer_and_bounded() -> None:
-    truth = _speech(120)
+def _prompts_seen(truth: list[Word], *, prompt_chars: int, steps: int) -> tuple[StreamingTranscriber, list[str]]:
+    """Stream ``steps`` seconds through a truth decoder and record the prompt of every decode."""
     prompts: list[str] = []
 
     class Spy(TruthDecoder):
@@ -221,11 +221,18 @@ def test_prompt_is_committed_text_before_the_buffer_and_bounded() -> None:
             return super().decode(audio, prompt=prompt, options=options)
 
     spy = Spy(truth)
-    tr = StreamingTranscriber(spy, StreamOptions(vad=False, prompt_chars=60, trim_after_s=5.0, max_buffer_s=10.0))
+    options = StreamOptions(vad=False, prompt_chars=prompt_chars, trim_after_s=5.0, max_buffer_s=10.0)
+    tr = StreamingTranscriber(spy, options)
     spy.tr = tr
-    for _ in range(50):
+    for _ in range(steps):
         tr.push_audio(tone(1.0))
         tr.step()
+    return tr, prompts
+
+
+def test_prompt_is_committed_text_before_the_buffer_and_bounded() -> None:
+    truth = _speech(120)
+    _, prompts = _prompts_seen(truth, prompt_chars=60, steps=50)
     assert all(len(p) <= 60 for p in prompts)
     assert prompts[0] == ""
     assert prompts[-1].endswith(".")  # buffer trimmed at a sentence end: the prompt ends with that sentence
@@ -233,20 +240,7 @@ def test_prompt_is_committed_text_before_the_buffer_and_bounded() -> None:
 
 
 def test_prompt_chars_zero_means_no_prompt() -> None:
-    truth = _speech(60)
-    prompts: list[str] = []
-
-    class Spy(TruthDecoder):
-        def decode(self, audio, *, prompt, options):  # type: ignore[no-untyped-def]
-            prompts.append(prompt)
-            return super().decode(audio, prompt=prompt, options=options)
-
-    spy = Spy(truth)
-    tr = StreamingTranscriber(spy, StreamOptions(vad=False, prompt_chars=0, trim_after_s=5.0, max_buffer_s=10.0))
-    spy.tr = tr
-    for _ in range(25):
-        tr.push_audio(tone(1.0))
-        tr.step()
+    tr, prompts = _prompts_seen(_speech(60), prompt_chars=0, steps=25)
     assert tr.buffer_start > 0 and tr.committed_count > 0  # text before the buffer exists ...
     assert prompts and all(p == "" for p in prompts)  # ... yet no prompt is passed
 
