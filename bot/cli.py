@@ -7,7 +7,6 @@ import contextlib
 import json
 import logging
 import signal
-import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ from rich.table import Table
 
 from bot import BotError
 from bot.evaluation import CaseResult, Summary, load_cases, summarise
+from rathaus.net import free_port
 
 __all__ = ["app"]
 
@@ -34,12 +34,6 @@ def _fail(exc: BotError) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
 def _assistant(url: str | None) -> Iterator[str]:
     """The given assistant URL, or a freshly started one (trained first if inputs changed), stopped after."""
@@ -49,7 +43,7 @@ def _assistant(url: str | None) -> Iterator[str]:
     from bot.runner import RasaStack, StackOptions, train
 
     result = train(log=lambda message: console.print(f"[dim]{message}[/]", soft_wrap=True))
-    options = StackOptions(rasa_port=_free_port(), action_port=_free_port())
+    options = StackOptions(rasa_port=free_port(), action_port=free_port())
     console.print("[dim]starting the Rasa server and the action server ...[/]")
     with RasaStack(result.model, options=options) as stack:
         yield stack.rasa_url

@@ -26,6 +26,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from rathaus.net import free_port
+
 __all__ = ["run_chat_bench", "run_viewer_bench"]
 
 _QUESTION = "Wie beantrage ich einen neuen Personalausweis?"
@@ -35,12 +37,6 @@ def _raise_fd_limit() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -101,7 +97,7 @@ async def _viewer_bench(*, viewers: int, cues: int, interval: float, client_proc
     from channels.messages import SubtitleCue
     from channels.settings import load_settings
 
-    port = _free_port()
+    port = free_port()
     broker = MemoryBroker()
     settings = load_settings(port=port, ip_rate_per_s=1e6, ip_burst=10**6, viewer_queue=1024)
     app = create_app(settings, broker=broker)
@@ -261,12 +257,12 @@ def run_chat_bench(*, rasa_url: str | None, fake_delay: float, requests: int, le
     ctx = mp.get_context("spawn")
     fake = None
     if rasa_url is None:
-        rasa_port = _free_port()
+        rasa_port = free_port()
         fake = ctx.Process(target=_fake_rasa, args=(rasa_port, fake_delay), daemon=True)
         fake.start()
         _wait_port(rasa_port)
         rasa_url = f"http://127.0.0.1:{rasa_port}"
-    gw_port = _free_port()
+    gw_port = free_port()
     env = os.environ | {
         "RATHAUS_IP_RATE_PER_S": "1000000",
         "RATHAUS_IP_BURST": "1000000",

@@ -29,6 +29,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from rathaus.net import free_port
 from rathaus.paths import cache_dir
 
 __all__ = ["COUNCIL_TEXT", "app"]
@@ -47,12 +48,6 @@ COUNCIL_TEXT = (
     "Tagesordnungspunkt vier betrifft die Haushaltssatzung für das kommende Jahr. "
     "Die Kämmerin stellt die wichtigsten Zahlen vor, danach folgt die Aussprache."
 )
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_for_port(port: int, what: str, process: subprocess.Popen[bytes], timeout: float) -> None:
@@ -125,7 +120,7 @@ def run(
     rathaus = str(Path(sys.executable).with_name("rathaus"))
     staff_token = secrets.token_urlsafe(16)
     ingest_token = secrets.token_urlsafe(16)
-    redis_port = _free_port()
+    redis_port = free_port()
     broker_url = f"redis://127.0.0.1:{redis_port}/0"
     stream = "ratssitzung"
 
@@ -144,14 +139,14 @@ def run(
         if chat:
             console.print("training the assistant (cached after the first time) ...")
             model = train(log=console.print).model
-            options = StackOptions(rasa_port=_free_port(), action_port=_free_port(), redis_url=broker_url,
+            options = StackOptions(rasa_port=free_port(), action_port=free_port(), redis_url=broker_url,
                                    log_dir=workdir)
             rasa = stack.enter_context(RasaStack(model, options=options))
             rasa_url = rasa.rasa_url
 
         if subtitles:
             recording = _demo_recording()
-            asr_port = _free_port()
+            asr_port = free_port()
             asr = stack.enter_context(_child(
                 [rathaus, "asr", "serve", "--port", str(asr_port), "--broker-url", broker_url,
                  "--token", ingest_token, "--source", f"{stream}={recording}", "--loop"],
