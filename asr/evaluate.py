@@ -19,6 +19,7 @@ The decode loop is blocking and single-threaded on purpose: it measures one stre
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import time
@@ -44,6 +45,7 @@ __all__ = [
     "LiveRun",
     "Targets",
     "load_clip",
+    "merge_runs",
     "percentile",
     "simulate_live",
     "summarize",
@@ -109,6 +111,19 @@ class ClipResult:
     offline_words_in_silence: int = 0
     cue_warnings: int = 0
     duration_s: float = 0.0
+    # one entry per live run (``--repeat``): transcripts and commit latencies of each run
+    streaming_texts: tuple[str, ...] = ()
+    run_latencies: tuple[tuple[float, ...], ...] = ()
+
+    @property
+    def runs(self) -> int:
+        return max(1, len(self.streaming_texts))
+
+    def live_texts(self) -> tuple[str, ...]:
+        return self.streaming_texts or (self.streaming_text,)
+
+    def live_latencies(self) -> tuple[tuple[float, ...], ...]:
+        return self.run_latencies or (self.latencies,)
 
     def to_json(self) -> dict[str, Any]:
         def r(x: float | None, n: int = 4) -> float | None:
@@ -269,6 +284,39 @@ def clip_result(
     )
 
 
+def merge_runs(runs: Sequence[ClipResult]) -> ClipResult:
+    """One clip's results of several live runs (same clip, same offline result) pooled into one: WER over
+    all transcripts, latency percentiles over all commits, mean RTF and first-partial latency, and words
+    in silence and cue errors summed (each run must be clean for the target to hold)."""
+    if not runs:
+        raise ValueError("merge_runs needs at least one run")
+    first = runs[0]
+    texts = tuple(t for r in runs for t in r.live_texts())
+    per_run = tuple(lat for r in runs for lat in r.live_latencies())
+    latencies = tuple(x for lat in per_run for x in lat)
+    firsts = [r.first_partial_s for r in runs if r.first_partial_s is not None]
+    return dataclasses.replace(
+        first,
+        wer_streaming=_corpus_wer([(first.reference, t) for t in texts]),
+        latency_p50_s=percentile(latencies, 50),
+        latency_p95_s=percentile(latencies, 95),
+        first_partial_s=sum(firsts) / len(firsts) if firsts else None,
+        rtf=sum(r.rtf for r in runs) / len(runs),
+        words_in_silence=sum(r.words_in_silence for r in runs),
+        cue_violations=sum(r.cue_violations for r in runs),
+        cue_warnings=sum(r.cue_warnings for r in runs),
+        latencies=latencies,
+        streaming_texts=texts,
+        run_latencies=per_run,
+    )
+
+
+def _ratio(streaming: float | None, offline: float | None) -> float | None:
+    if streaming is None or offline is None:
+        return None
+    return streaming / offline if offline > 0 else (1.0 if streaming == 0 else math.inf)
+
+
 def _corpus_wer(pairs: Sequence[tuple[str, str]]) -> float | None:
     refs = [normalize(r) for r, _ in pairs]
     hyps = [normalize(h) for _, h in pairs]
@@ -282,17 +330,21 @@ def summarize(
     results: Sequence[ClipResult], *, targets: Targets = TARGETS, options: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Pooled numbers over all clips and whether each target is met."""
-    wer_s = _corpus_wer([(r.reference, r.streaming_text) for r in results])
+    wer_s = _corpus_wer([(r.reference, t) for r in results for t in r.live_texts()])
     wer_o = _corpus_wer([(r.reference, r.offline_text) for r in results])
     latencies = [x for r in results for x in r.latencies]
+    runs = min((r.runs for r in results), default=1)
     p50, p95 = percentile(latencies, 50), percentile(latencies, 95)
     firsts = [r.first_partial_s for r in results if r.first_partial_s is not None]
     audio_s = sum(r.duration_s for r in results)
     silence_words = sum(r.words_in_silence for r in results)
     violations = sum(r.cue_violations for r in results)
-    ratio = None
-    if wer_s is not None and wer_o is not None:
-        ratio = wer_s / wer_o if wer_o > 0 else (1.0 if wer_s == 0 else math.inf)
+    ratio = _ratio(wer_s, wer_o)
+    per_run = []
+    for k in range(runs):  # the spread between runs: a single run's numbers are noisy (docs/benchmarks.md)
+        run_lat = [x for r in results for x in r.live_latencies()[k]]
+        run_wer = _corpus_wer([(r.reference, r.live_texts()[k]) for r in results])
+        per_run.append((_ratio(run_wer, wer_o), percentile(run_lat, 50), percentile(run_lat, 95)))
     met = {
         "wer_ratio": ratio is not None and ratio <= targets.wer_ratio,
         "latency_p50_s": p50 is not None and p50 <= targets.latency_p50_s,
@@ -306,6 +358,7 @@ def summarize(
 
     return {
         "clips": len(results),
+        "runs": runs,
         "audio_s": round(audio_s, 2),
         "wer_streaming": r(wer_s),
         "wer_offline": r(wer_o),
@@ -326,6 +379,7 @@ def summarize(
             "words_in_silence_max": targets.words_in_silence,
             "cue_violations_max": targets.cue_violations,
         },
+        "per_run": [{"wer_ratio": r(q), "latency_p50_s": r(a, 3), "latency_p95_s": r(b, 3)} for q, a, b in per_run],
         "met": met,
         "all_met": all(met.values()),
         "options": options or {},
@@ -334,8 +388,6 @@ def summarize(
 
 def stream_options_for_eval(base: StreamOptions | None = None, **changes: Any) -> StreamOptions:
     """``base`` (default options) with the given fields replaced (for ``--min-chunk-s`` etc.)."""
-    import dataclasses
-
     return dataclasses.replace(base or StreamOptions(), **{k: v for k, v in changes.items() if v is not None})
 
 
@@ -363,8 +415,12 @@ def run_eval(
     offline: Callable[[Any, np.ndarray, StreamOptions], Sequence[Word]] | None = None,
     on_clip: Callable[[ClipResult], None] | None = None,
     clock: str = "cpu",
+    repeat: int = 1,
 ) -> list[ClipResult]:
     """Evaluate every clip with the (loaded) ``model``; ``on_clip`` sees each result as it is ready.
+
+    ``repeat``: live runs per clip, pooled by :func:`merge_runs` (the offline path runs once: it is
+    deterministic, while the live path depends on how long each step took).
 
     ``clock="cpu"`` counts the CPU time of this process as compute time (reproducible on a shared
     machine; with one CTranslate2 thread it equals the wall time of an idle core), ``"wall"`` counts
@@ -372,6 +428,8 @@ def run_eval(
     """
     if clock not in ("cpu", "wall"):
         raise AsrError(f"clock must be 'cpu' or 'wall', got {clock!r}")
+    if repeat < 1:
+        raise AsrError(f"repeat must be at least 1, got {repeat}")
     timer = time.process_time if clock == "cpu" else time.perf_counter
     from asr.decoder import WhisperDecoder
     from asr.sources import read_pcm
@@ -381,12 +439,19 @@ def run_eval(
     results: list[ClipResult] = []
     for clip in clips:
         samples = read_pcm(clip.audio).astype(np.float32) / 32768.0
-        transcriber = StreamingTranscriber(decoder, options=stream_options)
-        live = simulate_live(samples, transcriber, CueBuilder(cue_options), chunk_s=chunk_s, timer=timer)
+        lives = []
+        for _ in range(repeat):
+            transcriber = StreamingTranscriber(decoder, options=stream_options)
+            lives.append(simulate_live(samples, transcriber, CueBuilder(cue_options), chunk_s=chunk_s, timer=timer))
         started = timer()
         words = (offline or offline_words)(model, samples, stream_options)
         offline_s = timer() - started
-        result = clip_result(clip, live, offline_words=words, offline_compute_s=offline_s, cue_options=cue_options)
+        result = merge_runs(
+            [
+                clip_result(clip, live, offline_words=words, offline_compute_s=offline_s, cue_options=cue_options)
+                for live in lives
+            ]
+        )
         results.append(result)
         if on_clip is not None:
             on_clip(result)
@@ -396,8 +461,6 @@ def run_eval(
 def apply_overrides(options: StreamOptions, items: Sequence[str]) -> StreamOptions:
     """``["min_chunk_s=1.5", "encoder_pad_s=none"]`` applied to ``options`` (values parsed as JSON-ish:
     numbers, true/false, none/null, comma lists for tuples); unknown fields raise :class:`AsrError`."""
-    import dataclasses
-
     fields = {f.name for f in dataclasses.fields(options)}
     changes: dict[str, Any] = {}
     for item in items:

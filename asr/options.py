@@ -146,12 +146,25 @@ class StreamOptions:
     vad_filter: bool = False  # decoder-side VAD; the transcriber runs its own VAD gate (``vad``)
     encoder_pad_s: float | None = 3.0  # encode buffer + this much padding, not 30 s; None = full window
     encoder_min_window_s: float = 2.0  # ... but at least this long a window
+    # One Whisper window per live step: with word timestamps faster-whisper seeks back to the last word
+    # end and decodes the rest of the buffer as a second window (a full encode + decode of a fraction of
+    # a second of tail audio, where it likes to invent words); the next step decodes that audio anyway.
+    single_window: bool = True
+    # Committed words still in the buffer are forced as the decoder's prefix (when the decoder supports
+    # it): every hypothesis then starts exactly after the committed text, instead of re-decoding the
+    # committed words (differently at times) and cutting them off again by time and n-gram overlap.
+    prefix_committed: bool = True
+    # prompt echo: runs of this many words repeating recent committed text are dropped (0: off), and the
+    # prompt restarts after a pause this long (Whisper recites its prompt over new speech after pauses)
+    echo_min_words: int = 5
+    prompt_reset_pause_s: float = 3.0
     # commit policy
     max_commit_delay_s: float = 1.8
     force_commit_min_probability: float = 0.5
     max_commit_delay_any_s: float = 2.7  # past this age a word is committed whatever its probability
+    min_commit_context_s: float = 3.0  # no agreement commits until this much audio since speech began
     # buffer
-    trim_after_s: float = 5.0  # short buffers: decode cost (and so latency) grows with the buffer
+    trim_after_s: float = 8.0  # buffer context vs decode cost; 8 s measured best (docs/benchmarks.md)
     max_buffer_s: float = 12.0
     # VAD gate before decoding
     vad: bool = True

@@ -209,11 +209,12 @@ class GuardCountingDecoder:
     def __init__(self, decoder: Any, metrics: ServiceMetrics) -> None:
         self._decoder = decoder
         self._metrics = metrics
+        self.accepts_prefix = bool(getattr(decoder, "accepts_prefix", False))
 
-    def decode(self, audio: np.ndarray, *, prompt: str, options: Any) -> Any:
+    def decode(self, audio: np.ndarray, *, prompt: str, options: Any, **kwargs: Any) -> Any:
         from asr.guards import apply_guards
 
-        result = self._decoder.decode(audio, prompt=prompt, options=options)
+        result = self._decoder.decode(audio, prompt=prompt, options=options, **kwargs)
         dropped = len(result.words) - len(apply_guards(result, options.guards))
         if dropped > 0:
             self._metrics.hallucinations_dropped.inc(dropped)

@@ -28,13 +28,15 @@ module does no I/O, keeps no clock of its own and starts no threads; all times a
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
-from asr.decoder import SAMPLE_RATE, Decoder, Word, check_audio, join_words
+from asr.decoder import SAMPLE_RATE, Decoder, PrefixDecoder, Word, check_audio, join_words
 from asr.guards import apply_guards, normalize_word
 from asr.options import StreamOptions
 
@@ -56,6 +58,7 @@ for that many seconds of audio before the new chunk (Silero needs some lead-in).
 
 _SENTENCE_END = (".", "?", "!", "…")
 _OVERLAP_NGRAM = 5
+_ECHO_WINDOW = 80  # committed words searched for a recited run
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,12 +155,17 @@ class StreamingTranscriber:
         if speech_detector is None and self.options.vad:
             speech_detector = SileroSpeechDetector(self.options.vad_threshold)
         self._detect = speech_detector
+        # Committed words inside the buffer go to the decoder as a forced prefix when it supports one.
+        self._use_prefix = self.options.prefix_committed and bool(getattr(decoder, "accepts_prefix", False))
         self._buffer = np.zeros(0, dtype=np.float32)
         self._offset = 0.0  # stream time of self._buffer[0]
         self._pushed = 0  # samples pushed in total
         self._new = 0  # samples pushed since the last step
         self._committed: list[Word] = []  # tail of committed words (bounded)
         self._committed_end = 0.0
+        self._silent_s = 0.0  # length of the current pause (silent steps with nothing pending)
+        self._prompt_floor = 0.0  # committed words ending before this are not used as prompt
+        self._onset = 0.0  # stream time after which the current stretch of speech began (start, pause)
         self._committed_count = 0
         self._hypothesis: list[Word] = []  # uncommitted words of the last decode
         self._decoded_until = 0.0  # stream time of the audio end at the last step
@@ -165,6 +173,7 @@ class StreamingTranscriber:
         self._finished = False
         self.decode_count = 0
         self.skipped_silent = 0
+        self.recited_dropped = 0
 
     # --- inputs -----------------------------------------------------------------------------------
 
@@ -221,13 +230,17 @@ class StreamingTranscriber:
         """End time of the last committed word."""
         return self._committed_end
 
+    def prefix(self) -> str:
+        """Committed text inside the buffer (what the decoder is told the buffer starts with)."""
+        return join_words(w for w in self._committed if w.end > self._offset + 1e-3)
+
     def prompt(self) -> str:
         """Committed text before the buffer start, at most ``prompt_chars`` characters (word-aligned;
         ``prompt_chars`` 0: no prompt)."""
         limit = self.options.prompt_chars
         if limit <= 0:
             return ""
-        before = [w for w in self._committed if w.end <= self._offset + 1e-3]
+        before = [w for w in self._committed if self._prompt_floor < w.end <= self._offset + 1e-3]
         text = join_words(before)
         if len(text) > limit:
             text = text[-limit:]
@@ -245,10 +258,15 @@ class StreamingTranscriber:
         if self._detect is not None and not self._new_audio_has_speech(new_samples):
             if not self._hypothesis:
                 self.skipped_silent += 1
+                self._silent_s += new_samples / SAMPLE_RATE
+                if self._silent_s >= self.options.prompt_reset_pause_s:
+                    # After a long pause Whisper tends to recite the prompt instead of the new speech.
+                    self._prompt_floor = self._committed_end
                 self._trim_silence()
                 return self._partial_events()
             # Pause after speech: decode once more to settle the tail, then commit what agrees.
             return self._decode_and_commit(silent_from=self.audio_end - new_samples / SAMPLE_RATE)
+        self._silent_s = 0.0
         return self._decode_and_commit(silent_from=None)
 
     def finish(self) -> list[StreamEvent]:
@@ -259,7 +277,12 @@ class StreamingTranscriber:
         # Decode again only if something is pending or the audio after the committed text holds speech.
         uncommitted = self._buffer[max(0, int((self._committed_end - self._offset) * SAMPLE_RATE)) :]
         if self._buffer.size and (self._hypothesis or self._detect is None or self._detect(uncommitted)):
-            words = self._decode()
+            words = self._decode(final=True)
+            pending = self._hypothesis
+            if pending and (not words or words[-1].end < pending[-1].start):
+                # The last decode stopped short of what the step before heard (Whisper ending the text
+                # early happens): keep the pending tail rather than losing the end of the stream.
+                words = pending
             speech_end = self._speech_end()
             if speech_end is not None:  # words after the last speech are invented (the "Ja. Ja." at the end)
                 words = [w for w in words if w.start < speech_end + 0.2]
@@ -294,24 +317,62 @@ class StreamingTranscriber:
             end -= step
         return self._offset
 
-    def _decode(self) -> list[Word]:
-        """Decode the buffer; guarded, absolute-time words not yet committed."""
-        result = self.decoder.decode(self._buffer, prompt=self.prompt(), options=self.options)
+    def _decode(self, *, final: bool = False) -> list[Word]:
+        """Decode the buffer; guarded, absolute-time words not yet committed. ``final``: the stream's
+        last decode, which must cover the whole buffer (no one-window limit)."""
+        options = dataclasses.replace(self.options, single_window=False) if final else self.options
+        prefix = self.prefix() if self._use_prefix else ""
+        if prefix:
+            decoder = cast(PrefixDecoder, self.decoder)
+            result = decoder.decode(self._buffer, prompt=self.prompt(), options=options, prefix=prefix)
+        else:
+            result = self.decoder.decode(self._buffer, prompt=self.prompt(), options=options)
         self.decode_count += 1
         words = [w.shifted(self._offset) for w in apply_guards(result, self.options.guards)]
-        return self._drop_committed(words)
+        # a decoder may decline a prefix (too long, no language): then drop re-decoded words by time
+        return self._drop_committed(words, by_time=not result.prefixed)
 
-    def _drop_committed(self, words: list[Word]) -> list[Word]:
-        """Remove words the hypothesis repeats from the committed text (time, then n-gram overlap)."""
+    def _drop_committed(self, words: list[Word], *, by_time: bool = True) -> list[Word]:
+        """Remove words the hypothesis repeats from the committed text (time, then n-gram overlap).
+
+        After a prefix decode the words follow the committed text by construction; only a repeated
+        n-gram (the decoder echoing the prefix's last words) is removed then.
+        """
         tolerance = 0.1
-        words = [w for w in words if w.start > self._committed_end - tolerance or w.end > self._committed_end + 0.3]
+        if by_time:
+            words = [w for w in words if w.start > self._committed_end - tolerance or w.end > self._committed_end + 0.3]
         if words and self._committed and abs(words[0].start - self._committed_end) < 1.0:
             tail = [normalize_word(w.text) for w in self._committed[-_OVERLAP_NGRAM:]]
             for size in range(min(_OVERLAP_NGRAM, len(tail), len(words)), 0, -1):
                 if tail[-size:] == [normalize_word(w.text) for w in words[:size]]:
                     words = words[size:]
                     break
-        return words
+        return self._drop_recited(words)
+
+    def _drop_recited(self, words: list[Word]) -> list[Word]:
+        """Remove every run of ``echo_min_words`` words that repeats recent committed text verbatim.
+
+        Whisper given a prompt sometimes recites it instead of transcribing the new audio (seen after
+        the 8 s pause of the eval set: two sentences committed again, word for word). Five identical
+        words in a row within the last ``_ECHO_WINDOW`` committed words are far more often that than
+        speech; the cost is that a speaker who really repeats such a phrase loses the repetition.
+        """
+        n = self.options.echo_min_words
+        if n <= 0 or len(words) < n or len(self._committed) < n:
+            return words
+        recent = [normalize_word(w.text) for w in self._committed[-_ECHO_WINDOW:]]
+        grams = {tuple(recent[i : i + n]) for i in range(len(recent) - n + 1)}
+        spoken = [normalize_word(w.text) for w in words]
+        drop = [False] * len(words)
+        for i in range(len(words) - n + 1):
+            if tuple(spoken[i : i + n]) in grams:
+                drop[i : i + n] = [True] * n
+        dropped = sum(drop)
+        if not dropped:
+            return words
+        self.recited_dropped += dropped
+        log.info("asr.stream.recited_dropped words=%d", dropped)
+        return [w for w, d in zip(words, drop, strict=True) if not d]
 
     def _decode_and_commit(self, *, silent_from: float | None) -> list[StreamEvent]:
         """One decode; ``silent_from`` is where the VAD found the new audio silent (a pause), if it did."""
@@ -320,6 +381,8 @@ class StreamingTranscriber:
             # Words "heard" in audio the VAD calls silent are Whisper inventing text: drop them.
             words = [w for w in words if w.start < silent_from + 0.2]
         agreed = _agreed_prefix(self._hypothesis, words)
+        if silent_from is None and self.audio_end - self._onset < self.options.min_commit_context_s:
+            agreed = 0  # right after speech starts two short decodes agree on errors too easily
         if silent_from is not None and agreed == len(self._hypothesis):
             agreed = len(words)  # stable through a pause: everything is final
         horizon = self.audio_end - self.options.max_commit_delay_s
@@ -397,6 +460,7 @@ class StreamingTranscriber:
         return []
 
     def _trim_silence(self) -> None:
+        self._onset = self.audio_end
         keep = self.options.silence_keep_s
         if self.buffer_seconds > keep:
             self._cut_buffer(self.audio_end - keep)

@@ -44,7 +44,7 @@ log "bench: model=$MODEL device=$DEVICE compute_type=$COMPUTE_TYPE workers=$WORK
 
 log "eval: live vs offline on the eval clips (wall clock: the GPU is not shared)"
 "$PYTHON" -m rathaus.cli asr eval --manifest "$RATHAUS_ROOT/data/eval/asr/clips/manifest.json" \
-    --model "$MODEL" --device "$DEVICE" --compute-type "$COMPUTE_TYPE" --clock wall --cpu-threads 4 \
+    --model "$MODEL" --device "$DEVICE" --compute-type "$COMPUTE_TYPE" --clock wall --cpu-threads 4 --repeat 3 \
     --report "$OUT-eval.json"
 
 log "results: $OUT-bench.json $OUT-eval.json (add them to docs/benchmarks.md, 'Live subtitles')"

@@ -19,6 +19,7 @@ from asr.evaluate import (
     LiveRun,
     clip_result,
     load_clip,
+    merge_runs,
     percentile,
     simulate_live,
     summarize,
@@ -124,6 +125,35 @@ def test_report_shape_and_targets(tmp_path: Path) -> None:
     assert not summarize([r1, r3])["met"]["words_in_silence"]
 
 
+def test_repeated_live_runs_are_pooled_and_each_run_is_reported(tmp_path: Path) -> None:
+    reference = "eins zwei drei vier"
+    clip = EvalClip(tmp_path / "a.wav", reference)
+    offline = [Word(t, i, i + 0.5) for i, t in enumerate(["eins", "zwei", "drei", "fier"])]  # 1 error of 4
+
+    def one_run(text: str, latency: float, in_silence: int = 0) -> LiveRun:
+        words = [Word(t, i, i + 0.5) for i, t in enumerate(text.split())]
+        return LiveRun(words=words, latencies=[latency] * len(words), compute_s=2.0, steps=4, duration_s=4.0)
+
+    good = clip_result(clip, one_run("eins zwei drei vier", 2.0), offline_words=offline, offline_compute_s=1.0)
+    bad = clip_result(clip, one_run("eins zwo drei fier", 4.0), offline_words=offline, offline_compute_s=1.0)
+    merged = merge_runs([good, bad])
+    assert merged.runs == 2 and merged.streaming_texts == ("eins zwei drei vier", "eins zwo drei fier")
+    assert merged.wer_streaming == pytest.approx(2 / 8)  # pooled over both transcripts
+    assert merged.wer_offline == pytest.approx(0.25)
+    assert merged.latency_p50_s == pytest.approx(3.0) and merged.latency_p95_s == pytest.approx(4.0)
+    assert set(merged.to_json()) == CLIP_KEYS  # still one entry per clip
+    summary = summarize([merged])
+    assert summary["runs"] == 2 and summary["wer_ratio"] == pytest.approx(1.0)
+    assert [run["wer_ratio"] for run in summary["per_run"]] == [0.0, 2.0]
+    assert [run["latency_p50_s"] for run in summary["per_run"]] == [2.0, 4.0]
+    # words in silence add up over the runs: one noisy run fails the target
+    silent = EvalClip(tmp_path / "s.wav", "")
+    quiet = clip_result(silent, LiveRun(duration_s=4.0), offline_words=[], offline_compute_s=0.1)
+    noisy = clip_result(silent, one_run("ja", 1.0), offline_words=[], offline_compute_s=0.1)
+    assert merge_runs([quiet, noisy]).words_in_silence == 1
+    assert not summarize([merged, merge_runs([quiet, noisy])])["met"]["words_in_silence"]
+
+
 def test_load_clip_reads_sidecar_silence(tmp_path: Path) -> None:
     audio = tmp_path / "clip.wav"
     audio.write_bytes(b"RIFF")
@@ -172,6 +202,8 @@ def test_eval_cli_on_speech_and_silence(tmp_path: Path) -> None:
             str(clips / "stille_rauschen.txt"),
             "--report",
             str(report),
+            "--repeat",
+            "2",
         ],
         capture_output=True,
         text=True,
@@ -189,6 +221,8 @@ def test_eval_cli_on_speech_and_silence(tmp_path: Path) -> None:
     assert silence["wer_streaming"] is None and silence["wer_offline"] is None
     assert silence["words_in_silence"] == 0  # nothing is subtitled when nobody speaks
     assert data["summary"]["clips"] == 2 and "met" in data["summary"]
+    assert data["summary"]["runs"] == 2 and len(data["summary"]["per_run"]) == 2  # --repeat 2, pooled
+    assert "each run alone" in result.stdout
 
 
 def test_set_overrides_any_stream_option() -> None:

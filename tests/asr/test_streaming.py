@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -15,7 +17,7 @@ from asr.streaming import Committed, EnergySpeechDetector, Partial, StreamingTra
 from tests.fixtures.asr import ScriptedDecoder
 
 SR = 16_000
-NO_FORCE = StreamOptions(vad=False, max_commit_delay_s=1000.0, max_commit_delay_any_s=1000.0)
+NO_FORCE = StreamOptions(vad=False, max_commit_delay_s=1000.0, max_commit_delay_any_s=1000.0, min_commit_context_s=0.0)
 
 
 def words(*texts: str, start: float = 0.0, dur: float = 0.4, gap: float = 0.1, p: float = 0.9) -> list[Word]:
@@ -353,3 +355,113 @@ def test_speech_horizon_is_the_tentative_tail_not_the_audio_pushed() -> None:
     assert tr.speech_horizon < tr.audio_end
     run_step(tr, tone(1.0))  # nothing heard any more: the horizon is the end of the decoded audio
     assert tr.speech_horizon == pytest.approx(tr.audio_end)
+
+
+class PrefixTruthDecoder(TruthDecoder):
+    """A :class:`TruthDecoder` that takes the committed text as a forced prefix, as WhisperDecoder does:
+    it returns only the words after the prefix (optionally echoing the prefix's last word first)."""
+
+    accepts_prefix = True
+
+    def __init__(self, truth: list[Word], *, echo: bool = False) -> None:
+        super().__init__(truth)
+        self.prefixes: list[str] = []
+        self.echo = echo
+
+    def decode(self, audio, *, prompt, options, prefix=""):  # type: ignore[no-untyped-def]
+        assert self.tr is not None
+        self.prefixes.append(prefix)
+        visible = list(super().decode(audio, prompt=prompt, options=options).words)
+        n = len(prefix.split())
+        assert [w.text for w in visible[:n]] == prefix.split()  # the prefix is what the buffer starts with
+        rest = visible[n:]
+        if self.echo and n and rest:
+            last = visible[n - 1]
+            rest = [Word(last.text, rest[0].start, rest[0].start + 0.01, 0.9), *rest]
+        return DecodeResult(DecodeResult.from_words(rest).segments, prefixed=True)
+
+
+@pytest.mark.parametrize("echo", [False, True])
+def test_committed_words_in_the_buffer_go_to_the_decoder_as_its_prefix(echo: bool) -> None:
+    truth = _speech(100)  # 50 s
+    decoder = PrefixTruthDecoder(truth, echo=echo)
+    tr = StreamingTranscriber(decoder, StreamOptions(vad=False, trim_after_s=5.0, max_buffer_s=10.0))
+    decoder.tr = tr
+    committed: list[Word] = []
+    for _ in range(51):
+        tr.push_audio(tone(1.0))
+        committed += [w for e in tr.step() if isinstance(e, Committed) for w in e.words]
+    committed += [w for e in tr.finish() if isinstance(e, Committed) for w in e.words]
+    assert [w.text for w in committed] == [w.text for w in truth]  # once each, an echoed word is dropped
+    assert any(decoder.prefixes) and decoder.prefixes[0] == ""
+
+
+def test_prefix_is_not_passed_when_switched_off_or_unsupported() -> None:
+    truth = _speech(30)
+    decoder = PrefixTruthDecoder(truth)
+    tr = StreamingTranscriber(decoder, StreamOptions(vad=False, prefix_committed=False))
+    decoder.tr = tr
+    for _ in range(12):
+        tr.push_audio(tone(1.0))
+        tr.step()
+    assert tr.committed_count > 0 and set(decoder.prefixes) == {""}
+
+
+RECITED = ("Melden", "Sie", "die", "Abholung", "bitte", "an.")
+
+
+@pytest.mark.parametrize("echo_min_words", [5, 0])
+def test_a_recited_run_of_committed_text_is_not_committed_again(echo_min_words: int) -> None:
+    said = words(*RECITED)
+    recital = words(*RECITED, "Elektrogeräte", "gehören", start=3.1)
+    options = dataclasses.replace(NO_FORCE, echo_min_words=echo_min_words)
+    _, tr = make([said, said, recital, recital], options)
+    events = []
+    for _ in range(4):
+        events += run_step(tr, tone(1.0))
+    text = committed_text(events)
+    if echo_min_words:
+        assert text == "Melden Sie die Abholung bitte an. Elektrogeräte gehören"
+        assert tr.recited_dropped == 2 * len(RECITED)  # dropped from both hypotheses that recite it
+    else:  # the guard is what stops it: without it the recital is committed a second time
+        assert text == "Melden Sie die Abholung bitte an. Melden Sie die Abholung bitte an. Elektrogeräte gehören"
+
+
+def silence_s(seconds: float) -> np.ndarray:
+    return np.zeros(int(seconds * SR), dtype=np.float32)
+
+
+@pytest.mark.parametrize(("reset_after", "prompt_after_pause"), [(3.0, ""), (100.0, "Guten Abend.")])
+def test_the_prompt_restarts_after_a_long_pause(reset_after: float, prompt_after_pause: str) -> None:
+    before = words("Guten", "Abend.")
+    after = words("Wir", "beginnen.", start=6.2)
+    options = dataclasses.replace(NO_FORCE, prompt_reset_pause_s=reset_after)
+    decoder, tr = make([before, before, after, after], options, speech_detector=EnergySpeechDetector())
+    for chunk in [tone(1.0)] * 2 + [silence_s(1.0)] * 4 + [tone(1.0)] * 2:
+        run_step(tr, chunk)
+    assert decoder.calls == 4  # the four silent steps decoded nothing
+    assert decoder.prompts[2] == prompt_after_pause  # 4 s of pause: past 3 s the old text is not recited
+
+
+def test_finish_keeps_the_pending_tail_when_the_last_decode_stops_short() -> None:
+    heard = words("Der", "Wertstoffhof", "hat", "dienstags", "geöffnet.")
+    _, tr = make([heard, heard[:3] + words("samstags", start=1.6), heard[:3]])
+    events = run_step(tr, tone(1.0)) + run_step(tr, tone(1.0))
+    assert committed_text(events) == "Der Wertstoffhof hat"  # "dienstags geöffnet." vs "samstags": pending
+    events = tr.finish()  # the final decode returns nothing after "hat"
+    assert committed_text(events) == "samstags"
+
+
+def test_no_agreement_commits_in_the_first_seconds_of_speech() -> None:
+    # two decodes of the first 1-2 s of speech agree on a misheard word; with more audio it is heard right
+    options = dataclasses.replace(NO_FORCE, min_commit_context_s=3.0)
+    _, tr = make(
+        [words("Affe"), words("Affe", "mit"), words("Abfall", "wirtschaft"), words("Abfall", "wirtschaft")], options
+    )
+    early = run_step(tr, tone(1.0)) + run_step(tr, tone(1.0))
+    assert committed_text(early) == ""  # 2 s of speech: "Affe" agrees, but is not committed yet
+    later = run_step(tr, tone(1.0)) + run_step(tr, tone(1.0))
+    assert committed_text(later) == "Abfall wirtschaft"
+    # without the rule the early agreement is final
+    _, tr = make([words("Affe"), words("Affe", "mit")], NO_FORCE)
+    assert committed_text(run_step(tr, tone(1.0)) + run_step(tr, tone(1.0))) == "Affe"

@@ -6,6 +6,7 @@ espeak-ng speech rendered once per session.
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 from pathlib import Path
 
@@ -134,3 +135,40 @@ def test_silence_and_faint_noise_emit_nothing_on_the_real_model(whisper_model_di
     events += transcriber.finish()
     assert [e for e in events if isinstance(e, Committed)] == []
     assert decoder.calls == 0  # the VAD gate kept Whisper from ever seeing the silence
+
+
+@pytest.mark.slow
+def test_prefix_decode_returns_only_the_words_after_the_committed_text(
+    german_speech_wav: SpeechClip, whisper_model_dir: Path
+) -> None:
+    audio = read_wav(german_speech_wav.path)[: 8 * 16_000]
+    decoder = WhisperDecoder(get_shared_model(MODEL))
+    options = StreamOptions()
+    plain = decoder.decode(audio, prompt="", options=options).words
+    assert len(plain) >= 8
+    head = plain[:4]
+    after = decoder.decode(audio, prompt="", options=options, prefix=" ".join(w.text for w in head)).words
+    # the forced prefix is not returned, the continuation is (aligned together with the prefix, so the
+    # new words sit after it in the buffer instead of being spread from its start)
+    assert after and normalize(after[0].text) != normalize(head[0].text)
+    assert normalize(" ".join(w.text for w in after)) in normalize(" ".join(w.text for w in plain[3:])) or (
+        wer(" ".join(w.text for w in plain[4:]), " ".join(w.text for w in after)) < 0.5
+    )
+    assert after[0].start >= head[-1].end - 0.3
+    assert all(b.start >= a.start for a, b in zip(after, after[1:], strict=False))
+
+
+@pytest.mark.slow
+def test_live_steps_decode_one_window_and_the_final_decode_all(
+    german_speech_wav: SpeechClip, whisper_model_dir: Path
+) -> None:
+    # speech, then a second and a half of silence after the last word
+    audio = np.concatenate([read_wav(german_speech_wav.path)[: 6 * 16_000], silence(1.5)])
+    decoder = WhisperDecoder(get_shared_model(MODEL))
+    options = StreamOptions(prefix_committed=False)
+    # faster-whisper seeks back to the last word end and decodes the tail again as a second window;
+    # a live step stops after the first, the last decode of a stream takes all of them
+    one = decoder.decode(audio, prompt="", options=options)
+    assert decoder.windows_cut == 1 and len(one.words) >= 5
+    every = decoder.decode(audio, prompt="", options=dataclasses.replace(options, single_window=False))
+    assert decoder.windows_cut == 1 and len(every.words) >= len(one.words)
