@@ -111,19 +111,13 @@ class ClipResult:
     offline_words_in_silence: int = 0
     cue_warnings: int = 0
     duration_s: float = 0.0
-    # one entry per live run (``--repeat``): transcripts and commit latencies of each run
+    # one entry per live run (``--repeat``; one for a single run): transcripts and commit latencies
     streaming_texts: tuple[str, ...] = ()
     run_latencies: tuple[tuple[float, ...], ...] = ()
 
     @property
     def runs(self) -> int:
-        return max(1, len(self.streaming_texts))
-
-    def live_texts(self) -> tuple[str, ...]:
-        return self.streaming_texts or (self.streaming_text,)
-
-    def live_latencies(self) -> tuple[tuple[float, ...], ...]:
-        return self.run_latencies or (self.latencies,)
+        return len(self.streaming_texts)
 
     def to_json(self) -> dict[str, Any]:
         def r(x: float | None, n: int = 4) -> float | None:
@@ -277,6 +271,8 @@ def clip_result(
         streaming_text=streaming_text,
         offline_text=offline_text,
         latencies=tuple(live.latencies),
+        streaming_texts=(streaming_text,),
+        run_latencies=(tuple(live.latencies),),
         offline_rtf=offline_compute_s / duration,
         offline_words_in_silence=words_in_silence(offline_words, clip.reference, clip.silence),
         cue_warnings=len(violations) - errors,
@@ -291,8 +287,8 @@ def merge_runs(runs: Sequence[ClipResult]) -> ClipResult:
     if not runs:
         raise ValueError("merge_runs needs at least one run")
     first = runs[0]
-    texts = tuple(t for r in runs for t in r.live_texts())
-    per_run = tuple(lat for r in runs for lat in r.live_latencies())
+    texts = tuple(t for r in runs for t in r.streaming_texts)
+    per_run = tuple(lat for r in runs for lat in r.run_latencies)
     latencies = tuple(x for lat in per_run for x in lat)
     firsts = [r.first_partial_s for r in runs if r.first_partial_s is not None]
     return dataclasses.replace(
@@ -330,7 +326,7 @@ def summarize(
     results: Sequence[ClipResult], *, targets: Targets = TARGETS, options: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Pooled numbers over all clips and whether each target is met."""
-    wer_s = _corpus_wer([(r.reference, t) for r in results for t in r.live_texts()])
+    wer_s = _corpus_wer([(r.reference, t) for r in results for t in r.streaming_texts])
     wer_o = _corpus_wer([(r.reference, r.offline_text) for r in results])
     latencies = [x for r in results for x in r.latencies]
     runs = min((r.runs for r in results), default=1)
@@ -342,8 +338,8 @@ def summarize(
     ratio = _ratio(wer_s, wer_o)
     per_run = []
     for k in range(runs):  # the spread between runs: a single run's numbers are noisy (docs/benchmarks.md)
-        run_lat = [x for r in results for x in r.live_latencies()[k]]
-        run_wer = _corpus_wer([(r.reference, r.live_texts()[k]) for r in results])
+        run_lat = [x for r in results for x in r.run_latencies[k]]
+        run_wer = _corpus_wer([(r.reference, r.streaming_texts[k]) for r in results])
         per_run.append((_ratio(run_wer, wer_o), percentile(run_lat, 50), percentile(run_lat, 95)))
     met = {
         "wer_ratio": ratio is not None and ratio <= targets.wer_ratio,

@@ -296,7 +296,7 @@ def eval_(
             f"silence {result.words_in_silence}  cue errors {result.cue_violations}"
         )
         if show_text:
-            live = "\n".join(f"    str: {text}" for text in result.live_texts())
+            live = "\n".join(f"    str: {text}" for text in result.streaming_texts)
             console.print(
                 f"    ref: {result.reference.strip()}\n{live}\n    off: {result.offline_text}", highlight=False
             )
