@@ -35,7 +35,7 @@ def _fail(exc: BotError) -> typer.Exit:
 
 
 @contextlib.contextmanager
-def _assistant(url: str | None) -> Iterator[str]:
+def _assistant(url: str | None, *, extra_env: tuple[tuple[str, str], ...] = ()) -> Iterator[str]:
     """The given assistant URL, or a freshly started one (trained first if inputs changed), stopped after."""
     if url:
         yield url.rstrip("/")
@@ -43,7 +43,7 @@ def _assistant(url: str | None) -> Iterator[str]:
     from bot.runner import RasaStack, StackOptions, train
 
     result = train(log=lambda message: console.print(f"[dim]{message}[/]", soft_wrap=True))
-    options = StackOptions(rasa_port=free_port(), action_port=free_port())
+    options = StackOptions(rasa_port=free_port(), action_port=free_port(), extra_env=extra_env)
     console.print("[dim]starting the Rasa server and the action server ...[/]")
     with RasaStack(result.model, options=options) as stack:
         yield stack.rasa_url
@@ -133,10 +133,16 @@ def print_summary(summary: Summary) -> None:
     overview.add_column("value", justify="right")
     overview.add_row("accuracy (all cases)", _pct(summary.accuracy))
     overview.add_row(f"in-scope correct topic ({summary.in_scope_total})", _pct(summary.in_scope_accuracy))
+    overview.add_row("in-scope right topic among the best three", _pct(summary.in_scope_top3))
+    for score in summary.per_language:
+        overview.add_row(f"  in-scope correct topic, {score.label} ({score.total})", _pct(score.accuracy))
     overview.add_row("in-scope clarify rate", _pct(summary.clarify_rate))
     overview.add_row("in-scope rejected (answered out_of_scope)", _pct(summary.rejected_rate))
     overview.add_row(f"out-of-scope not answered with a topic ({summary.out_of_scope_total})",
                      _pct(summary.out_of_scope_not_answered))
+    overview.add_row(f"  municipal-sounding out of scope not answered ({summary.municipal_oos_total})",
+                     _pct(summary.municipal_oos_not_answered))
+    overview.add_row(f"hand-off and AI questions handled ({summary.dialogue_total})", _pct(summary.dialogue_accuracy))
     overview.add_row("out-of-scope precision", _pct(summary.out_of_scope_precision))
     overview.add_row("out-of-scope recall", _pct(summary.out_of_scope_recall))
     console.print(overview)
@@ -215,26 +221,66 @@ def bench_command(
 @app.command("baseline")
 def baseline_command(
     file: Annotated[Path, typer.Argument(help="YAML file `cases: [{text, expect}]`, e.g. data/eval/chat.yml.")],
-    content_root: Annotated[Path | None, typer.Option(
-        "--content", help="Content folder [content/musterstadt or $RATHAUS_CONTENT].")] = None,
+    index: Annotated[Path | None, typer.Option(
+        "--index", help="Built content index [bot/content_index.json; `rathaus content build` writes it].")] = None,
 ) -> None:
-    """The bar to clear: a plain site search (BM25 over the topics' pages) on the same evaluation file."""
-    import content
-    from bot.baseline import SearchIndex, evaluate_baseline
+    """The bar to clear: BM25 over all of each topic's text, and e5 alone, on the same evaluation file."""
+    from bot.baseline import Searches, evaluate_baseline
+    from bot.retrieval.index import IndexError_
+    from bot.runner import bot_dir
+    from content.embeddings import default_embedder
 
     try:
         cases = load_cases(file)
-        index = SearchIndex.from_content(content.load_content(content_root or content.default_root()))
-    except (BotError, content.ContentError) as exc:
+        searches = Searches.load(index or bot_dir() / "content_index.json", default_embedder())
+    except (BotError, IndexError_) as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(code=1) from exc
-    summary, _ = evaluate_baseline(index, cases)
-    table = Table(title=f"Site search baseline on {file} ({summary.in_scope} in-scope questions)")
+    results = evaluate_baseline(searches, cases)
+    bm25, e5 = results["bm25"][0], results["e5"][0]
+    table = Table(title=f"Plain searches on {file} ({bm25.in_scope} in-scope questions)")
     table.add_column("metric")
-    table.add_column("value", justify="right")
-    table.add_row("first hit is the right topic", _pct(summary.top1))
-    table.add_row("right topic among the first three hits", _pct(summary.top3))
-    table.add_row("in-scope questions without any hit", _pct(summary.no_result))
-    table.add_row(f"out-of-scope questions with hits ({summary.out_of_scope})", _pct(summary.out_of_scope_with_results))
+    table.add_column("BM25, all topic text", justify="right")
+    table.add_column("e5 alone", justify="right")
+    table.add_row("first hit is the right topic", _pct(bm25.top1), _pct(e5.top1))
+    table.add_row("  German questions", _pct(bm25.top1_german), _pct(e5.top1_german))
+    table.add_row("  other languages", _pct(bm25.top1_other), _pct(e5.top1_other))
+    table.add_row("right topic among the first three hits", _pct(bm25.top3), _pct(e5.top3))
+    table.add_row("in-scope questions without any hit", _pct(bm25.no_result), _pct(e5.no_result))
+    table.add_row(f"out-of-scope questions with hits ({bm25.out_of_scope})",
+                  _pct(bm25.out_of_scope_with_results), _pct(e5.out_of_scope_with_results))
     console.print(table)
-    console.print("Compare with `rathaus bot eval` (in-scope accuracy, out-of-scope not answered).")
+    console.print("Compare with `rathaus bot eval` (in-scope right topic, top-3, out-of-scope not answered).")
+
+
+@app.command("tune")
+def tune_command(
+    file: Annotated[Path, typer.Argument(help="The DEV part of an evaluation set (never the test part).")],
+    url: Annotated[str | None, typer.Option(
+        "--url", help="A running assistant started with RATHAUS_RETRIEVAL_SIGNALS=1; else one is started.")] = None,
+    samples_file: Annotated[Path | None, typer.Option(
+        "--samples", help="Keep the collected signals here (JSON lines), for a second look.")] = None,
+) -> None:
+    """Fit the retrieval fusion (topic weights, in-scope model) on a dev set and print the config."""
+    from bot.actions.decide import THRESHOLD_NAMES
+    from bot.tune import collect, dump, fit
+
+    try:
+        cases = load_cases(file)
+        with _assistant(url, extra_env=(("RATHAUS_RETRIEVAL_SIGNALS", "1"),)) as base_url:
+            samples = asyncio.run(collect(base_url, cases))
+    except BotError as exc:
+        raise _fail(exc) from exc
+    if samples_file is not None:
+        samples_file.parent.mkdir(parents=True, exist_ok=True)
+        samples_file.write_text(dump(samples), encoding="utf-8")
+    from bot.tune import fit_thresholds
+
+    tuned = fit(samples)
+    chosen = fit_thresholds(samples, tuned.options)
+    console.print(f"topic ranked first (German, dev): {_pct(tuned.top1)}; other languages: {_pct(tuned.top1_other)}")
+    console.print(f"in/out of scope right at 0.5 (dev, optimistic): {_pct(tuned.in_scope_accuracy)}")
+    console.print("Options for the ContentRetriever in bot/config.yml:")
+    console.print_json(json.dumps(tuned.config()))
+    console.print("Thresholds for bot/actions/decide.py (or RATHAUS_BOT_* in the action server's environment):")
+    console.print_json(json.dumps({name: getattr(chosen, name) for name in THRESHOLD_NAMES}))

@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 
 from bot import BotError
-from bot.evaluation import CaseResult, EvalCase, label_from_messages
+from bot.evaluation import CaseResult, EvalCase, candidates_from_messages, label_from_messages
 
 __all__ = ["RestClient", "evaluate_cases", "new_sender"]
 
@@ -82,7 +82,8 @@ async def evaluate_cases(
             async with semaphore:
                 messages = await client.send(new_sender(), case.text)
             got, confidence = label_from_messages(messages)
-            results[position] = CaseResult(case.text, case.expect, got, confidence)
+            results[position] = CaseResult(case.text, case.expect, got, confidence,
+                                           candidates_from_messages(messages), case.lang, case.tags)
             if progress is not None:
                 maybe = progress()
                 if maybe is not None:

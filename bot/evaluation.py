@@ -25,6 +25,7 @@ __all__ = [
     "EvalFile",
     "Summary",
     "TARGETS",
+    "candidates_from_messages",
     "label_from_messages",
     "load_cases",
     "summarise",
@@ -36,12 +37,17 @@ LABEL_PATTERN = re.compile(
 OUT_OF_SCOPE = "out_of_scope"
 CLARIFY = "clarify"
 
-# Issue 2's targets: (metric name in Summary, comparison, value).
+# The answer-quality targets (docs/bot.md): (metric name in Summary, comparison, value).
 TARGETS: tuple[tuple[str, str, float], ...] = (
-    ("in_scope_accuracy", ">=", 0.92),
-    ("out_of_scope_not_answered", ">=", 0.90),
-    ("rejected_rate", "<=", 0.05),
+    ("in_scope_accuracy", ">=", 0.95),
+    ("out_of_scope_not_answered", ">=", 0.95),
+    ("rejected_rate", "<=", 0.03),
+    ("dialogue_accuracy", ">=", 0.95),
+    ("other_language_accuracy", ">=", 0.85),
 )
+
+
+LANGUAGES = ("de", "en", "tr", "uk", "ru", "ar")
 
 
 class EvalCase(BaseModel):
@@ -49,6 +55,17 @@ class EvalCase(BaseModel):
 
     text: str
     expect: str
+    # The asker's language (German if absent) and free tags such as ``municipal`` for out-of-scope
+    # questions that sound like city business; both only group the metrics.
+    lang: str = "de"
+    tags: tuple[str, ...] = ()
+
+    @field_validator("lang")
+    @classmethod
+    def _lang(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
+        return value
 
     @field_validator("expect")
     @classmethod
@@ -93,6 +110,15 @@ def load_cases(path: Path) -> list[EvalCase]:
         ) from exc
 
 
+def candidates_from_messages(messages: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
+    """The retrieval's best topics (``faq/<id>``, at most three) from a turn's payloads, if the bot sent them."""
+    for message in messages:
+        custom = message.get("custom")
+        if isinstance(custom, Mapping) and isinstance(custom.get("candidates"), list):
+            return tuple(f"faq/{topic}" for topic in custom["candidates"][:3])
+    return ()
+
+
 def label_from_messages(messages: Iterable[Mapping[str, Any]]) -> tuple[str, float | None]:
     """The label of a bot turn from its REST messages, ignoring the disclosure that opens a conversation.
 
@@ -127,6 +153,9 @@ class CaseResult:
     expect: str
     got: str
     confidence: float | None
+    top3: tuple[str, ...] = ()
+    lang: str = "de"
+    tags: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -159,6 +188,14 @@ class Summary:
     out_of_scope_recall: float
     per_class: tuple[ClassScore, ...]
     confused: tuple[tuple[str, str, int], ...]
+    in_scope_top3: float = 0.0  # right topic among the retrieval's best three (answered, offered or not)
+    dialogue_total: int = 0
+    dialogue_accuracy: float = 0.0  # hand-off and AI questions handled as such
+    other_language_total: int = 0
+    other_language_accuracy: float = 0.0  # in-scope questions not in German answered with the right topic
+    municipal_oos_total: int = 0
+    municipal_oos_not_answered: float = 0.0  # out of scope but sounds like city business
+    per_language: tuple[ClassScore, ...] = ()
 
     def targets(self) -> list[tuple[str, str, float, float, bool]]:
         """(metric, op, target, value, met) for each of issue 2's targets."""
@@ -184,6 +221,15 @@ class Summary:
             "per_class": {c.label: {"total": c.total, "correct": c.correct, "accuracy": c.accuracy}
                           for c in self.per_class},
             "confused": [{"expect": e, "got": g, "count": n} for e, g, n in self.confused],
+            "in_scope_top3": self.in_scope_top3,
+            "dialogue_total": self.dialogue_total,
+            "dialogue_accuracy": self.dialogue_accuracy,
+            "other_language_total": self.other_language_total,
+            "other_language_accuracy": self.other_language_accuracy,
+            "municipal_oos_total": self.municipal_oos_total,
+            "municipal_oos_not_answered": self.municipal_oos_not_answered,
+            "per_language": {c.label: {"total": c.total, "correct": c.correct, "accuracy": c.accuracy}
+                             for c in self.per_language},
             "targets": [{"metric": n, "op": op, "target": t, "value": v, "met": m}
                         for n, op, t, v, m in self.targets()],
         }
@@ -194,8 +240,12 @@ def _rate(part: int, whole: int) -> float:
 
 
 def summarise(results: Sequence[CaseResult], *, top_confused: int = 10) -> Summary:
-    """Per-class accuracy, confusions and issue 2's rates for ``results``."""
+    """Per-class accuracy, confusions and the answer-quality rates for ``results``."""
     in_scope = [r for r in results if r.expect.startswith("faq/")]
+    dialogue = [r for r in results if r.expect in {"human_handoff", "bot_challenge"}]
+    other = [r for r in in_scope if r.lang != "de"]
+    municipal = [r for r in results if r.expect == OUT_OF_SCOPE and "municipal" in r.tags]
+    languages = sorted({r.lang for r in in_scope})
     oos = [r for r in results if r.expect == OUT_OF_SCOPE]
     predicted_oos = [r for r in results if r.got == OUT_OF_SCOPE]
     totals: Counter[str] = Counter(r.expect for r in results)
@@ -216,4 +266,16 @@ def summarise(results: Sequence[CaseResult], *, top_confused: int = 10) -> Summa
         per_class=tuple(ClassScore(label, totals[label], correct[label]) for label in sorted(totals)),
         confused=tuple((e, g, n) for (e, g), n in sorted(confused.items(), key=lambda kv: (-kv[1], kv[0]))
                        [:top_confused]),
+        in_scope_top3=_rate(sum(r.expect in r.top3 or r.got == r.expect for r in in_scope), len(in_scope)),
+        dialogue_total=len(dialogue),
+        dialogue_accuracy=_rate(sum(r.got == r.expect for r in dialogue), len(dialogue)),
+        other_language_total=len(other),
+        other_language_accuracy=_rate(sum(r.got == r.expect for r in other), len(other)),
+        municipal_oos_total=len(municipal),
+        municipal_oos_not_answered=_rate(sum(not r.got.startswith("faq/") for r in municipal), len(municipal)),
+        per_language=tuple(
+            ClassScore(lang, sum(r.lang == lang for r in in_scope),
+                       sum(r.lang == lang and r.got == r.expect for r in in_scope))
+            for lang in languages
+        ),
     )

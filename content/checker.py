@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from content.embeddings import Embed
 from content.errors import ContentError, Problem, has_errors
 from content.loader import Document, load_yaml
 from content.model import Content
 from content.schema import Municipality, Office, OfficesFile, Topic
-from content.similarity import WARNING_THRESHOLD, Phrase, find_conflicts, normalise
+from content.similarity import WARNING_THRESHOLD, Phrase, closer_elsewhere, find_conflicts, normalise
 from content.validation import validate
 
 __all__ = [
@@ -201,6 +202,33 @@ def _conflicts(topics: Sequence[tuple[Document, Topic]], options: CheckOptions) 
     return out
 
 
+def _semantic_conflicts(topics: Sequence[tuple[Document, Topic]], embed: Embed) -> list[Problem]:
+    """Phrasings that the assistant's semantic retrieval puts nearer another topic than their own."""
+    phrases = [Phrase(topic.id, i, q) for _, topic in topics for i, q in enumerate(topic.questions)]
+    extra = [Phrase(topic.id, -1, text) for _, topic in topics for text in (topic.title, *topic.keywords)]
+    docs = {topic.id: doc for doc, topic in topics}
+    vectors = embed([p.text for p in phrases + extra])
+    out: list[Problem] = []
+    for found in closer_elsewhere(phrases + extra, vectors):
+        phrase = found.phrase
+        if phrase.index < 0:
+            continue  # titles and keywords only anchor their topic; editors act on the phrasings
+        doc = docs[phrase.topic]
+        out.append(Problem(
+            doc.path,
+            doc.line_of(("questions", phrase.index)),
+            f"questions[{phrase.index}]",
+            f"phrasing {phrase.text!r} is closer in meaning to topic {found.other!r} "
+            f"({found.other_score:.3f}) than to its own ({found.own_score:.3f}); the assistant may answer "
+            f"{found.other!r}",
+            f"name what makes {phrase.topic!r} different (its official term), add 'keywords', or move the "
+            f"phrasing to {found.other!r}",
+            severity="warning",
+            code="closer-to-other-topic",
+        ))
+    return out
+
+
 def _raw_office_ids(offices: Document | Problem) -> set[str] | None:
     """Office ids of an offices.yml that parsed but failed validation, so topics are still checked."""
     if isinstance(offices, Problem) or not isinstance(offices.data, dict):
@@ -219,8 +247,13 @@ def check_documents(
     *,
     root: Path = Path("."),
     options: CheckOptions = CheckOptions(),
+    embed: Embed | None = None,
 ) -> tuple[Content | None, list[Problem]]:
-    """Validate parsed documents (``topics`` as ``(file stem, document)``); return content if error-free."""
+    """Validate parsed documents (``topics`` as ``(file stem, document)``); return content if error-free.
+
+    With ``embed`` (texts to unit vectors), phrasings that sit closer in meaning to another topic than
+    to their own are warned about too.
+    """
     today = options.today or date.today()
     problems: list[Problem] = []
 
@@ -293,6 +326,8 @@ def check_documents(
         seen_ids[topic.id] = doc.path
         valid.append((doc, topic))
     problems += _conflicts(valid, options)
+    if embed is not None and valid and not has_errors(problems):
+        problems += _semantic_conflicts(valid, embed)
 
     problems.sort(key=lambda p: (p.path, p.line, p.field, p.code, p.message))
     if has_errors(problems) or muni is None or office_list is None:
@@ -319,8 +354,10 @@ def _read(path: Path) -> Document | Problem:
     return load_yaml(path, display_path(path))
 
 
-def analyse(root: Path, *, options: CheckOptions = CheckOptions()) -> tuple[Content | None, list[Problem]]:
-    """Read and check the content tree at ``root``."""
+def analyse(
+    root: Path, *, options: CheckOptions = CheckOptions(), embed: Embed | None = None
+) -> tuple[Content | None, list[Problem]]:
+    """Read and check the content tree at ``root`` (``embed``: see :func:`check_documents`)."""
     root = Path(root)
     if not root.is_dir():
         problem = Problem(
@@ -340,7 +377,8 @@ def analyse(root: Path, *, options: CheckOptions = CheckOptions()) -> tuple[Cont
     )
     topics = [(p.stem, load_yaml(p, display_path(p))) for p in files]
     return check_documents(
-        _read(root / "municipality.yml"), _read(root / "offices.yml"), topics, root=root, options=options
+        _read(root / "municipality.yml"), _read(root / "offices.yml"), topics, root=root, options=options,
+        embed=embed,
     )
 
 

@@ -15,6 +15,7 @@ from rich.markup import escape
 from content import default_out_dir, default_root
 from content.checker import CheckOptions, analyse, display_path
 from content.compiler import build as build_content
+from content.embeddings import default_embedder
 from content.errors import ContentError, Problem
 from content.vocabulary import vocabulary as load_vocabulary
 
@@ -85,14 +86,27 @@ def _summary(problems: list[Problem]) -> None:
     console.print(f"[{colour}]{errors} error(s), {warnings} warning(s)[/{colour}]")
 
 
+SemanticOpt = Annotated[
+    bool,
+    typer.Option(
+        "--semantic/--no-semantic",
+        help="Also warn about phrasings that the assistant's semantic retrieval puts nearer another topic "
+        "(embeds the content once, about 25 s, then cached).",
+    ),
+]
+
+
 @app.command()
-def check(root: RootArg = None, output: FormatOpt = OutputFormat.text, today: TodayOpt = None) -> None:
+def check(
+    root: RootArg = None, output: FormatOpt = OutputFormat.text, today: TodayOpt = None, semantic: SemanticOpt = True
+) -> None:
     """Validate all content files; print each problem as path:line: field: message (hint).
 
     Exits 1 when there is an error, 0 with warnings only.
     """
     folder = root or default_root()
-    content, problems = analyse(folder, options=CheckOptions(today=_today(today)))
+    embed = default_embedder() if semantic else None
+    content, problems = analyse(folder, options=CheckOptions(today=_today(today)), embed=embed)
     if output is OutputFormat.json:
         typer.echo(_json_report(folder, problems, topics=len(content.topics) if content else None))
     else:

@@ -35,12 +35,14 @@ __all__ = [
     "OfficesFile",
     "Source",
     "Topic",
+    "MAX_KEYWORDS",
     "MIN_QUESTIONS",
     "check_url",
 ]
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 MIN_QUESTIONS = 12
+MAX_KEYWORDS = 40
 
 _MODEL = ConfigDict(strict=True, extra="forbid", frozen=True)
 
@@ -88,6 +90,13 @@ def _check_timezone(value: str) -> str:
     return value
 
 
+def _check_keyword(value: str) -> str:
+    if len(value.split()) > 5:
+        raise _fail(f"keyword {value!r} is a sentence", "keywords are words citizens use (\"Sofa\", \"Perso\"); "
+                    "whole questions belong in 'questions'")
+    return value
+
+
 def _check_range(value: str) -> str:
     try:
         parse_range(value)
@@ -103,6 +112,9 @@ Email = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(
 Phone = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_phone)]
 PostalCode = Annotated[str, StringConstraints(pattern=r"^\d{4,5}$")]
 RangeText = Annotated[str, AfterValidator(_check_range)]
+# A search word, not a sentence: at most 5 words and 60 characters.
+Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=60),
+                    AfterValidator(lambda v: _check_keyword(v))]
 # YAML turns an unquoted 2026-09-15 into a date; a quoted one is accepted too.
 ReviewDate = Annotated[date, Field(strict=False)]
 
@@ -218,8 +230,22 @@ class Topic(BaseModel):
     office: Id
     fees: list[Fee] = Field(default_factory=list)
     documents: list[Text] = Field(default_factory=list)
+    # Words citizens use for this topic that its phrasings do not (synonyms, colloquial words, old
+    # names): they steer the assistant's retrieval (docs/content.md).
+    keywords: list[Keyword] = Field(default_factory=list, max_length=MAX_KEYWORDS)
     last_reviewed: ReviewDate
     owner: Text
+
+    @field_validator("keywords")
+    @classmethod
+    def _distinct_keywords(cls, value: list[str]) -> list[str]:
+        seen: set[str] = set()
+        for keyword in value:
+            folded = keyword.casefold()
+            if folded in seen:
+                raise _fail(f"keyword {keyword!r} is listed twice", "list each keyword once")
+            seen.add(folded)
+        return value
 
     def index_entry(self) -> dict[str, Any]:
         """The topic as the content index (``bot/content_index.json``) stores it."""
@@ -232,6 +258,8 @@ class Topic(BaseModel):
             "office": self.office,
             "fees": [{"label": f.label, "amount_eur": f.amount_eur} for f in self.fees],
             "documents": list(self.documents),
+            "questions": list(self.questions),
+            "keywords": list(self.keywords),
             "last_reviewed": self.last_reviewed.isoformat(),
             "owner": self.owner,
         }

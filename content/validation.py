@@ -91,6 +91,8 @@ def _explain(error: ErrorDetails, model: type[BaseModel]) -> tuple[str, str]:
             f"; allowed fields: {allowed}" if allowed else ""
         )
     if kind == "string_too_short":
+        if int(ctx.get("min_length", 1)) > 1 and value:
+            return f"must have at least {ctx['min_length']} characters", "write the whole word"
         return "must not be empty", "write the text, or remove the line if the field is optional"
     if kind == "too_short":
         needed = ctx.get("min_length", "more")

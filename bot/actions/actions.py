@@ -11,7 +11,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted
 from rasa_sdk.executor import CollectingDispatcher
 
-from .decide import DEFAULT_THRESHOLDS, Thresholds, decide, faq_ranking, intent_confidence
+from .decide import DEFAULT_THRESHOLDS, THRESHOLD_NAMES, Thresholds, Verdict, decide, read_verdict
 from .hours import find_office, requested_day
 from .index import ContentIndex, index_path, load_index
 from .replies import (
@@ -22,9 +22,12 @@ from .replies import (
     disclosure_reply,
     error_reply,
     handoff_reply,
+    not_understood_reply,
     opening_hours_reply,
     out_of_scope_reply,
     smalltalk_reply,
+    with_candidates,
+    with_language_note,
 )
 
 logger = logging.getLogger(__name__)
@@ -56,7 +59,7 @@ def content_index() -> ContentIndex:
 def thresholds() -> Thresholds:
     """Defaults from decide.py, overridable per deployment via RATHAUS_BOT_* environment variables."""
     values = {}
-    for name in ("answer", "gap", "clarify", "fallback_answer", "fallback_faq"):  # Thresholds' fields
+    for name in THRESHOLD_NAMES:
         raw = os.environ.get(f"RATHAUS_BOT_{name.upper()}")
         if raw:
             try:
@@ -65,8 +68,7 @@ def thresholds() -> Thresholds:
                 logger.warning("bot.thresholds.invalid name=%s value=%r", name, raw)
     if not values:
         return DEFAULT_THRESHOLDS
-    names = ("answer", "gap", "clarify", "fallback_answer", "fallback_faq")
-    current = {n: getattr(DEFAULT_THRESHOLDS, n) for n in names}
+    current = {n: getattr(DEFAULT_THRESHOLDS, n) for n in THRESHOLD_NAMES}
     current.update(values)
     return Thresholds(**current)
 
@@ -157,20 +159,28 @@ class ActionAnswerFaq(CitizenAction):
             logger.info("bot.choose_topic.unknown topic=%r", chosen)
             return out_of_scope_reply(index, 0.0)
 
+        verdict = read_verdict(message)
+        if verdict.quality != "ok":
+            return not_understood_reply(index)
         decision = decide(
             intent=intent,
-            faq_confidence=intent_confidence(message, "faq"),
-            ranking=faq_ranking(message),
+            in_scope=verdict.in_scope,
+            ranking=verdict.ranking,
             known_topics=known,
             thresholds=thresholds(),
+            language=verdict.language,
         )
-        logger.info("bot.decision kind=%s topic=%s confidence=%.3f intent=%s",
-                    decision.kind, decision.topic, decision.confidence, intent)
+        logger.info("bot.decision kind=%s topic=%s confidence=%.3f intent=%s in_scope=%.3f language=%s",
+                    decision.kind, decision.topic, decision.confidence, intent, verdict.in_scope,
+                    verdict.language)
         if decision.kind == "answer" and decision.topic:
-            return self._answer(index, decision.topic, decision.confidence, text)
-        if decision.kind == "clarify":
-            return clarify_reply(index, decision.options, decision.confidence)
-        return out_of_scope_reply(index, decision.confidence)
+            reply = self._answer(index, decision.topic, decision.confidence, text)
+        elif decision.kind == "clarify":
+            reply = clarify_reply(index, decision.options, decision.confidence)
+        else:
+            reply = out_of_scope_reply(index, decision.confidence)
+        reply = with_candidates(reply, [c.topic for c in verdict.ranking if c.topic in known])
+        return with_language_note(reply, verdict.language)
 
     @staticmethod
     def _answer(index: ContentIndex, topic: str, confidence: float, text: str) -> Reply:
@@ -185,8 +195,12 @@ class ActionOutOfScope(CitizenAction):
     action_name = "action_out_of_scope"
 
     def respond(self, tracker: Tracker) -> Reply:
-        confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0.0)
-        return out_of_scope_reply(content_index(), confidence)
+        message = tracker.latest_message or {}
+        verdict: Verdict = read_verdict(message)
+        if verdict.quality != "ok":
+            return not_understood_reply(content_index())
+        confidence = float((message.get("intent") or {}).get("confidence") or 0.0)
+        return with_language_note(out_of_scope_reply(content_index(), confidence), verdict.language)
 
 
 class ActionBotChallenge(CitizenAction):

@@ -1,9 +1,13 @@
 """Whether to answer, ask "Meinten Sie ...?" or decline: the assistant's one real decision.
 
-Rasa's FallbackClassifier only sees the top-level intent, so a random question can score ``faq`` 0.99
-while the ResponseSelector's best topic scores 0.1 (RasaHQ/rasa#9723). This module therefore reads the
-ResponseSelector's own ranking and answers only when its best topic is confident *and* clearly ahead of
-the runner-up. Plain Python: no rasa_sdk, no I/O.
+The retrieval component in the Rasa pipeline (``bot/retrieval``) fuses four signals (semantic and
+lexical similarity to the content, DIET's top-level intent, the ResponseSelector) into one topic
+ranking and one in-scope probability, and sets the top-level intent. This module reads that verdict
+(``retrieval`` in the parse data) and answers only when the best topic is strong *and* clearly ahead of
+the runner-up; it offers up to three close topics when unsure, and declines otherwise. A model without
+the component (``retrieval`` missing) falls back to the ResponseSelector's own ranking, which is why
+that reader stays (RasaHQ/rasa#9723: the top-level ``faq`` confidence alone says nothing about the
+topic). Plain Python: no rasa_sdk, no I/O.
 """
 
 from __future__ import annotations
@@ -16,10 +20,13 @@ __all__ = [
     "Candidate",
     "Decision",
     "Thresholds",
+    "THRESHOLD_NAMES",
     "DEFAULT_THRESHOLDS",
+    "Verdict",
     "decide",
     "faq_ranking",
     "intent_confidence",
+    "read_verdict",
 ]
 
 RETRIEVAL_INTENT = "faq"
@@ -29,29 +36,31 @@ Kind = Literal["answer", "clarify", "out_of_scope"]
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    """When the assistant answers; see docs/bot.md for how these values were measured.
+    """When the assistant answers, on the fused topic scores (0..1); values and how they were chosen on
+    the dev set: docs/bot.md.
 
-    Confidences are the ResponseSelector's softmax over all topics (41 in Musterstadt), so a clear
-    winner often has 0.3-0.6; the gap to the runner-up is what separates a confident answer from a
-    guess between two similar topics. Answers additionally require DIET's top-level intent ``faq``.
-
-    answer:           the best topic's confidence must reach this to answer directly ...
-    gap:              ... and be at least this far ahead of the runner-up.
-    clarify:          below ``answer`` (or with a small gap) but at least this: ask "Meinten Sie ...?".
-    fallback_answer:  when the top-level intent is ``nlu_fallback`` (DIET unsure about the message
-                      as a whole), answer only at this much higher topic confidence ...
-    fallback_faq:     ... and only if ``faq`` still has at least this confidence at the top level;
-                      otherwise offer topics (clarify) if ``faq`` reaches this, else decline.
+    answer:          the best topic's score must reach this to answer directly ...
+    gap:             ... and be at least this far ahead of the runner-up.
+    clarify:         below that, but at least this: ask "Meinten Sie ...?" ...
+    window:          ... offering every topic within this distance of the best (at most ``options``).
+    in_scope:        when the top-level intent is not ``faq`` (the component judged the message out of
+                     scope or unsure), offer topics only if its in-scope probability reaches this.
+    answer_other, gap_other:  ``answer`` and ``gap`` for messages not in German, whose topic scores come
+                     from the semantic side alone and lie closer together.
     """
 
-    answer: float = 0.25
-    gap: float = 0.1
-    clarify: float = 0.1
-    fallback_answer: float = 0.8
-    fallback_faq: float = 0.2
+    answer: float = 0.4
+    gap: float = 0.02
+    clarify: float = 0.35
+    window: float = 0.08
+    in_scope: float = 0.35
+    answer_other: float = 0.35
+    gap_other: float = 0.0
+    options: int = 3
 
 
 DEFAULT_THRESHOLDS = Thresholds()
+THRESHOLD_NAMES = ("answer", "gap", "clarify", "window", "in_scope", "answer_other", "gap_other")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +108,38 @@ def faq_ranking(parse_data: Mapping[str, Any]) -> tuple[Candidate, ...]:
     return tuple(candidates)
 
 
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The retrieval component's verdict for a message (``retrieval`` in the parse data)."""
+
+    intent: str
+    in_scope: float
+    ranking: tuple[Candidate, ...]
+    language: str = "de"
+    quality: str = "ok"
+
+
+def read_verdict(parse_data: Mapping[str, Any]) -> Verdict:
+    """The component's verdict, or one made from DIET and the ResponseSelector for a model without it."""
+    intent = str((parse_data.get("intent") or {}).get("name") or "")
+    block = parse_data.get("retrieval")
+    if isinstance(block, Mapping) and isinstance(block.get("topics"), list):
+        ranking = []
+        for entry in block["topics"]:
+            if isinstance(entry, Mapping) and entry.get("topic"):
+                try:
+                    ranking.append(Candidate(str(entry["topic"]), float(entry.get("score") or 0.0)))
+                except (TypeError, ValueError):
+                    continue
+        try:
+            probability = float(block.get("in_scope") or 0.0)
+        except (TypeError, ValueError):
+            probability = 0.0
+        return Verdict(intent, probability, tuple(ranking), str(block.get("language") or "de"),
+                       str(block.get("quality") or "ok"))
+    return Verdict(intent, intent_confidence(parse_data, RETRIEVAL_INTENT), faq_ranking(parse_data))
+
+
 def intent_confidence(parse_data: Mapping[str, Any], name: str) -> float:
     """Confidence of intent ``name`` in the message's intent ranking (0.0 if absent)."""
     for entry in parse_data.get("intent_ranking") or ():
@@ -116,38 +157,37 @@ def intent_confidence(parse_data: Mapping[str, Any], name: str) -> float:
 def decide(
     *,
     intent: str | None,
-    faq_confidence: float,
+    in_scope: float,
     ranking: Sequence[Candidate],
-    known_topics: frozenset | None = None,
+    known_topics: frozenset[str] | None = None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    language: str = "de",
 ) -> Decision:
     """Decide for one message.
 
-    ``intent`` is the top-level intent Rasa predicted (``faq`` or ``nlu_fallback``; anything else is
-    treated like ``nlu_fallback``), ``faq_confidence`` the top-level confidence of ``faq``, ``ranking``
-    the ResponseSelector's topics. Topics missing from ``known_topics`` (content removed since
-    training) are ignored.
+    ``intent`` is the top-level intent (``faq`` when the message is judged in scope; ``out_of_scope``
+    or ``nlu_fallback`` otherwise), ``in_scope`` the probability behind that judgement and ``ranking``
+    the fused topic scores. Topics missing from ``known_topics`` (content removed since training) are
+    ignored.
     """
-    usable = [c for c in ranking if known_topics is None or c.topic in known_topics]
-    usable.sort(key=lambda c: c.confidence, reverse=True)
+    usable = sorted((c for c in ranking if known_topics is None or c.topic in known_topics),
+                    key=lambda c: c.confidence, reverse=True)
     if not usable:
         return Decision(kind="out_of_scope", confidence=0.0)
     best = usable[0]
-    runner_up = usable[1].confidence if len(usable) > 1 else 0.0
-    gap = best.confidence - runner_up
-    options = tuple(usable[:2])
+    gap = best.confidence - (usable[1].confidence if len(usable) > 1 else 0.0)
+    close = tuple(c for c in usable[: thresholds.options] if best.confidence - c.confidence <= thresholds.window)
+    options = close if len(close) > 1 else tuple(usable[:2])
 
+    answer, min_gap = ((thresholds.answer, thresholds.gap) if language == "de"
+                       else (thresholds.answer_other, thresholds.gap_other))
     if intent == RETRIEVAL_INTENT:
-        if best.confidence >= thresholds.answer and gap >= thresholds.gap:
+        if best.confidence >= answer and gap >= min_gap:
             return Decision(kind="answer", confidence=best.confidence, topic=best.topic)
         if best.confidence >= thresholds.clarify:
             return Decision(kind="clarify", confidence=best.confidence, options=options)
         return Decision(kind="out_of_scope", confidence=best.confidence)
-
-    # DIET is unsure about the message as a whole: be stricter.
-    if faq_confidence >= thresholds.fallback_faq:
-        if best.confidence >= thresholds.fallback_answer and gap >= thresholds.gap:
-            return Decision(kind="answer", confidence=best.confidence, topic=best.topic)
-        if best.confidence >= thresholds.clarify:
-            return Decision(kind="clarify", confidence=best.confidence, options=options)
+    # Judged out of scope or unsure: offer topics only when the in-scope evidence is real.
+    if in_scope >= thresholds.in_scope and best.confidence >= thresholds.clarify:
+        return Decision(kind="clarify", confidence=best.confidence, options=options)
     return Decision(kind="out_of_scope", confidence=best.confidence)

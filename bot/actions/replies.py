@@ -26,9 +26,12 @@ __all__ = [
     "disclosure_reply",
     "error_reply",
     "handoff_reply",
+    "not_understood_reply",
     "opening_hours_reply",
     "out_of_scope_reply",
     "smalltalk_reply",
+    "with_candidates",
+    "with_language_note",
 ]
 
 HANDOFF_BUTTON = {"title": "Mit einem Menschen sprechen", "payload": "/human_handoff"}
@@ -139,7 +142,8 @@ def clarify_reply(index: ContentIndex, options: Sequence[Candidate], confidence:
             "confidence": round(candidate.confidence, 4),
             "payload": choose_topic_payload(candidate.topic),
         })
-    titles = " oder ".join(f"„{e['title']}“" for e in entries)
+    quoted = [f"„{e['title']}“" for e in entries]
+    titles = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " oder " + quoted[-1]
     text = f"Ich bin mir nicht sicher, ob ich Sie richtig verstanden habe. Meinten Sie {titles}?"
     buttons = [{"title": e["title"], "payload": e["payload"]} for e in entries]
     custom = {"type": "clarify", "options": entries, "confidence": round(float(confidence), 4)}
@@ -208,6 +212,42 @@ def out_of_scope_reply(index: ContentIndex, confidence: float) -> Reply:
     )
     custom = {"type": "out_of_scope", "confidence": round(float(confidence), 4)}
     return Reply(text=text, custom=custom, buttons=[dict(HANDOFF_BUTTON)])
+
+
+def not_understood_reply(index: ContentIndex) -> Reply:
+    """For a message with nothing to answer: emoji only, one key held down, keyboard mashing."""
+    text = (
+        "Ich habe Ihre Nachricht leider nicht verstanden. Bitte schreiben Sie Ihre Frage in ganzen Worten, "
+        "zum Beispiel: „Wie beantrage ich einen Personalausweis?“ " + _reach_a_person(index)
+    )
+    custom = {"type": "out_of_scope", "confidence": 0.0, "reason": "not_understood"}
+    return Reply(text=text, custom=custom, buttons=[dict(HANDOFF_BUTTON)])
+
+
+# One line in the asker's language: the answers are German, and legal content is not machine-translated
+# (a wrong translation of a fee or a deadline would be worse than a German answer).
+LANGUAGE_NOTES = {
+    "en": "Note: I answer in German only; official information is not machine-translated.",
+    "tr": "Not: Yalnızca Almanca yanıt veriyorum; resmi bilgiler makine çevirisiyle çevrilmez.",
+    "uk": "Примітка: я відповідаю лише німецькою мовою; офіційна інформація не перекладається машинним перекладом.",
+    "ru": "Примечание: я отвечаю только на немецком языке; официальная информация не переводится машинным переводом.",
+    "ar": "ملاحظة: أجيب باللغة الألمانية فقط؛ لا تتم ترجمة المعلومات الرسمية آليًا.",
+}
+
+
+def with_candidates(reply: Reply, topics: Sequence[str]) -> Reply:
+    """``reply`` whose payload lists the best topics of the retrieval (``candidates``, best first, at most
+    three); the evaluation reads them for its top-3 rate, the widget ignores them."""
+    return Reply(text=reply.text, custom={**reply.custom, "candidates": list(topics[:3])}, buttons=list(reply.buttons))
+
+
+def with_language_note(reply: Reply, language: str) -> Reply:
+    """``reply`` with a first line in the asker's language saying that answers come in German."""
+    note = LANGUAGE_NOTES.get(language)
+    if not note:
+        return reply
+    custom = {**reply.custom, "language": language, "language_note": note}
+    return Reply(text=note + "\n" + reply.text, custom=custom, buttons=list(reply.buttons))
 
 
 _SMALLTALK = {

@@ -1,13 +1,13 @@
-"""The answer/clarify/decline decision over the ResponseSelector's ranking (pure, no Rasa)."""
+"""The answer/clarify/decline decision over the retrieval's fused scores (pure, no Rasa)."""
 
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.actions.decide import Candidate, Thresholds, decide, faq_ranking, intent_confidence
+from bot.actions.decide import Candidate, Thresholds, decide, faq_ranking, intent_confidence, read_verdict
 
-T = Thresholds(answer=0.5, gap=0.2, clarify=0.2, fallback_answer=0.8, fallback_faq=0.2)
+T = Thresholds(answer=0.5, gap=0.1, clarify=0.3, window=0.1, in_scope=0.4)
 
 
 def _parse(ranking: list[tuple[str, float]], *, key: str = "faq") -> dict:
@@ -43,49 +43,70 @@ def test_intent_confidence() -> None:
     assert intent_confidence(data, "greet") == 0.0
 
 
-def test_confident_and_clear_lead_answers() -> None:
-    d = decide(intent="faq", faq_confidence=0.99, ranking=[Candidate("a", 0.8), Candidate("b", 0.1)], thresholds=T)
+def test_verdict_is_read_from_the_retrieval_block() -> None:
+    data = {**_parse([("reisepass", 0.9)]), "retrieval": {
+        "in_scope": 0.8, "language": "en", "quality": "ok",
+        "topics": [{"topic": "sperrmuell", "score": 0.7}, {"topic": "wertstoffhof", "score": "x"}, "junk"]}}
+    verdict = read_verdict(data)
+    assert verdict.ranking == (Candidate("sperrmuell", 0.7),)
+    assert (verdict.in_scope, verdict.language, verdict.intent) == (0.8, "en", "faq")
+
+
+def test_verdict_without_the_component_uses_the_response_selector() -> None:
+    verdict = read_verdict(_parse([("reisepass", 0.9)]))
+    assert verdict.ranking == (Candidate("reisepass", 0.9),)
+    assert verdict.in_scope == 0.99
+
+
+def test_strong_and_clear_lead_answers() -> None:
+    d = decide(intent="faq", in_scope=0.9, ranking=[Candidate("a", 0.8), Candidate("b", 0.1)], thresholds=T)
     assert (d.kind, d.topic) == ("answer", "a")
 
 
-def test_high_top_level_faq_but_weak_topic_does_not_answer() -> None:
-    """RasaHQ/rasa#9723: faq 0.99 at the top level, best topic 0.1 -> never a confident wrong answer."""
-    d = decide(intent="faq", faq_confidence=0.99, ranking=[Candidate("a", 0.1), Candidate("b", 0.09)], thresholds=T)
+def test_in_scope_but_weak_topic_does_not_answer() -> None:
+    """RasaHQ/rasa#9723: the message is judged in scope, but no topic is strong -> never a wrong answer."""
+    d = decide(intent="faq", in_scope=0.99, ranking=[Candidate("a", 0.2), Candidate("b", 0.19)], thresholds=T)
     assert d.kind == "out_of_scope"
 
 
-def test_small_gap_asks_which_topic_with_the_two_best() -> None:
-    ranking = [Candidate("a", 0.55), Candidate("b", 0.4), Candidate("c", 0.05)]
-    d = decide(intent="faq", faq_confidence=0.9, ranking=ranking, thresholds=T)
+def test_close_topics_are_offered_up_to_three() -> None:
+    ranking = [Candidate("a", 0.55), Candidate("b", 0.5), Candidate("c", 0.46), Candidate("d", 0.45)]
+    d = decide(intent="faq", in_scope=0.9, ranking=ranking, thresholds=T)
+    assert d.kind == "clarify"
+    assert [o.topic for o in d.options] == ["a", "b", "c"]
+
+
+def test_a_lone_close_topic_is_offered_with_the_runner_up() -> None:
+    d = decide(intent="faq", in_scope=0.9, ranking=[Candidate("a", 0.45), Candidate("b", 0.2)], thresholds=T)
     assert d.kind == "clarify"
     assert [o.topic for o in d.options] == ["a", "b"]
 
 
 def test_unknown_topics_are_ignored() -> None:
     ranking = [Candidate("removed", 0.9), Candidate("b", 0.7)]
-    d = decide(intent="faq", faq_confidence=0.9, ranking=ranking, known_topics=frozenset({"b"}), thresholds=T)
+    d = decide(intent="faq", in_scope=0.9, ranking=ranking, known_topics=frozenset({"b"}), thresholds=T)
     assert (d.kind, d.topic) == ("answer", "b")
 
 
-def test_nlu_fallback_is_stricter() -> None:
-    ranking = [Candidate("a", 0.7), Candidate("b", 0.1)]
-    assert decide(intent="nlu_fallback", faq_confidence=0.4, ranking=ranking, thresholds=T).kind == "clarify"
-    assert decide(intent="nlu_fallback", faq_confidence=0.05, ranking=ranking, thresholds=T).kind == "out_of_scope"
+def test_out_of_scope_intent_never_answers_and_offers_only_on_real_evidence() -> None:
     strong = [Candidate("a", 0.95), Candidate("b", 0.01)]
-    assert decide(intent="nlu_fallback", faq_confidence=0.4, ranking=strong, thresholds=T).kind == "answer"
+    assert decide(intent="out_of_scope", in_scope=0.45, ranking=strong, thresholds=T).kind == "clarify"
+    assert decide(intent="out_of_scope", in_scope=0.1, ranking=strong, thresholds=T).kind == "out_of_scope"
+    assert decide(intent="nlu_fallback", in_scope=0.45, ranking=strong, thresholds=T).kind == "clarify"
 
 
 def test_empty_ranking_declines() -> None:
-    assert decide(intent="faq", faq_confidence=1.0, ranking=[], thresholds=T).kind == "out_of_scope"
+    assert decide(intent="faq", in_scope=1.0, ranking=[], thresholds=T).kind == "out_of_scope"
 
 
 @given(st.lists(st.tuples(st.sampled_from("abcdef"), st.floats(0, 1)), max_size=6),
-       st.sampled_from(["faq", "nlu_fallback", None]), st.floats(0, 1))
-def test_an_answer_is_always_the_best_topic_above_threshold(pairs, intent, faq_conf) -> None:
+       st.sampled_from(["faq", "nlu_fallback", "out_of_scope", None]), st.floats(0, 1))
+def test_an_answer_is_always_the_best_topic_above_threshold(pairs, intent, in_scope) -> None:
     ranking = [Candidate(t, c) for t, c in pairs]
-    d = decide(intent=intent, faq_confidence=faq_conf, ranking=ranking, thresholds=T)
+    d = decide(intent=intent, in_scope=in_scope, ranking=ranking, thresholds=T)
     if d.kind == "answer":
         best = max(ranking, key=lambda c: c.confidence)
+        assert intent == "faq"
         assert d.confidence == best.confidence >= T.answer
     if d.kind == "clarify":
-        assert 1 <= len(d.options) <= 2
+        assert 2 <= len(d.options) <= 3 or len(ranking) == 1

@@ -97,10 +97,30 @@ def test_summary_metrics() -> None:
     assert per_class["faq/b"] == (2, 0)
     assert len(s.confused) == 6 and all(n == 1 for _, _, n in s.confused)
     targets = {name: met for name, _, _, _, met in s.targets()}
-    assert targets == {"in_scope_accuracy": False, "out_of_scope_not_answered": False, "rejected_rate": False}
+    assert targets == {"in_scope_accuracy": False, "out_of_scope_not_answered": False, "rejected_rate": False,
+                       "dialogue_accuracy": False, "other_language_accuracy": False}
+    assert s.dialogue_total == 2 and s.dialogue_accuracy == pytest.approx(1 / 2)
     report = s.to_dict()
     assert report["per_class"]["faq/a"]["accuracy"] == pytest.approx(2 / 3)
     assert report["targets"][0]["metric"] == "in_scope_accuracy"
+
+
+def test_summary_groups_languages_tags_and_top3() -> None:
+    results = [
+        CaseResult("x", "faq/a", "faq/a", None, ("faq/a", "faq/b"), "de"),
+        CaseResult("x", "faq/b", "clarify", None, ("faq/a", "faq/b"), "de"),
+        CaseResult("x", "faq/a", "faq/a", None, ("faq/a",), "en"),
+        CaseResult("x", "faq/b", "out_of_scope", None, ("faq/c",), "uk"),
+        CaseResult("x", "out_of_scope", "faq/a", None, (), "de", ("municipal",)),
+        CaseResult("x", "out_of_scope", "out_of_scope", None, (), "de", ("municipal",)),
+        CaseResult("x", "out_of_scope", "out_of_scope", None, (), "de", ("general",)),
+    ]
+    s = summarise(results)
+    assert s.in_scope_top3 == pytest.approx(3 / 4)
+    assert (s.other_language_total, s.other_language_accuracy) == (2, pytest.approx(1 / 2))
+    assert (s.municipal_oos_total, s.municipal_oos_not_answered) == (2, pytest.approx(1 / 2))
+    assert {c.label: (c.total, c.correct) for c in s.per_language} == {"de": (2, 1), "en": (1, 1), "uk": (1, 0)}
+    assert s.to_dict()["per_language"]["uk"] == {"total": 1, "correct": 0, "accuracy": 0.0}
 
 
 def test_summary_of_nothing_does_not_divide_by_zero() -> None:

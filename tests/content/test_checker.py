@@ -234,3 +234,30 @@ def test_empty_or_non_mapping_topic_file(tree: Path, text: str, message: str) ->
     _topic(tree, "reisepass").write_text(text, encoding="utf-8")
     problem = _only(_check(tree), "schema")
     assert problem.line == 1 and message in problem.message and problem.path.endswith("reisepass.yml")
+
+
+def test_phrasing_nearer_another_topic_in_meaning_is_warned(tree: Path, edit: Edit) -> None:
+    from content.embeddings import default_embedder
+
+    path = _topic(tree, "reisepass")
+    edit(path, "  - Express-Reisepass", "  - Wann wird bei mir die gelbe Tonne geleert?")
+    problems = analyse(tree, options=CheckOptions(today=TODAY), embed=default_embedder())[1]
+    problem = _only(problems, "closer-to-other-topic")
+    assert problem.severity == "warning" and problem.line == line_of(path, "gelbe Tonne")
+    assert "'abfallkalender'" in problem.message and "keywords" in problem.hint
+    # Without embeddings (`content check --no-semantic`) the check stays lexical.
+    assert not [p for p in _check(tree) if p.code == "closer-to-other-topic"]
+
+
+@pytest.mark.parametrize(("keywords", "message"), [
+    ('["Perso", "perso"]', "listed twice"),
+    ('["Wie beantrage ich einen neuen Personalausweis bitte"]', "is a sentence"),
+    ('["x"]', "at least 2 characters"),
+    ('[""]', "must not be empty"),
+])
+def test_keywords_are_validated(tree: Path, edit: Edit, keywords: str, message: str) -> None:
+    path = _topic(tree)
+    edit(path, "last_reviewed:", f"keywords: {keywords}\nlast_reviewed:")
+    problems = [p for p in _check(tree) if p.severity == "error"]
+    assert problems and problems[0].field.startswith("keywords"), problems
+    assert message in problems[0].message

@@ -68,7 +68,7 @@ def test_build_ok_and_error(tree: Path, tmp_path: Path, edit: Edit) -> None:
 def test_build_json(tree: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["build", str(tree), "--out", str(tmp_path), "--format", "json", *TODAY])
     report = json.loads(result.stdout)
-    assert result.exit_code == 0 and len(report["written"]) == 3 and len(report["content_hash"]) == 64
+    assert result.exit_code == 0 and len(report["written"]) == 4 and len(report["content_hash"]) == 64
 
 
 def test_vocabulary_command(tree: Path) -> None:

