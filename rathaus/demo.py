@@ -118,8 +118,8 @@ def run(
     if redis_binary is None:
         raise typer.Exit(_fail("redis-server is not installed; run 'make setup' first"))
     rathaus = str(Path(sys.executable).with_name("rathaus"))
-    staff_token = secrets.token_urlsafe(16)
-    ingest_token = secrets.token_urlsafe(16)
+    staff_token = secrets.token_urlsafe(32)
+    ingest_token = secrets.token_urlsafe(32)
     redis_port = free_port()
     broker_url = f"redis://127.0.0.1:{redis_port}/0"
     stream = "ratssitzung"
