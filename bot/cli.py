@@ -98,8 +98,9 @@ def run_command(
         with RasaStack(model, options=options) as stack:
             console.print(f"[green]assistant ready[/]: REST webhook {stack.webhook_url}, "
                           f"actions {stack.action_url}; logs in {stack.log_dir}. Ctrl-C stops.")
-            while not stop.wait(1.0):
-                pass
+            # A crashed child is restarted with back-off; one that keeps crashing ends this command with
+            # exit code 1 (BotError below), so systemd or Docker restarts the whole stack.
+            stack.supervise(stop)
         console.print("stopped")
     except BotError as exc:
         raise _fail(exc) from exc

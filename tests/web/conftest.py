@@ -24,6 +24,7 @@ import yaml
 from aiohttp import web
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
+from bot.runner import RasaStack
 from channels.broker import Broker, broker_from_url
 from channels.gateway import create_app
 from channels.settings import GatewaySettings, load_settings
@@ -136,12 +137,12 @@ def topic_without_easy_language() -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------- real Rasa
-async def rasa_user_texts(rasa_url: str, session: str) -> list[str]:
+async def rasa_user_texts(stack: RasaStack, session: str) -> list[str]:
     """What the real Rasa received from the citizen in conversation ``session`` (the gateway's sender id),
-    read from Rasa's tracker API."""
+    read from Rasa's tracker API (which needs the stack's API token)."""
     async with (
         aiohttp.ClientSession() as client,
-        client.get(f"{rasa_url}/conversations/{session}/tracker") as response,
+        client.get(f"{stack.rasa_url}/conversations/{session}/tracker", params={"token": stack.auth_token}) as response,
     ):
         assert response.status == 200, await response.text()
         tracker = await response.json()
