@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.channels.helpers import gateway, next_frame, of_type
+from tests.fixtures.rasa import rasa_user_texts
 
 pytestmark = pytest.mark.slow
 
@@ -71,16 +72,18 @@ async def test_nothing_a_citizen_typed_appears_in_any_service_log(
         action_url=f"{rasa_stack.action_url}/webhook",
     ) as client:
         ws = await client.ws_connect("/ws/chat")
-        await next_frame(ws, of_type("chat.session"))
+        session = (await next_frame(ws, of_type("chat.session")))["session"]
         kinds = []
         for send in CITIZEN_SENDS:
             await ws.send_json({"type": "chat.send", "v": 1, **send})
             kinds.append((await next_frame(ws, of_type("chat.reply"), within=30))["kind"])
         await ws.close()
-        # typed intent syntax did not select the intent: no hand-off, no topic chosen
-        assert "handoff" not in kinds and "unavailable" not in kinds
+        assert "unavailable" not in kinds
         ready = await (await client.get("/readyz")).json()
         assert ready["status"] == "ok" and ready["rasa"] and ready["actions"]
+    # Rasa got text, never intent syntax: no message it received starts with "/"
+    received = await rasa_user_texts(rasa_stack, session)
+    assert len(received) >= 6 and not any(t.startswith("/") for t in received), received
     logs = {"gateway": caplog.text} | {p.name: p.read_text(errors="replace") for p in rasa_stack.log_dir.glob("*.log")}
     assert {"gateway", "rasa.log", "actions.log"} <= logs.keys()
     for name, text in logs.items():

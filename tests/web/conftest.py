@@ -18,16 +18,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import aiohttp
 import pytest
 import yaml
 from aiohttp import web
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
-from bot.runner import RasaStack
 from channels.broker import Broker, broker_from_url
 from channels.gateway import create_app
 from channels.settings import GatewaySettings, load_settings
+from tests.fixtures.rasa import rasa_user_texts
 from tests.fixtures.services import free_port
 
 __all__ = [
@@ -137,18 +136,6 @@ def topic_without_easy_language() -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------- real Rasa
-async def rasa_user_texts(stack: RasaStack, session: str) -> list[str]:
-    """What the real Rasa received from the citizen in conversation ``session`` (the gateway's sender id),
-    read from Rasa's tracker API (which needs the stack's API token)."""
-    async with (
-        aiohttp.ClientSession() as client,
-        client.get(f"{stack.rasa_url}/conversations/{session}/tracker", params={"token": stack.auth_token}) as response,
-    ):
-        assert response.status == 200, await response.text()
-        tracker = await response.json()
-    return [str(e.get("text")) for e in tracker["events"] if e.get("event") == "user"]
-
-
 def closed_rasa_url() -> str:
     """An address where nothing listens: Rasa is down."""
     return f"http://127.0.0.1:{free_port()}"
