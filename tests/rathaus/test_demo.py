@@ -82,9 +82,12 @@ def test_a_second_demo_on_the_same_port_fails_at_once_and_logs_stay_apart(tmp_pa
         first = subprocess.Popen([rathaus, "demo", "run", "--port", str(port), "--no-chat"],
                                  stdout=sink, stderr=subprocess.STDOUT, env=os.environ.copy())
     try:
-        # The port is held from the start, long before the subtitle service and the gateway are up ...
-        wait_for_port(port, timeout=30)
-        assert "rathaus demo is running" not in first_log.read_text(errors="replace")
+        # The port is held from the start, before any child process (redis, subtitles, gateway) runs ...
+        deadline = time.monotonic() + 60
+        while "logs of the demo's processes" not in first_log.read_text(errors="replace"):
+            assert first.poll() is None and time.monotonic() < deadline, first_log.read_text(errors="replace")
+            time.sleep(0.05)
+        assert _listening(port)
         # ... so a second demo started meanwhile fails at once and clearly, instead of taking it over.
         second = subprocess.run([rathaus, "demo", "run", "--port", str(port), "--no-chat"],
                                 capture_output=True, text=True, timeout=60, env=os.environ.copy())
