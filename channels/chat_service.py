@@ -188,11 +188,15 @@ class ChatService:
             self.metrics.rasa_latency.labels("ok").observe(time.monotonic() - started)
         outcome = map_rasa_messages(raw, session=session, new_id=lambda: secrets.token_urlsafe(12), now=self.clock())
         if not outcome.replies and not outcome.handoff:
+            # Rasa without an answer: typically its action server is down (see /readyz "actions").
+            log.warning("chat.rasa.empty_reply")
+            if self.metrics:
+                self.metrics.unavailable.inc()
             reply = ChatReply(
                 id=secrets.token_urlsafe(12),
                 session=session,
                 sender="system",
-                kind="info",
+                kind="unavailable",
                 text="Entschuldigung, darauf habe ich gerade keine Antwort. Sie erreichen den Bürgerservice "
                 f"telefonisch unter {self.city.phone}.",
                 ts=self.clock(),

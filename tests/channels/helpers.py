@@ -84,7 +84,8 @@ def stand_in_rasa(
         if received is not None:
             received.append(body["message"])
         await asyncio.sleep(delay)
-        return web.json_response(reply or [{"recipient_id": body["sender"], "text": f"Echo: {body['message']}"}])
+        echo = [{"recipient_id": body["sender"], "text": f"Echo: {body['message']}"}]
+        return web.json_response(reply if reply is not None else echo)
 
     async def health(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
