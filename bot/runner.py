@@ -31,6 +31,7 @@ from urllib.parse import urlencode, urlparse
 import yaml
 
 from bot import BotError
+from channels.redact import INSTALLED_MARKER
 from rathaus.auth import check_token_strength
 from rathaus.paths import cache_dir, repo_root
 
@@ -434,8 +435,6 @@ class RasaStack:
 
     def _redacting(self, name: str) -> bool:
         """Whether the child ``name`` has confirmed that it redacts its log records (sitecustomize)."""
-        from channels.redact import INSTALLED_MARKER
-
         log = self.log_dir / f"{name}.log" if self.log_dir else None
         if log is not None and INSTALLED_MARKER in _tail(log, chars=1_000_000):
             return True
