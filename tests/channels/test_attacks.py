@@ -6,10 +6,14 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+from pathlib import Path
 
 import pytest
+import yaml
 from aiohttp import WSMsgType
 from aiohttp.test_utils import TestServer
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from channels.broker import MemoryBroker
@@ -228,3 +232,24 @@ async def test_a_dotted_stream_id_works_in_the_gateway() -> None:
         await ws.close()
         assert (await client.get("/live/..rat/transcript.txt")).status == 404
     await broker.aclose()
+
+
+@given(st.text())
+def test_rasa_text_is_never_intent_syntax(text: str) -> None:
+    neutral = rasa_text(text)
+    assert not neutral.strip().startswith("/")
+    assert neutral == "" or not neutral[0].isspace()
+
+
+def test_compose_gateways_count_citizens_not_the_proxy() -> None:
+    """docker/compose.yml: behind its proxy every citizen would share one rate-limit bucket unless the
+    gateways take the client from X-Forwarded-For; and that is only safe when only the proxy reaches them."""
+    compose = yaml.safe_load((Path(__file__).resolve().parents[2] / "docker" / "compose.yml").read_text())
+    for name in ("gateway-a", "gateway-b"):
+        service = compose["services"][name]
+        env = service["environment"]
+        assert str(env["RATHAUS_TRUST_FORWARDED"]).lower() == "true"
+        assert env["RATHAUS_TRUSTED_PROXIES"]
+        assert env["RATHAUS_RASA_TOKEN"] and env["RATHAUS_ACTION_URL"] == "http://actions:5055/webhook"
+        assert all(str(port).startswith("127.0.0.1:") for port in service["ports"])
+    assert "RATHAUS_RASA_TOKEN" in compose["services"]["rasa"]["environment"]
