@@ -26,9 +26,10 @@ never affected. ``/healthz`` answers 200 and ``/metrics`` serves Prometheus metr
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
+import time
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, Literal
 
@@ -46,6 +47,8 @@ from asr.service import (
     SubtitleService,
     TooManyStreams,
 )
+from channels.streams import STREAM_ID_PATTERN
+from rathaus.auth import GuessThrottle, ThrottleOptions, Verdict, check_token_strength, tokens_equal
 
 __all__ = [
     "CLOSE_POLICY",
@@ -65,7 +68,6 @@ log = logging.getLogger(__name__)
 CLOSE_UNSUPPORTED = 1003
 CLOSE_POLICY = 1008
 CLOSE_TRY_AGAIN = 1013
-STREAM_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 
 class _Frame(BaseModel):
@@ -129,13 +131,18 @@ class IngestServer:
         token: str | None,
         start_timeout_s: float = 10.0,
         sample_rate: int = 16_000,
+        throttle: ThrottleOptions | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not token:
             raise ValueError(
                 "the ingest needs a token: set RATHAUS_ASR_INGEST_TOKEN (or pass --token) to a long random value"
             )
+        check_token_strength(token, variable="RATHAUS_ASR_INGEST_TOKEN (or --token)")
         self.service = service
-        self._token = token.encode("utf-8")
+        self._token = token
+        self._guesses = GuessThrottle(throttle or ThrottleOptions())
+        self._clock = clock
         self._start_timeout_s = start_timeout_s
         self._sample_rate = sample_rate
 
@@ -161,7 +168,7 @@ class IngestServer:
     async def handler(self, ws: ServerConnection) -> None:
         peer = ws.remote_address
         try:
-            start = await self._receive_start(ws)
+            start = await self._receive_start(ws, address=str(peer[0]) if peer else "unknown")
         except _Reject as reject:
             self.service.metrics.ingest_rejected.labels(reject.code).inc()
             log.warning("asr.ingest.rejected peer=%s code=%s", peer, reject.code)
@@ -211,7 +218,7 @@ class IngestServer:
         except ConnectionClosed:
             pass
 
-    async def _receive_start(self, ws: ServerConnection) -> IngestStart:
+    async def _receive_start(self, ws: ServerConnection, *, address: str) -> IngestStart:
         try:
             first = await asyncio.wait_for(ws.recv(), timeout=self._start_timeout_s)
         except TimeoutError as exc:
@@ -220,12 +227,18 @@ class IngestServer:
             raise _Reject("no_start", 'binary audio before the start message; send {"type":"start",...} first')
         try:
             data = json.loads(first)
-        except ValueError as exc:
-            raise _Reject("invalid_json", f"start message is not JSON: {exc}") from exc
+        except (ValueError, RecursionError) as exc:
+            raise _Reject("invalid_json", "start message is not a flat JSON object") from exc
         if not isinstance(data, dict) or data.get("type") != "start":
             raise _Reject("no_start", 'the first message must be {"type":"start", "stream":..., "token":...}')
-        token = str(data.get("token", "")).encode("utf-8")
-        if not hmac.compare_digest(token, self._token):
+        now = self._clock()
+        verdict = self._guesses.check(address, now=now)
+        if verdict is not Verdict.ALLOWED:
+            log.warning("asr.ingest.auth_throttled peer=%s limit=%s", address, verdict.value)
+            retry = self._guesses.retry_after(address, now=now)
+            raise _Reject("too_many_attempts", f"too many wrong ingest tokens; retry in {retry:.0f} s")
+        if not tokens_equal(str(data.get("token", "")), self._token):
+            self._guesses.failed(address, now=now)
             raise _Reject("unauthorized", "missing or wrong ingest token")
         try:
             start = IngestStart.model_validate(data)
@@ -263,7 +276,7 @@ class IngestServer:
                 continue
             try:
                 data: Any = json.loads(message)
-            except ValueError:
+            except (ValueError, RecursionError):
                 await self._send_error(ws, "invalid_json", "control message is not JSON")
                 continue
             kind = data.get("type") if isinstance(data, dict) else None

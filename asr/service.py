@@ -28,6 +28,7 @@ import numpy as np
 
 from asr.errors import AsrError
 from asr.metrics import ServiceMetrics
+from channels.streams import STREAM_ID_HINT, valid_stream_id
 
 if TYPE_CHECKING:  # pragma: no cover
     from asr.cues import Cue
@@ -310,6 +311,10 @@ class SubtitleService:
         """Start a stream; raises :class:`StreamExists` or :class:`TooManyStreams`."""
         if self._scheduler is None:
             raise AsrError("SubtitleService is not running; use `async with SubtitleService(...)`")
+        if not valid_stream_id(stream_id):
+            # The gateway would never show it (viewer page and transcript answer 404): refuse it before
+            # a single second of audio is transcribed.
+            raise AsrError(f"stream id {stream_id!r} is not valid ({STREAM_ID_HINT}); pick another id")
         if stream_id in self._streams:
             raise StreamExists(f"stream {stream_id!r} is already live; end it first or pick another id")
         if len(self._streams) >= self._options.max_streams:

@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
 from asr.errors import AsrError
+from channels.streams import STREAM_ID_HINT, valid_stream_id
 
 __all__ = ["app"]
 
@@ -77,7 +79,10 @@ def serve(
         "compute_type": compute_type,
         "num_workers": num_workers,
     }
-    settings = AsrSettings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    try:
+        settings = AsrSettings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise _fail("; ".join(str(err["msg"]) for err in exc.errors())) from exc
     sources = _parse_sources(source or [])
     if settings.ingest_token is None and not sources:
         raise _fail("set RATHAUS_ASR_INGEST_TOKEN (or --token), or give --source STREAM=URL to ingest directly")
@@ -95,6 +100,8 @@ def _parse_sources(items: list[str]) -> dict[str, str]:
             raise _fail(f"--source {item!r}: expected STREAM=SOURCE, e.g. rat=https://example/live/index.m3u8")
         if stream in sources:
             raise _fail(f"--source: stream id {stream!r} given twice")
+        if not valid_stream_id(stream):
+            raise _fail(f"--source: stream id {stream!r} is not valid ({STREAM_ID_HINT})")
         sources[stream] = where
     return sources
 

@@ -16,10 +16,11 @@ import dataclasses
 import logging
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from asr.options import CueOptions, Device, ModelOptions, StreamOptions
+from rathaus.auth import check_token_strength
 
 __all__ = ["AsrSettings", "load_hotwords"]
 
@@ -54,6 +55,13 @@ class AsrSettings(BaseSettings):
     # sources read by the service itself (files, HLS, RTMP)
     open_timeout_s: float = Field(default=10.0, gt=0)
     read_timeout_s: float = Field(default=10.0, gt=0)
+
+    @field_validator("ingest_token")
+    @classmethod
+    def _strong_ingest_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            check_token_strength(value.get_secret_value(), variable="RATHAUS_ASR_INGEST_TOKEN (or --token)")
+        return value
 
     def model_options(self) -> ModelOptions:
         return ModelOptions(

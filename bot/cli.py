@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -98,8 +99,12 @@ def run_command(
         with RasaStack(model, options=options) as stack:
             console.print(f"[green]assistant ready[/]: REST webhook {stack.webhook_url}, "
                           f"actions {stack.action_url}; logs in {stack.log_dir}. Ctrl-C stops.")
-            while not stop.wait(1.0):
-                pass
+            console.print("Rasa's HTTP API needs ?token=: " + (
+                "RATHAUS_RASA_TOKEN" if os.environ.get("RATHAUS_RASA_TOKEN")
+                else "a random token of this run; set RATHAUS_RASA_TOKEN to use the API"))
+            # A crashed child is restarted with back-off; one that keeps crashing ends this command with
+            # exit code 1 (BotError below), so systemd or Docker restarts the whole stack.
+            stack.supervise(stop)
         console.print("stopped")
     except BotError as exc:
         raise _fail(exc) from exc

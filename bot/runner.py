@@ -14,25 +14,32 @@ import hashlib
 import json
 import logging
 import os
+import secrets
+import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urlencode, urlparse
 
 import yaml
 
 from bot import BotError
+from channels.redact import INSTALLED_MARKER
+from rathaus.auth import check_token_strength
 from rathaus.paths import cache_dir, repo_root
 
 __all__ = [
     "RASA_VERSION",
+    "ChildExit",
     "RasaStack",
+    "RestartBudget",
     "StackOptions",
     "TrainResult",
     "bot_dir",
@@ -220,6 +227,55 @@ class StackOptions:
     startup_timeout_s: float = 300.0
     log_dir: Path | None = None
     extra_env: tuple[tuple[str, str], ...] = field(default=())
+    # Token of Rasa's HTTP API (--auth-token); None: RATHAUS_RASA_TOKEN, else a new random one per run.
+    auth_token: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChildExit:
+    """A child process of the stack that has exited: which, its exit code and the end of its log."""
+
+    name: str
+    code: int
+    log_tail: str
+
+
+@dataclass(slots=True)
+class RestartBudget:
+    """When to restart a crashed child, sans-I/O: delays double from ``first_delay_s`` up to
+    ``max_delay_s``; more than ``limit`` crashes within ``window_s`` means restarting does not help, and
+    :meth:`next_delay` answers None (give up and exit non-zero, so the service manager notices)."""
+
+    limit: int = 5
+    window_s: float = 300.0
+    first_delay_s: float = 1.0
+    max_delay_s: float = 30.0
+    crashes: list[float] = field(default_factory=list)
+
+    def next_delay(self, now: float) -> float | None:
+        self.crashes = [t for t in self.crashes if t > now - self.window_s]
+        self.crashes.append(now)
+        if len(self.crashes) > self.limit:
+            return None
+        return min(self.max_delay_s, self.first_delay_s * 2 ** (len(self.crashes) - 1))
+
+
+def _auth_token(options: StackOptions) -> str:
+    configured = options.auth_token or os.environ.get("RATHAUS_RASA_TOKEN")
+    if configured:
+        return check_token_strength(configured, variable="RATHAUS_RASA_TOKEN")
+    return secrets.token_urlsafe(32)
+
+
+def _redaction_path(folder: Path) -> Path:
+    """A folder for ``PYTHONPATH`` whose ``sitecustomize`` makes the Rasa processes redact every log record
+    with the gateway's own ``channels/redact.py`` (copied, so both always run the same code)."""
+    target = folder / "pylib"
+    target.mkdir(exist_ok=True)
+    root = repo_root()
+    shutil.copyfile(root / "bot" / "pylib" / "sitecustomize.py", target / "sitecustomize.py")
+    shutil.copyfile(root / "channels" / "redact.py", target / "rathaus_redact.py")
+    return target
 
 
 def _endpoints(project: Path, options: StackOptions, folder: Path) -> tuple[Path, dict[str, str]]:
@@ -268,6 +324,9 @@ class RasaStack:
         self._processes: list[tuple[str, subprocess.Popen[bytes]]] = []
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.log_dir: Path | None = None
+        self.auth_token = _auth_token(options)
+        self._commands: dict[str, tuple[list[str], dict[str, str]]] = {}
+        self.restarts = 0
 
     @property
     def rasa_url(self) -> str:
@@ -298,6 +357,7 @@ class RasaStack:
         finally:
             handle.close()
         self._processes.append((name, process))
+        self._commands[name] = (command, env)
         logger.info("bot.process.started name=%s pid=%d log=%s", name, process.pid, log_path)
         return process
 
@@ -312,11 +372,15 @@ class RasaStack:
         endpoints, endpoint_env = _endpoints(self.project, self.options, folder)
         base_env = {**os.environ, **_QUIET_ENV, **dict(self.options.extra_env)}
         base_env.setdefault("RATHAUS_CONTENT_INDEX", str(self.project / "content_index.json"))
+        base_env.pop("RATHAUS_RASA_TOKEN", None)  # passed as --auth-token; the children need not see it
+        base_env["PYTHONPATH"] = os.pathsep.join(
+            [str(_redaction_path(folder)), *filter(None, [base_env.get("PYTHONPATH")])]
+        )
         try:
             self._spawn("actions", [str(env_dir / "bin" / "python"), "-m", "rasa_sdk", "--actions", "actions",
                                     "--port", str(self.options.action_port)], base_env)
             command = [
-                str(env_dir / "bin" / "rasa"), "run", "--enable-api",
+                str(env_dir / "bin" / "rasa"), "run", "--enable-api", "--auth-token", self.auth_token,
                 "-i", self.options.host, "--port", str(self.options.rasa_port),
                 "-m", str(self.model), "--endpoints", str(endpoints), "--credentials", "credentials.yml",
             ]
@@ -332,7 +396,7 @@ class RasaStack:
         deadline = time.monotonic() + self.options.startup_timeout_s
         pending: dict[str, Callable[[], bool]] = {
             "actions": lambda: _action_server_ready(self.action_url),
-            "rasa": lambda: _rasa_ready(self.rasa_url),
+            "rasa": lambda: _rasa_ready(self.rasa_url, self.auth_token),
         }
         while pending:
             for name, process in self._processes:
@@ -341,7 +405,7 @@ class RasaStack:
                     raise BotError(f"the {name} server exited with code {process.returncode} while starting"
                                    + (f"; log {log}:\n{_tail(log)}" if log else ""))
             for name, check in list(pending.items()):
-                if check():
+                if check() and self._redacting(name):
                     logger.info("bot.process.ready name=%s", name)
                     del pending[name]
             if not pending:
@@ -369,6 +433,67 @@ class RasaStack:
             self._tmp.cleanup()
         self._tmp = None
 
+    def _redacting(self, name: str) -> bool:
+        """Whether the child ``name`` has confirmed that it redacts its log records (sitecustomize)."""
+        log = self.log_dir / f"{name}.log" if self.log_dir else None
+        if log is not None and INSTALLED_MARKER in _tail(log, chars=1_000_000):
+            return True
+        raise BotError(f"the {name} server answers but did not confirm log redaction ({INSTALLED_MARKER!r} "
+                       f"missing in {log}); check that bot/pylib/sitecustomize.py is on its PYTHONPATH")
+
+    def exited(self) -> list[ChildExit]:
+        """Children that have stopped (a healthy stack returns an empty list)."""
+        gone = []
+        for name, process in self._processes:
+            code = process.poll()
+            if code is not None:
+                log = self.log_dir / f"{name}.log" if self.log_dir else None
+                gone.append(ChildExit(name=name, code=code, log_tail=_tail(log) if log else ""))
+        return gone
+
+    def restart(self, name: str) -> None:
+        """Start the exited child ``name`` again with the same command and wait until the stack is ready."""
+        for position, (child, process) in enumerate(self._processes):
+            if child == name:
+                if process.poll() is None:
+                    raise BotError(f"the {name} server is still running; stop it before restarting it")
+                del self._processes[position]
+                if self.log_dir is not None and (log := self.log_dir / f"{name}.log").exists():
+                    # keep the crashed run's log next to the new one
+                    log.replace(self.log_dir / f"{name}.{self.restarts + 1}.log")
+                self._spawn(name, *self._commands[name])
+                self._wait_ready()
+                self.restarts += 1  # counted once the stack is ready again
+                return
+        raise BotError(f"no child named {name!r} in this stack (known: {[n for n, _ in self._processes]})")
+
+    def supervise(self, stop: threading.Event, *, budget: RestartBudget | None = None,
+                  interval_s: float = 1.0) -> None:
+        """Watch both children until ``stop`` is set: restart one that exits (with back-off), and raise
+        :class:`BotError` when it keeps crashing, so ``rathaus bot run`` exits non-zero."""
+        budget = budget or RestartBudget()
+        while not stop.wait(interval_s):
+            for gone in self.exited():
+                logger.error("bot.process.exited name=%s code=%d", gone.name, gone.code)
+                delay = budget.next_delay(time.monotonic())
+                if delay is None:
+                    raise BotError(f"the {gone.name} server exited with code {gone.code} {budget.limit + 1} times "
+                                   f"within {budget.window_s:.0f} s; giving up. Its log:\n{gone.log_tail}")
+                logger.warning("bot.process.restarting name=%s in=%.1fs", gone.name, delay)
+                if stop.wait(delay):
+                    return
+                try:
+                    self.restart(gone.name)
+                except BotError as exc:  # it crashed again while starting: counted on the next round
+                    logger.error("bot.process.restart_failed name=%s error=%s", gone.name, exc)
+                    continue
+                logger.info("bot.process.restarted name=%s", gone.name)
+
+    @property
+    def pids(self) -> dict[str, int]:
+        """Process ids of the children (each leads its own process group)."""
+        return {name: process.pid for name, process in self._processes}
+
     def logs(self) -> dict[str, str]:
         if self.log_dir is None:
             return {}
@@ -380,9 +505,10 @@ def _action_server_ready(url: str) -> bool:
     return isinstance(health, dict) and health.get("status") == "ok"
 
 
-def _rasa_ready(url: str) -> bool:
-    """Rasa answers ``/status`` with the loaded model once it can serve conversations."""
-    status = _get_json(f"{url}/status")
+def _rasa_ready(url: str, token: str) -> bool:
+    """Rasa answers ``/status`` (an API route: it needs the token) with the loaded model once it can serve
+    conversations."""
+    status = _get_json(f"{url}/status?{urlencode({'token': token})}")
     return isinstance(status, dict) and bool(status.get("model_id") or status.get("model_file"))
 
 

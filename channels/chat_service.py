@@ -40,6 +40,7 @@ from channels.messages import (
 )
 from channels.metrics import GatewayMetrics
 from channels.rasa_client import RasaClient, RasaUnavailable
+from channels.rasa_input import offered_payloads, rasa_text
 from channels.settings import GatewaySettings
 
 __all__ = ["ChatService", "chat_topic", "new_session_id", "valid_session_id"]
@@ -119,7 +120,13 @@ class ChatService:
         async with self._lock(session):
             text = text.strip()
             payload = payload.strip() if payload else None
-            if not text and not payload:
+            if payload and payload not in offered_payloads(await self.history(session)):
+                # Only a button the bot offered in this conversation may speak Rasa's intent syntax.
+                log.warning("chat.payload.refused reason=not_offered")
+                if self.metrics:
+                    self.metrics.errors.labels("payload_refused").inc()
+                payload = None
+            if not rasa_text(text) and not payload:
                 reply = ChatReply(
                     id=secrets.token_urlsafe(12),
                     session=session,
@@ -142,7 +149,7 @@ class ChatService:
             )
             if self.handoff.routes_to_staff(session):
                 return []  # staff sees it through chat:{session}; the assistant stays silent
-            outcome = await self._ask_rasa(session, payload or text)
+            outcome = await self._ask_rasa(session, payload or rasa_text(text))
             for reply in outcome.replies:
                 await self._publish(session, reply)
             if outcome.handoff:
@@ -181,11 +188,15 @@ class ChatService:
             self.metrics.rasa_latency.labels("ok").observe(time.monotonic() - started)
         outcome = map_rasa_messages(raw, session=session, new_id=lambda: secrets.token_urlsafe(12), now=self.clock())
         if not outcome.replies and not outcome.handoff:
+            # Rasa without an answer: typically its action server is down (see /readyz "actions").
+            log.warning("chat.rasa.empty_reply")
+            if self.metrics:
+                self.metrics.unavailable.inc()
             reply = ChatReply(
                 id=secrets.token_urlsafe(12),
                 session=session,
                 sender="system",
-                kind="info",
+                kind="unavailable",
                 text="Entschuldigung, darauf habe ich gerade keine Antwort. Sie erreichen den Bürgerservice "
                 f"telefonisch unter {self.city.phone}.",
                 ts=self.clock(),

@@ -24,9 +24,15 @@ def serve(
     port: int = typer.Option(None, help="Port (default RATHAUS_PORT or 8080)."),
     broker_url: str = typer.Option(None, help="memory:// or redis://host:6379/0 (default RATHAUS_BROKER_URL)."),
     rasa_url: str = typer.Option(None, help="Rasa server (default RATHAUS_RASA_URL)."),
+    fd: int = typer.Option(
+        None, help="Serve on this inherited, already listening socket instead of binding (rathaus demo)."
+    ),
 ) -> None:
     """Run the gateway until Ctrl-C. All options also come from RATHAUS_* environment variables."""
+    import socket
+
     from aiohttp import web
+    from pydantic import ValidationError
 
     from channels.gateway import create_app
     from channels.redact import install
@@ -37,20 +43,22 @@ def serve(
         for k, v in {"host": host, "port": port, "broker_url": broker_url, "rasa_url": rasa_url}.items()
         if v is not None
     }
-    settings = load_settings(**overrides)
+    try:
+        settings = load_settings(**overrides)
+    except ValidationError as exc:
+        console.print("[red]gateway: " + "; ".join(str(err["msg"]) for err in exc.errors()) + "[/]")
+        raise typer.Exit(2) from exc
     install()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     console.print(
         f"[bold]rathaus gateway[/] on http://{settings.host}:{settings.port} "
         f"broker={settings.broker_url or 'memory://'} rasa={settings.rasa_url}"
     )
-    web.run_app(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        print=None,
-        access_log_format='%a "%r" %s %b %Tfs',
-    )
+    access = '%a "%r" %s %b %Tfs'
+    if fd is None:
+        web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None, access_log_format=access)
+    else:  # the caller bound and listens already (rathaus demo holds its port from its first second)
+        web.run_app(create_app(settings), sock=socket.socket(fileno=fd), print=None, access_log_format=access)
 
 
 @app.command()

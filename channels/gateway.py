@@ -31,10 +31,10 @@ from channels.routes import (
     chat_ws,
     staff_ws,
     subtitles_ws,
-    valid_stream_id,
 )
 from channels.security import content_security_policy, origin_allowed, security_headers_middleware
 from channels.settings import GatewaySettings
+from channels.streams import valid_stream_id
 
 __all__ = [
     "BROKER",
@@ -76,7 +76,12 @@ def create_app(settings: GatewaySettings, *, broker: Broker | None = None) -> we
         settings.broker_url, history_size=settings.broker_history, chat_retention_s=settings.chat_retention_s
     )
     metrics = GatewayMetrics()
-    rasa = RasaClient(settings.rasa_url, timeout_s=settings.rasa_timeout_s)
+    rasa = RasaClient(
+        settings.rasa_url,
+        timeout_s=settings.rasa_timeout_s,
+        token=settings.rasa_token.get_secret_value() if settings.rasa_token else None,
+        action_url=settings.action_url,
+    )
     service = ChatService(settings, broker, rasa, metrics=metrics)
     fanout = Fanout(broker, queue_size=settings.viewer_queue, replay=settings.subtitle_replay, metrics=metrics)
     guard = Guard.create(settings, metrics)
@@ -163,15 +168,19 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Ready when the broker answers; Rasa down only degrades the chat (citizens get a phone number)."""
+    """Ready when the broker answers. Rasa or its action server down only degrades the chat (citizens get a
+    phone number), so that is 200 with ``degraded``: the chat cannot answer, subtitles still work."""
     app = request.app
-    broker_ok, rasa_ok = await asyncio.gather(app[BROKER].ping(), app[SERVICE].rasa.ping())
-    status = "ok" if broker_ok and rasa_ok else ("degraded" if broker_ok else "unavailable")
+    rasa = app[SERVICE].rasa
+    broker_ok, rasa_ok, actions_ok = await asyncio.gather(app[BROKER].ping(), rasa.ping(), rasa.ping_actions())
+    chat_ok = rasa_ok and actions_ok is not False
+    status = "ok" if broker_ok and chat_ok else ("degraded" if broker_ok else "unavailable")
     return web.json_response(
         {
             "status": status,
             "broker": broker_ok,
             "rasa": rasa_ok,
+            "actions": actions_ok,
             "rasa_breaker": app[SERVICE].breaker.state.value,
             "handoff_ready": app[SERVICE].handoff_ready.is_set(),
         },

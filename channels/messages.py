@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from channels.errors import FrameTooLarge, InvalidFrame, InvalidJson, UnknownType
 
 __all__ = [
+    "MAX_FRAME_BYTES",
     "MAX_PAYLOAD_CHARS",
     "MAX_TEXT_CHARS",
     "SCHEMA_VERSION",
@@ -71,6 +72,10 @@ SCHEMA_VERSION = 1
 MAX_TEXT_CHARS = 2000
 MAX_PAYLOAD_CHARS = 1000
 MAX_ID_CHARS = 128
+# Limits are on characters after decoding; the byte limit before decoding (``RATHAUS_MAX_MSG_BYTES``) must
+# let through the longest valid frame in its longest spelling: every character of text and payload as a
+# ``\uXXXX\uXXXX`` surrogate pair (12 bytes), plus the rest of the frame.
+MAX_FRAME_BYTES = 12 * (MAX_TEXT_CHARS + MAX_PAYLOAD_CHARS) + 4096
 
 ReplyKind = Literal[
     "answer",
@@ -339,6 +344,8 @@ def _load_object(text: str | bytes) -> dict[str, Any]:
         data = json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidJson(f"frame is not valid JSON: {exc}; send one JSON object per text frame") from exc
+    except RecursionError as exc:  # "[[[[..." thousands deep: hostile, not a frame
+        raise InvalidJson("frame nests JSON too deeply; send one flat JSON object per text frame") from exc
     if not isinstance(data, dict):
         raise InvalidJson(f"frame is JSON {type(data).__name__}, expected an object with a 'type' field")
     return data

@@ -1,9 +1,14 @@
-"""Client for Rasa's REST webhook (``POST {rasa_url}/webhooks/rest/webhook``)."""
+"""Client for Rasa's REST webhook (``POST {rasa_url}/webhooks/rest/webhook``), and the readiness checks of
+Rasa and its action server.
+
+The webhook is a channel, open without a token; Rasa's HTTP API (``/status``, ``/conversations/...``) needs
+the token Rasa was started with (``--auth-token``, ``RATHAUS_RASA_TOKEN``)."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -21,8 +26,18 @@ class RasaUnavailable(ChannelError):
 class RasaClient:
     """One shared ``aiohttp.ClientSession``; every call has a total timeout (default 4 s)."""
 
-    def __init__(self, base_url: str, *, timeout_s: float = 4.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout_s: float = 4.0,
+        token: str | None = None,
+        action_url: str | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
+        self._token = token
+        parts = urlsplit(action_url) if action_url else None
+        self.action_health_url = f"{parts.scheme}://{parts.netloc}/health" if parts and parts.netloc else None
         self.timeout = aiohttp.ClientTimeout(total=timeout_s, connect=min(2.0, timeout_s))
         self._session: aiohttp.ClientSession | None = None
 
@@ -46,12 +61,37 @@ class RasaClient:
         return data
 
     async def ping(self) -> bool:
-        """True when Rasa's HTTP server answers ``GET /`` (readiness)."""
+        """Readiness of Rasa: with the API token, ``/status`` reports a loaded model; without it, ``GET /``
+        answers."""
+        timeout = aiohttp.ClientTimeout(total=1.5)
         try:
-            async with self._client().get(self.base_url + "/", timeout=aiohttp.ClientTimeout(total=1.5)) as r:
-                return r.status < 500
-        except (aiohttp.ClientError, TimeoutError):
+            if self._token is None:
+                async with self._client().get(self.base_url + "/", timeout=timeout) as r:
+                    return r.status < 500
+            async with self._client().get(
+                self.base_url + "/status", params={"token": self._token}, timeout=timeout
+            ) as r:
+                if r.status == 401 or r.status == 403:
+                    log.warning("chat.rasa.token_refused status=%d: RATHAUS_RASA_TOKEN differs from Rasa's", r.status)
+                if r.status != 200:
+                    return False
+                status = await r.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError):
             return False
+        return isinstance(status, dict) and bool(status.get("model_id") or status.get("model_file"))
+
+    async def ping_actions(self) -> bool | None:
+        """Readiness of the action server (``/health``); None when its address is not configured."""
+        if self.action_health_url is None:
+            return None
+        try:
+            async with self._client().get(self.action_health_url, timeout=aiohttp.ClientTimeout(total=1.5)) as r:
+                if r.status != 200:
+                    return False
+                health = await r.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            return False
+        return isinstance(health, dict) and health.get("status") == "ok"
 
     async def aclose(self) -> None:
         if self._session is not None:

@@ -12,7 +12,10 @@ import logging
 import re
 from typing import Any
 
-__all__ = ["RedactingFilter", "install", "redact"]
+__all__ = ["INSTALLED_MARKER", "RedactingFilter", "install", "redact"]
+
+# Written by bot/pylib/sitecustomize.py once a Rasa process redacts its log records.
+INSTALLED_MARKER = "rathaus.redaction.installed"
 
 # Order matters: IBAN before phone numbers (an IBAN contains long digit runs).
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (

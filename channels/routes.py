@@ -35,22 +35,19 @@ from channels.messages import (
 from channels.metrics import GatewayMetrics
 from channels.security import RateLimiter, client_ip, origin_allowed, tokens_equal
 from channels.settings import GatewaySettings
+from channels.streams import valid_stream_id
+from rathaus.auth import GuessThrottle, Verdict
 
-__all__ = ["Guard", "chat_api", "chat_ws", "staff_ws", "subtitles_ws", "valid_stream_id"]
+__all__ = ["Guard", "chat_api", "chat_ws", "staff_ws", "subtitles_ws"]
 
 log = logging.getLogger(__name__)
 
-_STREAM_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _GERMAN = {
     "rate_limited": "Sie senden zu viele Nachrichten. Bitte warten Sie einen Moment.",
     "binary_not_supported": "Binäre Nachrichten werden nicht unterstützt. Bitte senden Sie JSON-Text.",
     "read_only": "Über diese Verbindung werden nur Untertitel gesendet.",
     "internal": "Es ist ein Fehler aufgetreten. Bitte versuchen Sie es noch einmal.",
 }
-
-
-def valid_stream_id(stream: str) -> bool:
-    return bool(_STREAM_RE.fullmatch(stream))
 
 
 @dataclass(slots=True)
@@ -61,6 +58,7 @@ class Guard:
     metrics: GatewayMetrics
     sessions: RateLimiter
     ips: RateLimiter
+    staff_guesses: GuessThrottle = field(default_factory=GuessThrottle)
     sockets: set[web.WebSocketResponse] = field(default_factory=set)
 
     @classmethod
@@ -90,8 +88,29 @@ class Guard:
             log.warning("gateway.origin.refused path=%s", request.path)
             raise web.HTTPForbidden(text="origin not allowed")
 
+    def check_staff_token(self, request: web.Request, secret: str) -> None:
+        """The staff token of ``request``, with failed guesses limited per address and overall (HTTP 429)."""
+        ip, now = self.ip(request), time.monotonic()
+        verdict = self.staff_guesses.check(ip, now=now)
+        if verdict is not Verdict.ALLOWED:
+            self.metrics.errors.labels("auth_throttled").inc()
+            log.warning("gateway.staff.auth_throttled ip=%s limit=%s", ip, verdict.value)
+            retry = max(1, round(self.staff_guesses.retry_after(ip, now=now)))
+            raise web.HTTPTooManyRequests(
+                text="too many wrong staff tokens, retry later", headers={"Retry-After": str(retry)}
+            )
+        if not tokens_equal(request.query.get("token"), secret):
+            self.staff_guesses.failed(ip, now=now)
+            self.metrics.errors.labels("unauthorized").inc()
+            log.warning("gateway.staff.auth_failed ip=%s", ip)
+            raise web.HTTPUnauthorized(text="wrong or missing staff token")
+
     def ip(self, request: web.Request) -> str:
-        return client_ip(request, trust_forwarded=self.settings.trust_forwarded)
+        return client_ip(
+            request,
+            trust_forwarded=self.settings.trust_forwarded,
+            trusted_proxies=self.settings.trusted_proxies,
+        )
 
     def allow(self, *, ip: str, session: str | None) -> bool:
         now = time.monotonic()
@@ -299,8 +318,7 @@ async def staff_ws(request: web.Request, guard: Guard, service: ChatService) -> 
     secret = guard.settings.staff_token.get_secret_value() if guard.settings.staff_token else None
     if secret is None:
         raise web.HTTPServiceUnavailable(text="staff console disabled: set RATHAUS_STAFF_TOKEN")
-    if not tokens_equal(request.query.get("token"), secret):
-        raise web.HTTPUnauthorized(text="wrong or missing staff token")
+    guard.check_staff_token(request, secret)
     name = (request.query.get("name") or "Mitarbeiter").strip()[:60] or "Mitarbeiter"
     ws = await guard.prepare(request, "staff")
     outbox: asyncio.Queue[str] = asyncio.Queue(maxsize=1000)

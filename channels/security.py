@@ -6,7 +6,6 @@ middleware at the bottom only adds headers.
 
 from __future__ import annotations
 
-import hmac
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -16,11 +15,14 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from rathaus.auth import tokens_equal  # re-exported: one comparison for every token
+
 __all__ = [
     "RateLimiter",
     "TokenBucket",
     "client_ip",
     "content_security_policy",
+    "forwarded_client",
     "origin_allowed",
     "security_headers_middleware",
     "tokens_equal",
@@ -50,20 +52,28 @@ def origin_allowed(origin: str | None, *, host: str | None, scheme: str, allowed
     return origin in same
 
 
-def tokens_equal(given: str | None, expected: str | None) -> bool:
-    """Constant-time comparison; False when either side is missing or empty."""
-    if not given or not expected:
-        return False
-    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+def forwarded_client(forwarded_for: list[str], *, trusted_proxies: int) -> str | None:
+    """The client address from ``X-Forwarded-For`` values, given how many proxies of ours are in front.
+
+    Every proxy appends the address it received the request from, so only the right-most
+    ``trusted_proxies`` entries were written by us; anything to their left came from the client and can
+    be forged. With one proxy the client is the right-most entry; with N, the N-th from the right. None
+    when the header holds fewer entries than there are proxies (it did not pass through all of them).
+    """
+    entries = [part.strip() for value in forwarded_for for part in value.split(",")]
+    entries = [entry for entry in entries if entry]
+    if trusted_proxies < 1 or len(entries) < trusted_proxies:
+        return None
+    return entries[-trusted_proxies]
 
 
-def client_ip(request: web.Request, *, trust_forwarded: bool) -> str:
-    """The client's IP: the first X-Forwarded-For entry behind a trusted proxy, else the peer address."""
+def client_ip(request: web.Request, *, trust_forwarded: bool, trusted_proxies: int = 1) -> str:
+    """The client's IP: behind ``trusted_proxies`` proxies of ours, from X-Forwarded-For (see
+    :func:`forwarded_client`); otherwise, or when the header is missing or too short, the peer address."""
     if trust_forwarded:
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        first = forwarded.split(",")[0].strip()
-        if first:
-            return first
+        client = forwarded_client(request.headers.getall("X-Forwarded-For", []), trusted_proxies=trusted_proxies)
+        if client:
+            return client
     return request.remote or "unknown"
 
 

@@ -16,6 +16,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from channels.errors import ConfigError
+from channels.messages import MAX_FRAME_BYTES
+from rathaus.auth import check_token_strength
 
 __all__ = ["GatewaySettings", "load_settings"]
 
@@ -34,6 +36,8 @@ class GatewaySettings(BaseSettings):
     broker_url: str | None = None
     broker_history: int = Field(default=10_000, ge=10)
     rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: SecretStr | None = None
+    action_url: str | None = "http://127.0.0.1:5055/webhook"
     rasa_timeout_s: float = Field(default=4.0, gt=0, le=30)
     rasa_retry_after_s: float = Field(default=5.0, gt=0)
     content_root: Path = _REPO / "content" / "musterstadt"
@@ -47,13 +51,14 @@ class GatewaySettings(BaseSettings):
     hls_url: str | None = None
     default_stream: str = "ratssitzung"
     frame_ancestors: str = "'none'"
-    max_msg_bytes: int = Field(default=16 * 1024, ge=1024)
+    max_msg_bytes: int = Field(default=MAX_FRAME_BYTES, ge=1024)
     session_rate_per_s: float = Field(default=1.0, gt=0)
     session_burst: int = Field(default=5, ge=1)
     ip_rate_per_s: float = Field(default=5.0, gt=0)
     ip_burst: int = Field(default=30, ge=1)
     flood_strikes: int = Field(default=20, ge=1)
     trust_forwarded: bool = False
+    trusted_proxies: int = Field(default=1, ge=1, le=10)
     viewer_queue: int = Field(default=256, ge=1)
     subtitle_replay: int = Field(default=200, ge=0)
     chat_history: int = Field(default=200, ge=0)
@@ -65,6 +70,13 @@ class GatewaySettings(BaseSettings):
     def _split_origins(cls, value: Any) -> Any:
         if isinstance(value, str):
             return tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("staff_token")
+    @classmethod
+    def _strong_staff_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            check_token_strength(value.get_secret_value(), variable="RATHAUS_STAFF_TOKEN")
         return value
 
     def with_city(self) -> GatewaySettings:

@@ -9,8 +9,12 @@ WORKDIR /bot
 COPY bot/requirements.txt ./requirements.txt
 RUN pip install --no-cache-dir "pip<24.1" && pip install --no-cache-dir -r requirements.txt
 COPY bot/ ./
+# The same log redaction as the gateway's, in every Python process of this image (bot/pylib/sitecustomize.py).
+COPY channels/redact.py ./pylib/rathaus_redact.py
+ENV PYTHONPATH=/bot/pylib
 RUN chown -R rasa /bot
 USER rasa
 RUN rasa train --domain domain --data data --out models --fixed-model-name rathaus
 EXPOSE 5005 5055
-CMD ["rasa", "run", "--enable-api", "--port", "5005", "--model", "models/rathaus.tar.gz", "--endpoints", "endpoints.redis.yml"]
+# The HTTP API (trackers with citizens' texts) needs RATHAUS_RASA_TOKEN; the REST webhook stays open.
+CMD ["sh", "-c", "exec rasa run --enable-api --auth-token \"${RATHAUS_RASA_TOKEN:?set RATHAUS_RASA_TOKEN}\" --port 5005 --model models/rathaus.tar.gz --endpoints endpoints.redis.yml"]

@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -84,11 +85,51 @@ def _demo_recording() -> Path:
     return target
 
 
+def _reserve(port: int) -> socket.socket:
+    """Bind and listen on the gateway's port now, before the minute-long start-up, so a second demo fails at
+    once instead of taking this one's port (the gateway later serves on this very socket)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise typer.Exit(_fail(f"port {port} is already in use ({exc.strerror}); stop what listens there "
+                               "(another demo?) or pass --port")) from exc
+    sock.set_inheritable(True)
+    return sock
+
+
+def _run_folder() -> Path:
+    """A log folder of this run alone (demos running side by side do not truncate each other's logs)."""
+    runs = cache_dir() / "demo" / "runs"
+    folder = runs / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    folder.mkdir(parents=True, exist_ok=False)
+    return folder
+
+
+def _wait_for_gateway(port: int, process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Until our gateway answers /healthz on the reserved socket (nothing else can answer there)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise typer.Exit(_fail(f"the gateway exited with code {process.returncode} while starting"))
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        time.sleep(0.2)
+    raise typer.Exit(_fail(f"the gateway did not answer on port {port} within {timeout:.0f} s"))
+
+
 @contextlib.contextmanager
-def _child(args: list[str], *, log: Path, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+def _child(args: list[str], *, log: Path, env: dict[str, str] | None = None,
+           pass_fds: tuple[int, ...] = ()) -> Iterator[subprocess.Popen[bytes]]:
     """A child process whose output goes to ``log``; terminated (then killed) on exit."""
     with log.open("wb") as sink:
-        process = subprocess.Popen(args, stdout=sink, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+        process = subprocess.Popen(args, stdout=sink, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+                                   pass_fds=pass_fds)
         try:
             yield process
         finally:
@@ -112,21 +153,20 @@ def run(
     signal.signal(signal.SIGTERM, _interrupt)
     from bot.runner import RasaStack, StackOptions, train
 
-    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
-        raise typer.Exit(_fail(f"port {port} is already in use; stop what listens there or pass --port"))
+    listener = _reserve(port)
     redis_binary = shutil.which("redis-server")
     if redis_binary is None:
         raise typer.Exit(_fail("redis-server is not installed; run 'make setup' first"))
     rathaus = str(Path(sys.executable).with_name("rathaus"))
-    staff_token = secrets.token_urlsafe(16)
-    ingest_token = secrets.token_urlsafe(16)
+    staff_token = secrets.token_urlsafe(32)
+    ingest_token = secrets.token_urlsafe(32)
     redis_port = free_port()
     broker_url = f"redis://127.0.0.1:{redis_port}/0"
     stream = "ratssitzung"
 
     with contextlib.ExitStack() as stack:
-        workdir = cache_dir() / "demo" / "logs"
-        workdir.mkdir(parents=True, exist_ok=True)
+        stack.callback(listener.close)
+        workdir = _run_folder()
         console.print(f"logs of the demo's processes: {workdir}")
         redis = stack.enter_context(_child(
             [redis_binary, "--port", str(redis_port), "--bind", "127.0.0.1", "--dir", str(workdir),
@@ -154,12 +194,17 @@ def run(
             ))
             _wait_for_port(asr_port, "the subtitle service", asr, timeout=180)
 
+        gateway_env = {"RATHAUS_STAFF_TOKEN": staff_token, "RATHAUS_DEFAULT_STREAM": stream}
+        if chat:
+            gateway_env |= {"RATHAUS_RASA_TOKEN": rasa.auth_token, "RATHAUS_ACTION_URL": f"{rasa.action_url}/webhook"}
         gateway = stack.enter_context(_child(
-            [rathaus, "gateway", "serve", "--port", str(port), "--broker-url", broker_url, "--rasa-url", rasa_url],
+            [rathaus, "gateway", "serve", "--port", str(port), "--fd", str(listener.fileno()),
+             "--broker-url", broker_url, "--rasa-url", rasa_url],
             log=workdir / "gateway.log",
-            env={"RATHAUS_STAFF_TOKEN": staff_token, "RATHAUS_DEFAULT_STREAM": stream},
+            env=gateway_env,
+            pass_fds=(listener.fileno(),),
         ))
-        _wait_for_port(port, "the gateway", gateway, timeout=60)
+        _wait_for_gateway(port, gateway, timeout=60)
 
         base = f"http://127.0.0.1:{port}"
         console.print()

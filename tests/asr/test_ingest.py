@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -16,13 +17,14 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from asr.errors import AsrError
 from asr.ingest import start_ingest
 from asr.service import SubtitleService
 from channels.broker import MemoryBroker
 from channels.messages import SubtitleCue, SubtitleStream
 from tests.asr.fakes import CodedDecoder, coded_pcm, fake_factory, word_text
 
-TOKEN = "s3cret-ingest-token"
+TOKEN = "s3cret-ingest-token-0123456789"
 
 
 @dataclass(slots=True)
@@ -333,3 +335,64 @@ async def test_feed_client_streams_a_file_and_ends_the_stream(ingest: Ingest, tm
     )
     assert ended["type"] == "ended" and ended["audio_s"] == pytest.approx(5.0)
     assert await ingest.words("fed") == [word_text(k) for k in range(1, 11)]
+
+
+# --- issue 12: guessing, hostile JSON, stream ids shared with the gateway ------------------------
+
+
+async def test_token_guessing_is_throttled_and_logged(ingest: Ingest, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING)
+    for attempt in range(5):
+        async with connect(ingest.url) as ws:
+            await ws.send(start_frame("intruder", token=f"guess-{attempt}"))
+            await expect_error_and_close(ws, "unauthorized", 1008)
+    # from now on this address is refused before its token is compared, even the right one
+    async with connect(ingest.url) as ws:
+        await ws.send(start_frame("intruder"))
+        error = await expect_error_and_close(ws, "too_many_attempts", 1008)
+    assert "retry in" in str(error["message"])
+    assert "intruder" not in ingest.service.streams
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("asr.ingest.rejected" in m and "code=unauthorized" in m for m in messages) == 5
+    assert any("asr.ingest.auth_throttled" in m for m in messages)
+
+
+async def test_short_ingest_token_is_refused_at_start_up() -> None:
+    from pydantic import ValidationError
+
+    from asr.ingest import IngestServer
+    from asr.settings import AsrSettings
+
+    async with SubtitleService(broker=MemoryBroker(), factory=fake_factory(CodedDecoder())) as service:
+        with pytest.raises(ValueError, match="RATHAUS_ASR_INGEST_TOKEN.*at least 24"):
+            IngestServer(service, token="1")
+    with pytest.raises(ValidationError, match="RATHAUS_ASR_INGEST_TOKEN"):
+        AsrSettings(ingest_token="short")  # type: ignore[arg-type]
+
+
+async def test_deeply_nested_start_message_is_refused(ingest: Ingest) -> None:
+    async with connect(ingest.url) as ws:
+        await ws.send("[" * 5000)
+        await expect_error_and_close(ws, "invalid_json", 1008)
+    ws = await open_stream(ingest.url, "rat")
+    await ws.send("{" * 5000)  # a control message: not fatal
+    assert json.loads(await ws.recv())["code"] == "invalid_json"
+    await finish(ws)
+
+
+async def test_stream_ids_mean_the_same_to_ingest_and_gateway(ingest: Ingest) -> None:
+    from tests.channels.helpers import gateway
+
+    ws = await open_stream(ingest.url, "rat.2026-09-15")  # dotted: accepted, and shown by the gateway
+    await ws.send(coded_pcm(1, 4))
+    await finish(ws)
+    async with gateway(broker=ingest.broker) as client:
+        transcript = await client.get("/live/rat.2026-09-15/transcript.txt")
+        assert transcript.status == 200
+        assert (await transcript.text()).split() == [word_text(k) for k in range(1, 5)]
+        assert (await client.get("/live/-rat/transcript.txt")).status == 404
+    async with connect(ingest.url) as refused:  # what the gateway would not show is not transcribed
+        await refused.send(start_frame("-rat"))
+        await expect_error_and_close(refused, "invalid_start", 1008)
+    with pytest.raises(AsrError, match="not valid"):
+        await ingest.service.open_stream("rat/1")

@@ -1,13 +1,32 @@
-"""Training-input hashing and the model cache key (no Rasa needed)."""
+"""Training-input hashing, the model cache key, and the stack's children with stand-in servers (no Rasa needed)."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from bot import BotError
-from bot.runner import StackOptions, _endpoints, input_hash, model_path, train, training_inputs
+from bot.runner import (
+    RasaStack,
+    RestartBudget,
+    StackOptions,
+    _endpoints,
+    input_hash,
+    model_path,
+    train,
+    training_inputs,
+)
+from channels.redact import INSTALLED_MARKER
+from rathaus.net import free_port
 
 
 def _project(root: Path) -> Path:
@@ -149,3 +168,119 @@ def test_failed_training_names_the_log(tmp_path: Path, monkeypatch: pytest.Monke
     with pytest.raises(BotError, match=r"(?s)rasa train failed \(exit 3\).*boom"):
         train(project=project, with_content=False, env=_fake_env(tmp_path, exit_code=3), log=lambda _: None)
     assert not model_path(input_hash(project)).exists()
+
+
+# --- the stack's children: API token, log redaction, supervision (stand-in servers, real processes) ---
+
+_STAND_IN_SERVER = '''
+import json, sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+role, args = sys.argv[1], sys.argv[2:]
+port = int(args[args.index("--port") + 1])
+token = args[args.index("--auth-token") + 1] if "--auth-token" in args else None
+if role == "actions" and "crash" in open("behaviour").read():
+    sys.exit(7)
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        url = urlsplit(self.path)
+        if role == "actions" and url.path == "/health":
+            return self.answer(200, {"status": "ok"})
+        if role == "rasa" and url.path == "/status":
+            if parse_qs(url.query).get("token") != [token]:
+                return self.answer(401, {"status": "failure"})
+            return self.answer(200, {"model_file": "stand-in.tar.gz"})
+        return self.answer(404, {})
+
+    def answer(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+HTTPServer(("127.0.0.1", port), Handler).serve_forever()
+'''
+
+
+def _stand_in_stack(root: Path, *, behaviour: str = "serve", token: str | None = None) -> RasaStack:
+    """A RasaStack whose `python -m rasa_sdk` and `rasa run` are small real HTTP servers (Python of this venv,
+    so bot/pylib/sitecustomize.py is loaded exactly as in the Rasa environment)."""
+    project = root / "project"
+    project.mkdir()
+    (project / "server.py").write_text(_STAND_IN_SERVER)
+    (project / "behaviour").write_text(behaviour)
+    bin_dir = root / "env" / "bin"
+    bin_dir.mkdir(parents=True)
+    for name, role in (("python", "actions"), ("rasa", "rasa")):
+        script = bin_dir / name
+        script.write_text(f'#!/bin/sh\nexec {sys.executable} server.py {role} "$@"\n')
+        script.chmod(0o755)
+    model = root / "model.tar.gz"
+    model.write_text("stand-in")
+    options = StackOptions(rasa_port=free_port(), action_port=free_port(), log_dir=root / "logs",
+                           startup_timeout_s=30, auth_token=token)
+    return RasaStack(model, options=options, project=project, env=root / "env")
+
+
+def test_rasa_api_needs_the_token_and_children_redact_their_logs(tmp_path: Path) -> None:
+    with _stand_in_stack(tmp_path) as stack:
+        assert len(stack.auth_token) >= 32  # generated for this run
+        url = f"{stack.rasa_url}/status"
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url, timeout=5)  # noqa: S310 - loopback
+        assert refused.value.code == 401
+        with urllib.request.urlopen(f"{url}?token={stack.auth_token}", timeout=5) as response:  # noqa: S310
+            assert response.status == 200
+        logs = stack.logs()
+        assert INSTALLED_MARKER in logs["rasa"] and INSTALLED_MARKER in logs["actions"]
+
+
+def test_configured_rasa_token_must_be_long(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RATHAUS_RASA_TOKEN", "short")
+    with pytest.raises(ValueError, match="RATHAUS_RASA_TOKEN"):
+        _stand_in_stack(tmp_path)
+    monkeypatch.setenv("RATHAUS_RASA_TOKEN", "x" * 30)
+    (tmp_path / "b").mkdir()
+    assert _stand_in_stack(tmp_path / "b").auth_token == "x" * 30
+
+
+def test_a_killed_action_server_is_restarted(tmp_path: Path) -> None:
+    with _stand_in_stack(tmp_path) as stack:
+        os.killpg(stack.pids["actions"], signal.SIGKILL)
+        stop = threading.Event()
+        watcher = threading.Thread(target=stack.supervise, args=(stop,),
+                                   kwargs={"budget": RestartBudget(first_delay_s=0.1), "interval_s": 0.1})
+        watcher.start()
+        try:
+            deadline = time.monotonic() + 20
+            while stack.restarts == 0 or stack.exited():
+                assert time.monotonic() < deadline, "the action server was not restarted"
+                time.sleep(0.1)
+            with urllib.request.urlopen(f"{stack.action_url}/health", timeout=5) as response:  # noqa: S310
+                assert json.load(response) == {"status": "ok"}
+        finally:
+            stop.set()
+            watcher.join(10)
+
+
+def test_an_action_server_that_keeps_crashing_ends_the_stack_with_an_error(tmp_path: Path) -> None:
+    with _stand_in_stack(tmp_path) as stack:
+        (stack.project / "behaviour").write_text("crash")
+        os.killpg(stack.pids["actions"], signal.SIGKILL)
+        budget = RestartBudget(limit=2, first_delay_s=0.05)
+        with pytest.raises(BotError, match=r"(?s)actions server exited with code \d+ 3 times"):
+            stack.supervise(threading.Event(), budget=budget, interval_s=0.05)
+
+
+def test_restart_budget_backs_off_then_gives_up() -> None:
+    budget = RestartBudget(limit=3, window_s=60, first_delay_s=1, max_delay_s=3)
+    assert [budget.next_delay(t) for t in (0, 1, 2)] == [1, 2, 3]
+    assert budget.next_delay(3) is None
+    assert budget.next_delay(100) == 1  # the window has passed

@@ -19,14 +19,20 @@ from tests.fixtures.services import free_port
 Frame = dict[str, Any]
 
 
+STAFF_TOKEN = "staff-secret-for-tests-0123456789"
+
+
 def settings(**overrides: Any) -> GatewaySettings:
     base: dict[str, Any] = {
         "rasa_url": f"http://127.0.0.1:{free_port()}",
-        "staff_token": "staff-secret",
+        "staff_token": STAFF_TOKEN,
         "rasa_timeout_s": 1.0,
         "rasa_retry_after_s": 0.2,
     }
-    return load_settings(**(base | overrides))
+    merged = base | overrides
+    # The stand-in Rasa below also answers for the action server, on the same address.
+    merged.setdefault("action_url", f"{merged['rasa_url']}/webhook")
+    return load_settings(**merged)
 
 
 @asynccontextmanager
@@ -67,14 +73,25 @@ def of_type(kind: str, **fields: Any) -> Callable[[Frame], bool]:
     return lambda f: f.get("type") == kind and all(f.get(k) == v for k, v in fields.items())
 
 
-def stand_in_rasa(*, delay: float = 0.0, reply: list[Frame] | None = None) -> web.Application:
-    """A tiny stand-in for Rasa's REST webhook (only for the down/up recovery tests)."""
+def stand_in_rasa(
+    *, delay: float = 0.0, reply: list[Frame] | None = None, received: list[str] | None = None, actions: bool = True
+) -> web.Application:
+    """A tiny stand-in for Rasa's REST webhook (recovery and input tests) and, with ``actions``, the action
+    server's ``/health``; every message Rasa would get is appended to ``received``."""
 
     async def webhook(request: web.Request) -> web.Response:
         body = await request.json()
+        if received is not None:
+            received.append(body["message"])
         await asyncio.sleep(delay)
-        return web.json_response(reply or [{"recipient_id": body["sender"], "text": f"Echo: {body['message']}"}])
+        echo = [{"recipient_id": body["sender"], "text": f"Echo: {body['message']}"}]
+        return web.json_response(reply if reply is not None else echo)
+
+    async def health(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
 
     app = web.Application()
     app.router.add_post("/webhooks/rest/webhook", webhook)
+    if actions:
+        app.router.add_get("/health", health)
     return app

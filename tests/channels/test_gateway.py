@@ -127,7 +127,7 @@ async def test_origin_allow_list_for_websockets() -> None:
         ok = await client.ws_connect("/ws/chat", origin="https://www.musterstadt.example")
         await next_frame(ok, of_type("chat.session"))
         await ok.close()
-        for path in ("/ws/chat", "/ws/subtitles/rat", "/ws/staff?token=staff-secret"):
+        for path in ("/ws/chat", "/ws/subtitles/rat", "/ws/staff?token=staff-secret-for-tests-0123456789"):
             with pytest.raises(Exception) as info:
                 await client.ws_connect(path, origin="https://evil.example")
             assert "403" in str(info.value)

@@ -26,7 +26,7 @@ async def test_handoff_take_send_release() -> None:
         await citizen.send_json({"type": "chat.send", "text": "Ich habe eine Frage zur Hundesteuer"})
         await next_frame(citizen, of_type("chat.reply"))
 
-        staff = await client.ws_connect("/ws/staff?token=staff-secret&name=Frau%20Beispiel")
+        staff = await client.ws_connect("/ws/staff?token=staff-secret-for-tests-0123456789&name=Frau%20Beispiel")
         assert (await next_frame(staff, of_type("staff.queue")))["conversations"] == []
 
         await citizen.send_json({"type": "chat.handoff", "v": 1})

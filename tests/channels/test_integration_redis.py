@@ -59,7 +59,7 @@ async def test_staff_on_instance_a_reaches_citizen_on_instance_b(redis_server: R
     async with two_instances(redis_server) as (a, b, _):
         citizen = await b.ws_connect("/ws/chat")
         session = (await next_frame(citizen, of_type("chat.session")))["session"]
-        staff = await a.ws_connect("/ws/staff?token=staff-secret&name=Herr%20Muster")
+        staff = await a.ws_connect("/ws/staff?token=staff-secret-for-tests-0123456789&name=Herr%20Muster")
         await next_frame(staff, of_type("staff.queue"))
         await citizen.send_json({"type": "chat.send", "text": "Mein Antrag ist verloren gegangen"})
         await next_frame(citizen, of_type("chat.reply"))
@@ -85,8 +85,8 @@ async def test_two_staff_members_race_for_one_conversation(redis_server: RedisSe
     async with two_instances(redis_server) as (a, b, _):
         citizen = await a.ws_connect("/ws/chat")
         session = (await next_frame(citizen, of_type("chat.session")))["session"]
-        staff_a = await a.ws_connect("/ws/staff?token=staff-secret&name=A")
-        staff_b = await b.ws_connect("/ws/staff?token=staff-secret&name=B")
+        staff_a = await a.ws_connect("/ws/staff?token=staff-secret-for-tests-0123456789&name=A")
+        staff_b = await b.ws_connect("/ws/staff?token=staff-secret-for-tests-0123456789&name=B")
         await citizen.send_json({"type": "chat.handoff"})
         for staff in (staff_a, staff_b):
             await next_frame(staff, lambda f: f["type"] == "staff.queue" and f["conversations"])

@@ -72,3 +72,41 @@ def test_demo_streams_readable_subtitles_to_a_viewer_and_stops_cleanly(tmp_path:
     while _listening(port) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not _listening(port)
+
+
+def test_a_second_demo_on_the_same_port_fails_at_once_and_logs_stay_apart(tmp_path: Path) -> None:
+    port = free_port()
+    rathaus = str(Path(sys.executable).with_name("rathaus"))
+    first_log = tmp_path / "first.log"
+    with first_log.open("wb") as sink:
+        first = subprocess.Popen([rathaus, "demo", "run", "--port", str(port), "--no-chat"],
+                                 stdout=sink, stderr=subprocess.STDOUT, env=os.environ.copy())
+    try:
+        # The port is held from the start, before any child process (redis, subtitles, gateway) runs ...
+        deadline = time.monotonic() + 60
+        while "logs of the demo's processes" not in first_log.read_text(errors="replace"):
+            assert first.poll() is None and time.monotonic() < deadline, first_log.read_text(errors="replace")
+            time.sleep(0.05)
+        assert _listening(port)
+        # ... so a second demo started meanwhile fails at once and clearly, instead of taking it over.
+        second = subprocess.run([rathaus, "demo", "run", "--port", str(port), "--no-chat"],
+                                capture_output=True, text=True, timeout=60, env=os.environ.copy())
+        assert second.returncode == 1 and f"port {port} is already in use" in second.stdout + second.stderr
+        deadline = time.monotonic() + 240
+        while "rathaus demo is running" not in (text := first_log.read_text(errors="replace")):
+            assert first.poll() is None and time.monotonic() < deadline, text[-3000:]
+            time.sleep(0.5)
+        # the first demo's own gateway serves its port, so the staff token it printed works there
+        token = text.split("/staff?token=")[1].split()[0]
+        asyncio.run(_staff_console_opens(port, token))
+        folder = text.split("logs of the demo's processes: ")[1].split()[0]
+        assert f"-{first.pid}" in folder and "/demo/runs/" in folder
+        assert (Path(folder) / "gateway.log").exists()
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.wait(timeout=60)
+
+
+async def _staff_console_opens(port: int, token: str) -> None:
+    async with aiohttp.ClientSession() as http, http.ws_connect(f"http://127.0.0.1:{port}/ws/staff?token={token}"):
+        pass  # a wrong token would have raised (HTTP 401)

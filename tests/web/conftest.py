@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import aiohttp
 import pytest
 import yaml
 from aiohttp import web
@@ -27,6 +26,7 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from channels.broker import Broker, broker_from_url
 from channels.gateway import create_app
 from channels.settings import GatewaySettings, load_settings
+from tests.fixtures.rasa import rasa_user_texts
 from tests.fixtures.services import free_port
 
 __all__ = [
@@ -136,18 +136,6 @@ def topic_without_easy_language() -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------- real Rasa
-async def rasa_user_texts(rasa_url: str, session: str) -> list[str]:
-    """What the real Rasa received from the citizen in conversation ``session`` (the gateway's sender id),
-    read from Rasa's tracker API."""
-    async with (
-        aiohttp.ClientSession() as client,
-        client.get(f"{rasa_url}/conversations/{session}/tracker") as response,
-    ):
-        assert response.status == 200, await response.text()
-        tracker = await response.json()
-    return [str(e.get("text")) for e in tracker["events"] if e.get("event") == "user"]
-
-
 def closed_rasa_url() -> str:
     """An address where nothing listens: Rasa is down."""
     return f"http://127.0.0.1:{free_port()}"

@@ -128,7 +128,7 @@ async def test_clarify_choices_are_buttons_that_send_the_payload(new_page, rasa_
     await expect(bot_texts(page).last).to_have_text(one_line(reisepass["answer"]))
     # Rasa got the button's payload, not its title
     session = await page.evaluate("sessionStorage.getItem('rathaus.chat.session')")
-    assert await rasa_user_texts(rasa_stack.rasa_url, session) == [AMBIGUOUS, PAYLOAD_REISEPASS]
+    assert await rasa_user_texts(rasa_stack, session) == [AMBIGUOUS, PAYLOAD_REISEPASS]
     # what the citizen sees as their message is the button title, not the payload
     user_bubbles = page.locator(".rh-msg--user .rh-text")
     await expect(user_bubbles.last).to_have_text(reisepass["title"])
@@ -260,7 +260,7 @@ async def test_reload_resumes_the_session(new_page, rasa_gateway: Gateway, rasa_
     await ask(page, "Passbild")
     await expect(page.get_by_role("group", name="Meinten Sie …?")).to_be_visible()
     await expect(page.get_by_role("log").get_by_text(DISCLOSURE, exact=False)).to_have_count(1)
-    assert await rasa_user_texts(rasa_stack.rasa_url, session) == ["Personalausweis", "Passbild"]
+    assert await rasa_user_texts(rasa_stack, session) == ["Personalausweis", "Passbild"]
 
 
 @real_bot
@@ -333,7 +333,7 @@ async def test_handoff_without_staff_times_out_with_phone(new_page, rasa_stack) 
         await expect(system).to_have_count(3)
         await times_out(4)
         session = await page.evaluate("sessionStorage.getItem('rathaus.chat.session')")
-        assert await rasa_user_texts(rasa_stack.rasa_url, session) == [
+        assert await rasa_user_texts(rasa_stack, session) == [
             "Ich möchte mit einem Mitarbeiter sprechen",
             "/human_handoff",
         ]
@@ -410,11 +410,11 @@ async def test_falls_back_to_http_when_websockets_fail(new_page, rasa_gateway: G
     assert f"{rasa_gateway.url}/api/chat" in requests.urls
     session = await page.evaluate("sessionStorage.getItem('rathaus.chat.session')")
     assert session
-    assert await rasa_user_texts(rasa_stack.rasa_url, session) == ["Personalausweis"]
+    assert await rasa_user_texts(rasa_stack, session) == ["Personalausweis"]
     # the next message goes over HTTP too, in the same session (the same conversation in Rasa)
     await ask(page, AMBIGUOUS)
     await expect(page.get_by_role("button", name=topic("reisepass")["title"])).to_be_visible()
-    assert await rasa_user_texts(rasa_stack.rasa_url, session) == ["Personalausweis", AMBIGUOUS]
+    assert await rasa_user_texts(rasa_stack, session) == ["Personalausweis", AMBIGUOUS]
     await expect(page.get_by_role("log").get_by_text(DISCLOSURE, exact=False)).to_have_count(1)
 
 

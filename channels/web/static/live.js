@@ -13,7 +13,8 @@
   const CUE_HOLD_MS = 8000; // a cue stays on screen at most this long without a newer one
   const MAX_OVERLAY_CHARS = 80; // partial text is cut to about two subtitle lines (2 x 37)
 
-  const match = /^\/live\/([A-Za-z0-9_-]{1,64})\/?$/.exec(location.pathname);
+  // the stream id rule of channels/streams.py (STREAM_ID_PATTERN)
+  const match = /^\/live\/([A-Za-z0-9][A-Za-z0-9._-]{0,63})\/?$/.exec(location.pathname);
   const stream = match ? match[1] : "demo";
 
   const els = {
