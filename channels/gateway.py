@@ -73,7 +73,11 @@ def create_app(settings: GatewaySettings, *, broker: Broker | None = None) -> we
     settings = settings.with_city()
     owns_broker = broker is None
     broker = broker or broker_from_url(
-        settings.broker_url, history_size=settings.broker_history, chat_retention_s=settings.chat_retention_s
+        settings.broker_url,
+        history_size=settings.broker_history,
+        chat_retention_s=settings.chat_retention_s,
+        pool_size=settings.broker_pool_size,
+        pool_timeout_s=settings.broker_pool_timeout_s,
     )
     metrics = GatewayMetrics()
     rasa = RasaClient(settings.rasa_url, timeout_s=settings.rasa_timeout_s)

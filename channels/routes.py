@@ -377,10 +377,20 @@ async def subtitles_ws(request: web.Request, guard: Guard, fanout: Fanout) -> we
 
     def relay_done(task: asyncio.Task[None]) -> None:
         if viewer.overflowed:
-            log.warning("gateway.viewer.dropped reason=queue_full")
+            log.warning("gateway.viewer.dropped stream=%s reason=queue_full", stream)
             closer.append(asyncio.create_task(_close(ws, WSCloseCode.TRY_AGAIN_LATER, "viewer too slow", request)))
-        elif not task.cancelled() and task.exception() is not None and not ws.closed:
-            closer.append(asyncio.create_task(_close(ws, WSCloseCode.GOING_AWAY, "relay ended")))
+            return
+        if task.cancelled() or ws.closed:
+            return  # the viewer left or the handler is ending: nothing to tell
+        exc = task.exception()
+        if exc is not None:
+            log.warning(
+                "gateway.viewer.relay_ended stream=%s reason=error error=%s: %s", stream, type(exc).__name__, exc
+            )
+            closer.append(asyncio.create_task(_close(ws, WSCloseCode.TRY_AGAIN_LATER, "relay failed", request)))
+        else:
+            log.info("gateway.viewer.relay_ended stream=%s reason=stream_closed", stream)
+            closer.append(asyncio.create_task(_close(ws, WSCloseCode.GOING_AWAY, "relay ended", request)))
 
     relay_task.add_done_callback(relay_done)
     strikes = _Strikes(guard.settings.flood_strikes)

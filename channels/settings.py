@@ -33,6 +33,8 @@ class GatewaySettings(BaseSettings):
     port: int = 8080
     broker_url: str | None = None
     broker_history: int = Field(default=10_000, ge=10)
+    broker_pool_size: int = Field(default=50, ge=1)
+    broker_pool_timeout_s: float = Field(default=10.0, gt=0)
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout_s: float = Field(default=4.0, gt=0, le=30)
     rasa_retry_after_s: float = Field(default=5.0, gt=0)

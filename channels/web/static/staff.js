@@ -105,7 +105,7 @@
       }
       state.retry += 1;
       els.status.textContent = "Verbindung unterbrochen – wird wiederhergestellt …";
-      state.retryTimer = setTimeout(connect, Math.min(10000, 500 * 2 ** state.retry));
+      state.retryTimer = setTimeout(connect, 250 + Math.random() * Math.min(10000, 500 * 2 ** state.retry));
     });
   }
 

@@ -552,8 +552,9 @@
         flushOutboxHttp();
         return;
       }
-      const delay = Math.min(15000, 1000 * 2 ** Math.min(state.wsFailures, 4));
-      state.reconnectTimer = setTimeout(connect, delay);
+      // Full jitter, so a gateway restart does not bring every open widget back in the same instant.
+      const ceiling = Math.min(15000, 1000 * 2 ** Math.min(state.wsFailures, 4));
+      state.reconnectTimer = setTimeout(connect, 250 + Math.random() * ceiling);
       if (state.outbox.length) flushOutboxHttp();
     });
   }
