@@ -1,6 +1,12 @@
 """The gateway's chat service: Rasa calls behind a circuit breaker, one message at a time per session,
 every chat event published to ``chat:{session}``, and the hand-off queue shared through the broker.
 
+Rasa calls go through an :class:`~channels.admission.Admission`: at most ``rasa_concurrency`` in flight per
+instance, the others wait in order (up to ``rasa_queue_timeout_s``), and their citizens get a live
+``chat.waiting`` message. A call that reached Rasa is never given up before ``rasa_timeout_s`` (default
+30 s), so Rasa does not work on questions nobody waits for any more. Only connection failures count
+toward the circuit breaker: a slow Rasa is busy, not gone.
+
 Shell around the sans-I/O cores :mod:`channels.chat` and :mod:`channels.handoff`: it owns the timers, the
 locks and the broker subscriptions.
 """
@@ -16,6 +22,7 @@ import time
 import weakref
 from collections.abc import Callable
 
+from channels.admission import Admission, Queued, Refused
 from channels.broker import Broker, id_after
 from channels.chat import (
     BreakerState,
@@ -33,13 +40,14 @@ from channels.messages import (
     ChatReply,
     ChatStatus,
     ChatUser,
+    ChatWaiting,
     HandoffEvent,
     StaffConversation,
     StaffMessage,
     StaffQueue,
 )
 from channels.metrics import GatewayMetrics
-from channels.rasa_client import RasaClient, RasaUnavailable
+from channels.rasa_client import RasaClient, RasaUnavailable, RasaUnreachable
 from channels.settings import GatewaySettings
 
 __all__ = ["ChatService", "chat_topic", "new_session_id", "valid_session_id"]
@@ -92,7 +100,12 @@ class ChatService:
             email=settings.city_email,
         )
         self.instance = secrets.token_hex(4)
-        self.breaker = CircuitBreaker(failures=1, retry_after_s=settings.rasa_retry_after_s)
+        self.breaker = CircuitBreaker(
+            failures=settings.rasa_breaker_failures, retry_after_s=settings.rasa_retry_after_s
+        )
+        self.admission: Admission[asyncio.Future[None]] = Admission(
+            limit=settings.rasa_concurrency, max_waiting=settings.rasa_queue_max
+        )
         self.handoff = HandoffQueue()
         self.handoff_ready = asyncio.Event()
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -149,7 +162,7 @@ class ChatService:
                 await self.request_handoff(session)
             return list(outcome.replies)
 
-    def _unavailable(self, session: str) -> ChatOutcome:
+    def _unavailable(self, session: str, text: str | None = None) -> ChatOutcome:
         if self.metrics:
             self.metrics.unavailable.inc()
         reply = ChatReply(
@@ -157,19 +170,75 @@ class ChatService:
             session=session,
             sender="system",
             kind="unavailable",
-            text=texts.unavailable(self.city),
+            text=text or texts.unavailable(self.city),
             ts=self.clock(),
         )
         return ChatOutcome(replies=(reply,))
 
     async def _ask_rasa(self, session: str, message: str) -> ChatOutcome:
+        """Wait for a call slot (telling the citizen when there is a queue), then call Rasa."""
+        ticket: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        decision = self.admission.request(ticket)
+        if isinstance(decision, Refused):
+            log.warning("chat.rasa.queue_full waiting=%d", decision.waiting)
+            return self._unavailable(session, texts.busy(self.city))
+        if isinstance(decision, Queued) and not await self._wait_turn(session, ticket, decision.position):
+            return self._unavailable(session, texts.busy(self.city))
+        try:
+            return await self._call_rasa(session, message)
+        finally:
+            self._pass_slot()
+
+    async def _wait_turn(self, session: str, ticket: asyncio.Future[None], position: int) -> bool:
+        """Wait until ``ticket`` holds a call slot; False when it gave up after ``rasa_queue_timeout_s``."""
+        started = time.monotonic()
+        if self.metrics:
+            self.metrics.rasa_waiting.set(self.admission.waiting)
+        log.info("chat.rasa.queued position=%d in_flight=%d", position, self.admission.in_flight)
+        waiting = ChatWaiting(session=session, position=position, text=texts.waiting(position), ts=self.clock())
+        try:
+            try:
+                await self.broker.publish(chat_topic(session), waiting, durable=False)
+            except BrokerError as exc:  # only a courtesy: the question itself still waits for its turn
+                log.warning("chat.rasa.waiting_not_sent error=%s", exc)
+            await asyncio.wait_for(asyncio.shield(ticket), self.settings.rasa_queue_timeout_s)
+            outcome = "admitted"
+        except TimeoutError:
+            if self.admission.withdraw(ticket):
+                log.warning("chat.rasa.queue_timeout waited=%.1fs", time.monotonic() - started)
+                outcome = "timeout"
+            else:
+                outcome = "admitted"  # the slot came in the same instant: use it
+        except asyncio.CancelledError:
+            if not self.admission.withdraw(ticket):
+                self._pass_slot()  # it holds a slot it will not use
+            raise
+        finally:
+            if self.metrics:
+                self.metrics.rasa_waiting.set(self.admission.waiting)
+        if self.metrics:
+            self.metrics.rasa_queue_wait.labels(outcome).observe(time.monotonic() - started)
+        return outcome == "admitted"
+
+    def _pass_slot(self) -> None:
+        """A call is over: its slot goes to the next waiting message, if any."""
+        ticket = self.admission.release()
+        if ticket is not None and not ticket.done():
+            ticket.set_result(None)
+
+    async def _call_rasa(self, session: str, message: str) -> ChatOutcome:
         started = time.monotonic()
         if not self.breaker.allow(started):
             return self._unavailable(session)
         try:
-            raw = await asyncio.wait_for(self.rasa.send(session, message), timeout=self.settings.rasa_timeout_s + 0.5)
-        except (RasaUnavailable, TimeoutError) as exc:
-            self.breaker.failure(time.monotonic())
+            # No wait_for around it: the client's own total timeout (rasa_timeout_s) is the only limit, so
+            # a question Rasa is working on is not abandoned early.
+            raw = await self.rasa.send(session, message)
+        except RasaUnavailable as exc:
+            if isinstance(exc, RasaUnreachable):
+                self.breaker.failure(time.monotonic())
+            else:
+                self.breaker.success()  # slow or an HTTP error, but reachable: not the breaker's business
             if self.metrics:
                 self.metrics.rasa_latency.labels("error").observe(time.monotonic() - started)
             log.warning("chat.rasa.unavailable breaker=%s error=%s", self.breaker.state, exc)

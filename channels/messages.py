@@ -6,9 +6,10 @@ embedders is described in docs/protocol.md and exported as JSON Schema with ``ra
 Groups:
 
 * chat, client -> gateway: ``chat.send``, ``chat.feedback``, ``chat.handoff``
-* chat, gateway -> client: ``chat.session``, ``chat.history``, ``chat.reply``, ``chat.status``, ``error``
+* chat, gateway -> client: ``chat.session``, ``chat.history``, ``chat.reply``, ``chat.status``,
+  ``chat.waiting``, ``error``
 * chat events on the broker topic ``chat:{session}``: ``chat.user`` (what the citizen wrote),
-  ``chat.reply``, ``chat.status``
+  ``chat.reply``, ``chat.status``; ``chat.waiting`` travels live only (not stored)
 * hand-off queue on the broker topic ``handoff``: ``handoff.event``
 * subtitles, gateway -> viewer (broker topic ``subtitles:{stream}``): ``subtitle.cue``,
   ``subtitle.partial``, ``subtitle.stream``
@@ -43,6 +44,7 @@ __all__ = [
     "ChatSession",
     "ChatStatus",
     "ChatUser",
+    "ChatWaiting",
     "ClientFrame",
     "ErrorFrame",
     "HandoffEvent",
@@ -198,6 +200,20 @@ class ChatStatus(_Model):
     ts: float = 0.0
 
 
+class ChatWaiting(_Model):
+    """The question is queued behind others (many at once): it will be answered, ``position`` says when.
+
+    Live only (published with ``durable=False``): it is not part of the stored conversation.
+    """
+
+    type: Literal["chat.waiting"] = "chat.waiting"
+    v: Version = 1
+    session: str
+    position: int = Field(ge=1)  # 1: this question is next
+    text: str
+    ts: float = 0.0
+
+
 ChatEvent = Annotated[ChatUser | ChatReply | ChatStatus, Field(discriminator="type")]
 
 
@@ -322,7 +338,14 @@ class StaffMessage(_Model):
 
 # ---------------------------------------------------------------- unions
 BrokerMessage = Annotated[
-    ChatUser | ChatReply | ChatStatus | HandoffEvent | SubtitleCue | SubtitlePartial | SubtitleStream,
+    ChatUser
+    | ChatReply
+    | ChatStatus
+    | ChatWaiting
+    | HandoffEvent
+    | SubtitleCue
+    | SubtitlePartial
+    | SubtitleStream,
     Field(discriminator="type"),
 ]
 Message = BrokerMessage  # what ``Broker.publish`` accepts
@@ -395,7 +418,7 @@ def json_schema() -> dict[str, Any]:
         "ChatRequest": ChatRequest,
         "ChatResponse": ChatResponse,
         "ServerFrame": Annotated[
-            ChatSession | ChatHistory | ChatReply | ChatStatus | ErrorFrame,
+            ChatSession | ChatHistory | ChatReply | ChatStatus | ChatWaiting | ErrorFrame,
             Field(discriminator="type"),
         ],
         "SubtitleFrame": Annotated[SubtitleCue | SubtitlePartial | SubtitleStream, Field(discriminator="type")],

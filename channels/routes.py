@@ -27,6 +27,7 @@ from channels.messages import (
     ChatSend,
     ChatSession,
     ChatStatus,
+    ChatWaiting,
     ErrorFrame,
     parse_chat_request,
     parse_client_frame,
@@ -176,7 +177,7 @@ async def chat_ws(request: web.Request, guard: Guard, service: ChatService) -> w
 
             async def relay() -> None:
                 async for envelope in events:
-                    if isinstance(envelope.message, ChatReply | ChatStatus):
+                    if isinstance(envelope.message, ChatReply | ChatStatus | ChatWaiting):
                         await ws.send_str(envelope.message.model_dump_json())
 
             relay_task = asyncio.create_task(relay())

@@ -36,8 +36,12 @@ class GatewaySettings(BaseSettings):
     broker_pool_size: int = Field(default=50, ge=1)
     broker_pool_timeout_s: float = Field(default=10.0, gt=0)
     rasa_url: str = "http://127.0.0.1:5005"
-    rasa_timeout_s: float = Field(default=4.0, gt=0, le=30)
+    rasa_timeout_s: float = Field(default=30.0, gt=0, le=300)
     rasa_retry_after_s: float = Field(default=5.0, gt=0)
+    rasa_breaker_failures: int = Field(default=3, ge=1)
+    rasa_concurrency: int = Field(default=4, ge=1)
+    rasa_queue_max: int = Field(default=500, ge=0)
+    rasa_queue_timeout_s: float = Field(default=60.0, gt=0)
     content_root: Path = _REPO / "content" / "musterstadt"
     web_root: Path = _REPO / "channels" / "web"
     city_name: str | None = None

@@ -113,6 +113,7 @@ def test_schema_covers_all_types_and_committed_file_is_current() -> None:
         "chat.history",
         "chat.reply",
         "chat.status",
+        "chat.waiting",
         "error",
         "subtitle.cue",
         "subtitle.partial",
