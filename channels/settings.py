@@ -49,6 +49,7 @@ class GatewaySettings(BaseSettings):
     city_email: str | None = None
     allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
     staff_token: SecretStr | None = None
+    metrics_token: SecretStr | None = None
     handoff_timeout_s: float = Field(default=120.0, gt=0)
     hls_url: str | None = None
     default_stream: str = "ratssitzung"
