@@ -50,6 +50,9 @@ def serve(
         port=settings.port,
         print=None,
         access_log_format='%a "%r" %s %b %Tfs',
+        # After on_shutdown closed every WebSocket (each within RATHAUS_WS_CLOSE_TIMEOUT_S), handlers
+        # still running get this long before they are cancelled (aiohttp's default is 60 s).
+        shutdown_timeout=settings.shutdown_timeout_s,
     )
 
 

@@ -121,6 +121,10 @@ class Fanout:
             return len(self._streams[stream].viewers) if stream in self._streams else 0
         return sum(len(s.viewers) for s in self._streams.values())
 
+    def queued(self) -> int:
+        """Frames waiting in viewers' queues (their sockets are slower than the stream)."""
+        return sum(v.queue.qsize() for s in self._streams.values() for v in s.viewers)
+
     def subscriptions(self) -> int:
         return sum(1 for s in self._streams.values() if s.task is not None and not s.task.done())
 

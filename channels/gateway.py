@@ -113,9 +113,11 @@ def create_app(settings: GatewaySettings, *, broker: Broker | None = None) -> we
             await broker.aclose()
 
     async def on_shutdown(app: web.Application) -> None:
-        await asyncio.gather(
-            *(ws.close(code=WSCloseCode.GOING_AWAY, message=b"gateway shutting down") for ws in set(guard.sockets)),
-            return_exceptions=True,
+        started = asyncio.get_running_loop().time()
+        count = len(guard.sockets)
+        await guard.close_all(WSCloseCode.GOING_AWAY, "gateway shutting down")
+        log.info(
+            "gateway.shutdown.sockets_closed count=%d took=%.1fs", count, asyncio.get_running_loop().time() - started
         )
 
     app.cleanup_ctx.append(lifecycle)

@@ -65,6 +65,8 @@ class GatewaySettings(BaseSettings):
     subtitle_replay: int = Field(default=200, ge=0)
     chat_history: int = Field(default=200, ge=0)
     chat_retention_s: int = Field(default=24 * 3600, ge=60)
+    ws_close_timeout_s: float = Field(default=2.0, gt=0, le=30)
+    shutdown_timeout_s: float = Field(default=10.0, gt=0)
     log_level: str = "INFO"
 
     @field_validator("allowed_origins", mode="before")
