@@ -247,5 +247,13 @@ class texts:  # noqa: N801 - a namespace of German texts citizens read
         )
 
     @staticmethod
+    def handoff_limit(city: CityInfo) -> str:
+        return (
+            "Von Ihrem Anschluss aus warten schon mehrere Gespräche auf eine Mitarbeiterin oder einen "
+            "Mitarbeiter. Bitte warten Sie, bis eines davon übernommen wurde, oder rufen Sie den "
+            f"Bürgerservice an: {city.phone}."
+        )
+
+    @staticmethod
     def empty() -> str:
         return "Bitte schreiben Sie Ihre Frage in das Textfeld."

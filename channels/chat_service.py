@@ -45,6 +45,7 @@ from channels.messages import (
     StaffConversation,
     StaffMessage,
     StaffQueue,
+    StaffUpdate,
 )
 from channels.metrics import GatewayMetrics
 from channels.rasa_client import RasaClient, RasaUnavailable, RasaUnreachable
@@ -63,7 +64,9 @@ _STATUS_FOR: dict[HandoffState, StatusKind] = {
     HandoffState.ENDED: "handoff_ended",
 }
 
-StaffListener = Callable[[str], None]
+# A staff console's inbox: a serialised frame, or None for "send the whole queue again" (after the
+# hand-off listener rebuilt its state). Every other change goes out as a small staff.update delta.
+StaffListener = Callable[[str | None], None]
 
 
 def chat_topic(session: str) -> str:
@@ -110,6 +113,8 @@ class ChatService:
         self.handoff_ready = asyncio.Event()
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._staff_listeners: set[StaffListener] = set()
+        self._handoff_clients: dict[str, set[str]] = {}  # client address -> its sessions waiting for staff
+        self._handoff_client: dict[str, str] = {}  # session -> the client address that queued it
         self._watchers: dict[str, asyncio.Task[None]] = {}
         self._folded = asyncio.Condition()
         self._last_folded: str | None = None
@@ -125,7 +130,9 @@ class ChatService:
     async def _publish(self, session: str, message: ChatUser | ChatReply | ChatStatus) -> None:
         await self.broker.publish(chat_topic(session), message)
 
-    async def handle(self, session: str, *, text: str, payload: str | None, route: str) -> list[ChatReply]:
+    async def handle(
+        self, session: str, *, text: str, payload: str | None, route: str, client: str | None = None
+    ) -> list[ChatReply]:
         """One citizen message: store it, then ask Rasa (or leave it for staff during a hand-off)."""
         if self.metrics:
             self.metrics.chat_messages.labels(route).inc()
@@ -159,7 +166,7 @@ class ChatService:
             for reply in outcome.replies:
                 await self._publish(session, reply)
             if outcome.handoff:
-                await self.request_handoff(session)
+                await self.request_handoff(session, client=client)
             return list(outcome.replies)
 
     def _unavailable(self, session: str, text: str | None = None) -> ChatOutcome:
@@ -278,12 +285,42 @@ class ChatService:
         return messages, envelopes[-1].id if envelopes else "0-0"
 
     # ------------------------------------------------------------------ hand-off
-    async def request_handoff(self, session: str) -> bool:
+    async def request_handoff(self, session: str, *, client: str | None = None) -> bool:
+        """Queue ``session`` for staff. ``client`` (the address it came from) may have at most
+        ``handoff_per_client`` conversations waiting on this instance; past that the citizen is told to
+        wait or call, so one address cannot flood the staff queue."""
         event = self.handoff.request(session, now=self.clock(), origin=self.instance)
         if event is None:
             return False
+        if client is not None:
+            queued = self._handoff_clients.setdefault(client, set())
+            if len(queued) >= self.settings.handoff_per_client:
+                log.warning("chat.handoff.refused reason=per_client_limit waiting=%d", len(queued))
+                await self._publish(
+                    session,
+                    ChatReply(
+                        id=secrets.token_urlsafe(12),
+                        session=session,
+                        sender="system",
+                        kind="info",
+                        text=texts.handoff_limit(self.city),
+                        ts=self.clock(),
+                    ),
+                )
+                return False
+            # Counted from the proposal on (not when folded), so a burst of requests is limited too;
+            # it stops counting when the conversation leaves the waiting state (_applied).
+            queued.add(session)
+            self._handoff_client[session] = client
         await self.broker.publish(HANDOFF_TOPIC, event)
         return True
+
+    def _handoff_left_waiting(self, session: str) -> None:
+        client = self._handoff_client.pop(session, None)
+        if client is not None and (queued := self._handoff_clients.get(client)) is not None:
+            queued.discard(session)
+            if not queued:
+                del self._handoff_clients[client]
 
     async def _wait_folded(self, msg_id: str, limit_s: float = 3.0) -> None:
         """Wait until this instance's listener has folded the event ``msg_id`` (read-your-writes)."""
@@ -345,7 +382,19 @@ class ChatService:
             self._watchers[event.session] = asyncio.create_task(self._watch(event.session))
         elif not conversation.open and (task := self._watchers.pop(event.session, None)) is not None:
             task.cancel()
-        self._notify("queue")
+        if conversation.state is not HandoffState.WAITING:
+            self._handoff_left_waiting(event.session)
+        if self._staff_listeners:
+            # A delta, not the whole queue: only a conversation new to the queue brings its history.
+            new = conversation.state is HandoffState.WAITING
+            update = StaffUpdate(
+                session=conversation.session,
+                status=conversation.state.value,
+                waiting_since=conversation.waiting_since,
+                staff=conversation.staff,
+                history=tuple(await self.history(conversation.session)) if new else None,
+            )
+            self._notify(update.model_dump_json())
 
     async def run_handoff_listener(self) -> None:
         """Fold the shared ``handoff`` topic into this instance's queue (runs for the app's lifetime)."""
@@ -362,7 +411,7 @@ class ChatService:
                     if c.session not in self._watchers:
                         self._watchers[c.session] = asyncio.create_task(self._watch(c.session))
                 self.handoff_ready.set()
-                self._notify("queue")
+                self._notify(None)  # rebuilt: consoles get the whole queue once
                 # ... then everything after it, live ("0-0": from the start of an empty topic, no gap).
                 since = backlog[-1].id if backlog else "0-0"
                 async with self.broker.subscribe(HANDOFF_TOPIC, since=since) as events:
@@ -401,7 +450,7 @@ class ChatService:
     def remove_staff_listener(self, listener: StaffListener) -> None:
         self._staff_listeners.discard(listener)
 
-    def _notify(self, frame: str) -> None:
+    def _notify(self, frame: str | None) -> None:
         for listener in list(self._staff_listeners):
             listener(frame)
 

@@ -14,7 +14,8 @@ Groups:
 * subtitles, gateway -> viewer (broker topic ``subtitles:{stream}``): ``subtitle.cue``,
   ``subtitle.partial``, ``subtitle.stream``
 * staff console: staff -> gateway ``staff.take``, ``staff.send``, ``staff.release``;
-  gateway -> staff ``staff.queue``, ``staff.message``, ``error``
+  gateway -> staff ``staff.queue`` (once per connection), then ``staff.update`` (one conversation
+  changed), ``staff.message``, ``error``
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ __all__ = [
     "StaffRelease",
     "StaffSend",
     "StaffTake",
+    "StaffUpdate",
     "SubtitleCue",
     "SubtitlePartial",
     "SubtitleStream",
@@ -320,11 +322,27 @@ class StaffConversation(_Model):
 
 
 class StaffQueue(_Model):
-    """The whole list of open conversations; sent on connect and after every change."""
+    """The whole list of open conversations; sent on connect (and when the gateway rebuilt its queue)."""
 
     type: Literal["staff.queue"] = "staff.queue"
     v: Version = 1
     conversations: tuple[StaffConversation, ...] = ()
+
+
+class StaffUpdate(_Model):
+    """One conversation of the queue changed: a delta to apply to the last ``staff.queue``.
+
+    ``status`` ``timeout`` or ``ended``: the conversation leaves the queue. ``history`` is sent only with a
+    conversation that is new to the queue (``null`` otherwise: keep what you have).
+    """
+
+    type: Literal["staff.update"] = "staff.update"
+    v: Version = 1
+    session: str
+    status: Literal["waiting", "active", "timeout", "ended"]
+    waiting_since: float
+    staff: str | None = None
+    history: tuple[ChatEvent, ...] | None = None
 
 
 class StaffMessage(_Model):
@@ -423,7 +441,9 @@ def json_schema() -> dict[str, Any]:
         ],
         "SubtitleFrame": Annotated[SubtitleCue | SubtitlePartial | SubtitleStream, Field(discriminator="type")],
         "StaffFrame": StaffFrame,
-        "StaffServerFrame": Annotated[StaffQueue | StaffMessage | ErrorFrame, Field(discriminator="type")],
+        "StaffServerFrame": Annotated[
+            StaffQueue | StaffUpdate | StaffMessage | ErrorFrame, Field(discriminator="type")
+        ],
         "BrokerMessage": BrokerMessage,
     }
     defs: dict[str, Any] = {}

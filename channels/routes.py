@@ -250,9 +250,9 @@ async def _chat_reader(
             continue
         try:
             if isinstance(frame, ChatSend):
-                await service.handle(session, text=frame.text, payload=frame.payload, route="ws")
+                await service.handle(session, text=frame.text, payload=frame.payload, route="ws", client=ip)
             elif frame.type == "chat.handoff":
-                await service.request_handoff(session)
+                await service.request_handoff(session, client=ip)
             else:  # chat.feedback
                 guard.metrics.feedback.labels(frame.rating).inc()
                 log.info("chat.feedback rating=%s", frame.rating)
@@ -285,7 +285,9 @@ async def chat_api(request: web.Request, guard: Guard, service: ChatService) -> 
         guard.metrics.errors.labels("rate_limited").inc()
         return _error_response(429, "rate_limited", _GERMAN["rate_limited"], headers)
     try:
-        replies = await service.handle(session, text=chat_request.text, payload=chat_request.payload, route="http")
+        replies = await service.handle(
+            session, text=chat_request.text, payload=chat_request.payload, route="http", client=guard.ip(request)
+        )
     except BrokerError as exc:
         log.error("gateway.chat.publish_failed error=%s", exc)
         return _error_response(503, "internal", _GERMAN["internal"], headers)
@@ -332,10 +334,11 @@ async def staff_ws(request: web.Request, guard: Guard, service: ChatService) -> 
         raise web.HTTPUnauthorized(text="wrong or missing staff token")
     name = (request.query.get("name") or "Mitarbeiter").strip()[:60] or "Mitarbeiter"
     ws = await guard.prepare(request, "staff")
-    outbox: asyncio.Queue[str] = asyncio.Queue(maxsize=1000)
+    # The whole queue once, then deltas (staff.update, staff.message); None asks for the whole queue again.
+    outbox: asyncio.Queue[str | None] = asyncio.Queue(maxsize=1000)
     overflow = asyncio.Event()
 
-    def listener(frame: str) -> None:
+    def listener(frame: str | None) -> None:
         try:
             outbox.put_nowait(frame)
         except asyncio.QueueFull:
@@ -343,18 +346,15 @@ async def staff_ws(request: web.Request, guard: Guard, service: ChatService) -> 
 
     async def relay() -> None:
         await service.handoff_ready.wait()
+        while not outbox.empty():
+            outbox.get_nowait()  # anything before the first queue is contained in it
         await ws.send_str((await service.staff_queue()).model_dump_json())
         while True:
             frame = await outbox.get()
             if overflow.is_set():
                 await guard.close(ws, WSCloseCode.TRY_AGAIN_LATER, "console too slow")
                 return
-            if frame == "queue":
-                while not outbox.empty() and outbox._queue[0] == "queue":  # type: ignore[attr-defined]
-                    outbox.get_nowait()  # coalesce queue refreshes
-                await ws.send_str((await service.staff_queue()).model_dump_json())
-            else:
-                await ws.send_str(frame)
+            await ws.send_str(frame if frame is not None else (await service.staff_queue()).model_dump_json())
 
     service.add_staff_listener(listener)
     relay_task = asyncio.create_task(relay())

@@ -51,6 +51,7 @@ class GatewaySettings(BaseSettings):
     staff_token: SecretStr | None = None
     metrics_token: SecretStr | None = None
     handoff_timeout_s: float = Field(default=120.0, gt=0)
+    handoff_per_client: int = Field(default=3, ge=1)
     hls_url: str | None = None
     default_stream: str = "ratssitzung"
     frame_ancestors: str = "'none'"
