@@ -21,7 +21,7 @@ test-fast: setup
 
 lint: setup
 	$(VENV)/ruff check .
-	$(VENV)/mypy content/schema.py asr/cues.py asr/streaming.py channels/messages.py channels/chat.py
+	$(VENV)/mypy content/schema.py asr/cues.py asr/streaming.py channels/messages.py channels/chat.py channels/admission.py rathaus/metrics_access.py
 
 ## Quality measurements (print numbers; results are kept in docs/benchmarks.md).
 eval: setup

@@ -28,18 +28,18 @@ from aiohttp import web
 
 from rathaus.net import free_port
 
-__all__ = ["run_chat_bench", "run_viewer_bench"]
+__all__ = ["percentile", "raise_fd_limit", "run_chat_bench", "run_viewer_bench", "wait_port"]
 
 _QUESTION = "Wie beantrage ich einen neuen Personalausweis?"
 
 
-def _raise_fd_limit() -> None:
+def raise_fd_limit() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-def _pct(values: list[float], q: float) -> float:
+def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
@@ -48,7 +48,7 @@ def _pct(values: list[float], q: float) -> float:
 
 # ---------------------------------------------------------------------- viewers
 def _viewer_client(port: int, count: int, cues: int, ready: Any, results: Any) -> None:
-    _raise_fd_limit()
+    raise_fd_limit()
 
     async def main() -> list[tuple[int, float]]:
         arrivals: list[tuple[int, float]] = []
@@ -87,7 +87,7 @@ def _viewer_client(port: int, count: int, cues: int, ready: Any, results: Any) -
 
 
 def run_viewer_bench(*, viewers: int, cues: int, interval: float, client_procs: int) -> dict[str, Any]:
-    _raise_fd_limit()
+    raise_fd_limit()
     return asyncio.run(_viewer_bench(viewers=viewers, cues=cues, interval=interval, client_procs=client_procs))
 
 
@@ -164,11 +164,11 @@ async def _viewer_bench(*, viewers: int, cues: int, interval: float, client_proc
         "interval_s": interval,
         "delivered": len(delays_ms),
         "expected": viewers * cues,
-        "delay_ms_p50": round(_pct(delays_ms, 0.50), 2),
-        "delay_ms_p99": round(_pct(delays_ms, 0.99), 2),
+        "delay_ms_p50": round(percentile(delays_ms, 0.50), 2),
+        "delay_ms_p99": round(percentile(delays_ms, 0.99), 2),
         "delay_ms_max": round(max(delays_ms), 2) if delays_ms else None,
-        "server_send_ms_p50": round(_pct(server_ms, 0.50), 2),
-        "server_send_ms_p99": round(_pct(server_ms, 0.99), 2),
+        "server_send_ms_p50": round(percentile(server_ms, 0.50), 2),
+        "server_send_ms_p99": round(percentile(server_ms, 0.99), 2),
         "gateway_cpu_s": round(cpu, 2),
         "gateway_cpu_ms_per_cue": round(1000 * cpu / max(cues, 1), 2),
         "gateway_cpu_us_per_frame": round(1e6 * cpu / max(len(server_ms), 1), 1),
@@ -214,7 +214,7 @@ def _fake_rasa(port: int, delay: float) -> None:
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
 
 
-def _wait_port(port: int, timeout: float = 60) -> None:
+def wait_port(port: int, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
@@ -247,7 +247,7 @@ async def _load(url: str, bodies: list[dict[str, Any]], concurrency: int) -> dic
         wall = time.perf_counter() - wall0
     return {
         "p50_ms": round(statistics.median(latencies) * 1000, 2),
-        "p95_ms": round(_pct(latencies, 0.95) * 1000, 2),
+        "p95_ms": round(percentile(latencies, 0.95) * 1000, 2),
         "rps": round(len(latencies) / wall, 1),
         "failures": failures,
     }
@@ -260,7 +260,7 @@ def run_chat_bench(*, rasa_url: str | None, fake_delay: float, requests: int, le
         rasa_port = free_port()
         fake = ctx.Process(target=_fake_rasa, args=(rasa_port, fake_delay), daemon=True)
         fake.start()
-        _wait_port(rasa_port)
+        wait_port(rasa_port)
         rasa_url = f"http://127.0.0.1:{rasa_port}"
     gw_port = free_port()
     env = os.environ | {
@@ -278,7 +278,7 @@ def run_chat_bench(*, rasa_url: str | None, fake_delay: float, requests: int, le
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_port(gw_port)
+        wait_port(gw_port)
         rows = []
         for level in levels:
             tag = f"{time.monotonic_ns()}"

@@ -255,10 +255,13 @@ def broker_from_url(
     *,
     history_size: int = DEFAULT_HISTORY,
     chat_retention_s: int = DEFAULT_CHAT_RETENTION_S,
+    pool_size: int = 50,
+    pool_timeout_s: float = 10.0,
 ) -> Broker:
     """``None``/``"memory://"`` -> :class:`MemoryBroker`; ``redis://`` or ``rediss://`` -> RedisBroker.
 
     ``chat_retention_s``: chat topics (``chat:*``) are deleted this long after their last message.
+    ``pool_size``, ``pool_timeout_s``: Redis command connections, and how long a command waits for a free one.
     """
     retention = {"chat:": chat_retention_s}
     if url is None or url in {"", "memory://", "memory"}:
@@ -266,7 +269,13 @@ def broker_from_url(
     if url.startswith(("redis://", "rediss://", "unix://")):
         from channels.redis_broker import RedisBroker  # imported lazily: redis is an adapter
 
-        return RedisBroker(url, history_size=history_size, retention=retention)
+        return RedisBroker(
+            url,
+            history_size=history_size,
+            retention=retention,
+            max_connections=pool_size,
+            pool_timeout_s=pool_timeout_s,
+        )
     raise ConfigError(
         f"broker URL {url!r} is not supported; use 'memory://' (single instance) or 'redis://host:6379/0'"
         " (set RATHAUS_BROKER_URL)"

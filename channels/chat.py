@@ -165,10 +165,14 @@ class BreakerState(StrEnum):
 
 
 class CircuitBreaker:
-    """Decides whether to call Rasa. Opens after ``failures`` consecutive errors, lets one trial request
-    through after ``retry_after_s``, closes again on its success."""
+    """Decides whether to call Rasa. Opens after ``failures`` consecutive connection failures, lets one
+    trial request through after ``retry_after_s``, closes again on its success.
 
-    def __init__(self, *, failures: int = 1, retry_after_s: float = 5.0) -> None:
+    The shell reports only connection failures (refused, unreachable) as :meth:`failure`: a slow answer
+    under load means Rasa is busy, and opening the breaker then would turn a queue into refusals.
+    """
+
+    def __init__(self, *, failures: int = 3, retry_after_s: float = 5.0) -> None:
         self.failures = failures
         self.retry_after_s = retry_after_s
         self.state = BreakerState.CLOSED
@@ -220,6 +224,35 @@ class texts:  # noqa: N801 - a namespace of German texts citizens read
             "handoff_ended": "Das Gespräch mit unserer Mitarbeiterin oder unserem Mitarbeiter ist beendet. "
             "Der Chat-Assistent beantwortet gern weiter Ihre Fragen.",
         }[kind]
+
+    @staticmethod
+    def waiting(position: int) -> str:
+        if position <= 1:
+            ahead = "Ihre Frage ist als nächste dran"
+        elif position == 2:
+            ahead = "Vor Ihrer Frage ist noch eine andere an der Reihe"
+        else:
+            ahead = f"Vor Ihrer Frage sind noch {position - 1} andere an der Reihe"
+        return (
+            f"Gerade stellen viele Menschen gleichzeitig Fragen. {ahead}. Ihre Frage geht nicht verloren, "
+            "die Antwort kommt gleich."
+        )
+
+    @staticmethod
+    def busy(city: CityInfo) -> str:
+        return (
+            "Entschuldigung, gerade stellen sehr viele Menschen gleichzeitig Fragen. Bitte versuchen Sie es "
+            f"in ein paar Minuten noch einmal oder rufen Sie den Bürgerservice der Stadt {city.name} an: "
+            f"{city.phone}."
+        )
+
+    @staticmethod
+    def handoff_limit(city: CityInfo) -> str:
+        return (
+            "Von Ihrem Anschluss aus warten schon mehrere Gespräche auf eine Mitarbeiterin oder einen "
+            "Mitarbeiter. Bitte warten Sie, bis eines davon übernommen wurde, oder rufen Sie den "
+            f"Bürgerservice an: {city.phone}."
+        )
 
     @staticmethod
     def empty() -> str:

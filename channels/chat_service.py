@@ -1,6 +1,12 @@
 """The gateway's chat service: Rasa calls behind a circuit breaker, one message at a time per session,
 every chat event published to ``chat:{session}``, and the hand-off queue shared through the broker.
 
+Rasa calls go through an :class:`~channels.admission.Admission`: at most ``rasa_concurrency`` in flight per
+instance, the others wait in order (up to ``rasa_queue_timeout_s``), and their citizens get a live
+``chat.waiting`` message. A call that reached Rasa is never given up before ``rasa_timeout_s`` (default
+30 s), so Rasa does not work on questions nobody waits for any more. Only connection failures count
+toward the circuit breaker: a slow Rasa is busy, not gone.
+
 Shell around the sans-I/O cores :mod:`channels.chat` and :mod:`channels.handoff`: it owns the timers, the
 locks and the broker subscriptions.
 """
@@ -16,6 +22,7 @@ import time
 import weakref
 from collections.abc import Callable
 
+from channels.admission import Admission, Queued, Refused
 from channels.broker import Broker, id_after
 from channels.chat import (
     BreakerState,
@@ -33,13 +40,15 @@ from channels.messages import (
     ChatReply,
     ChatStatus,
     ChatUser,
+    ChatWaiting,
     HandoffEvent,
     StaffConversation,
     StaffMessage,
     StaffQueue,
+    StaffUpdate,
 )
 from channels.metrics import GatewayMetrics
-from channels.rasa_client import RasaClient, RasaUnavailable
+from channels.rasa_client import RasaClient, RasaUnavailable, RasaUnreachable
 from channels.rasa_input import offered_payloads, rasa_text
 from channels.settings import GatewaySettings
 
@@ -56,7 +65,9 @@ _STATUS_FOR: dict[HandoffState, StatusKind] = {
     HandoffState.ENDED: "handoff_ended",
 }
 
-StaffListener = Callable[[str], None]
+# A staff console's inbox: a serialised frame, or None for "send the whole queue again" (after the
+# hand-off listener rebuilt its state). Every other change goes out as a small staff.update delta.
+StaffListener = Callable[[str | None], None]
 
 
 def chat_topic(session: str) -> str:
@@ -93,11 +104,18 @@ class ChatService:
             email=settings.city_email,
         )
         self.instance = secrets.token_hex(4)
-        self.breaker = CircuitBreaker(failures=1, retry_after_s=settings.rasa_retry_after_s)
+        self.breaker = CircuitBreaker(
+            failures=settings.rasa_breaker_failures, retry_after_s=settings.rasa_retry_after_s
+        )
+        self.admission: Admission[asyncio.Future[None]] = Admission(
+            limit=settings.rasa_concurrency, max_waiting=settings.rasa_queue_max
+        )
         self.handoff = HandoffQueue()
         self.handoff_ready = asyncio.Event()
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._staff_listeners: set[StaffListener] = set()
+        self._handoff_clients: dict[str, set[str]] = {}  # client address -> its sessions waiting for staff
+        self._handoff_client: dict[str, str] = {}  # session -> the client address that queued it
         self._watchers: dict[str, asyncio.Task[None]] = {}
         self._folded = asyncio.Condition()
         self._last_folded: str | None = None
@@ -113,7 +131,9 @@ class ChatService:
     async def _publish(self, session: str, message: ChatUser | ChatReply | ChatStatus) -> None:
         await self.broker.publish(chat_topic(session), message)
 
-    async def handle(self, session: str, *, text: str, payload: str | None, route: str) -> list[ChatReply]:
+    async def handle(
+        self, session: str, *, text: str, payload: str | None, route: str, client: str | None = None
+    ) -> list[ChatReply]:
         """One citizen message: store it, then ask Rasa (or leave it for staff during a hand-off)."""
         if self.metrics:
             self.metrics.chat_messages.labels(route).inc()
@@ -153,10 +173,10 @@ class ChatService:
             for reply in outcome.replies:
                 await self._publish(session, reply)
             if outcome.handoff:
-                await self.request_handoff(session)
+                await self.request_handoff(session, client=client)
             return list(outcome.replies)
 
-    def _unavailable(self, session: str) -> ChatOutcome:
+    def _unavailable(self, session: str, text: str | None = None) -> ChatOutcome:
         if self.metrics:
             self.metrics.unavailable.inc()
         reply = ChatReply(
@@ -164,19 +184,75 @@ class ChatService:
             session=session,
             sender="system",
             kind="unavailable",
-            text=texts.unavailable(self.city),
+            text=text or texts.unavailable(self.city),
             ts=self.clock(),
         )
         return ChatOutcome(replies=(reply,))
 
     async def _ask_rasa(self, session: str, message: str) -> ChatOutcome:
+        """Wait for a call slot (telling the citizen when there is a queue), then call Rasa."""
+        ticket: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        decision = self.admission.request(ticket)
+        if isinstance(decision, Refused):
+            log.warning("chat.rasa.queue_full waiting=%d", decision.waiting)
+            return self._unavailable(session, texts.busy(self.city))
+        if isinstance(decision, Queued) and not await self._wait_turn(session, ticket, decision.position):
+            return self._unavailable(session, texts.busy(self.city))
+        try:
+            return await self._call_rasa(session, message)
+        finally:
+            self._pass_slot()
+
+    async def _wait_turn(self, session: str, ticket: asyncio.Future[None], position: int) -> bool:
+        """Wait until ``ticket`` holds a call slot; False when it gave up after ``rasa_queue_timeout_s``."""
+        started = time.monotonic()
+        if self.metrics:
+            self.metrics.rasa_waiting.set(self.admission.waiting)
+        log.info("chat.rasa.queued position=%d in_flight=%d", position, self.admission.in_flight)
+        waiting = ChatWaiting(session=session, position=position, text=texts.waiting(position), ts=self.clock())
+        try:
+            try:
+                await self.broker.publish(chat_topic(session), waiting, durable=False)
+            except BrokerError as exc:  # only a courtesy: the question itself still waits for its turn
+                log.warning("chat.rasa.waiting_not_sent error=%s", exc)
+            await asyncio.wait_for(asyncio.shield(ticket), self.settings.rasa_queue_timeout_s)
+            outcome = "admitted"
+        except TimeoutError:
+            if self.admission.withdraw(ticket):
+                log.warning("chat.rasa.queue_timeout waited=%.1fs", time.monotonic() - started)
+                outcome = "timeout"
+            else:
+                outcome = "admitted"  # the slot came in the same instant: use it
+        except asyncio.CancelledError:
+            if not self.admission.withdraw(ticket):
+                self._pass_slot()  # it holds a slot it will not use
+            raise
+        finally:
+            if self.metrics:
+                self.metrics.rasa_waiting.set(self.admission.waiting)
+        if self.metrics:
+            self.metrics.rasa_queue_wait.labels(outcome).observe(time.monotonic() - started)
+        return outcome == "admitted"
+
+    def _pass_slot(self) -> None:
+        """A call is over: its slot goes to the next waiting message, if any."""
+        ticket = self.admission.release()
+        if ticket is not None and not ticket.done():
+            ticket.set_result(None)
+
+    async def _call_rasa(self, session: str, message: str) -> ChatOutcome:
         started = time.monotonic()
         if not self.breaker.allow(started):
             return self._unavailable(session)
         try:
-            raw = await asyncio.wait_for(self.rasa.send(session, message), timeout=self.settings.rasa_timeout_s + 0.5)
-        except (RasaUnavailable, TimeoutError) as exc:
-            self.breaker.failure(time.monotonic())
+            # No wait_for around it: the client's own total timeout (rasa_timeout_s) is the only limit, so
+            # a question Rasa is working on is not abandoned early.
+            raw = await self.rasa.send(session, message)
+        except RasaUnavailable as exc:
+            if isinstance(exc, RasaUnreachable):
+                self.breaker.failure(time.monotonic())
+            else:
+                self.breaker.success()  # slow or an HTTP error, but reachable: not the breaker's business
             if self.metrics:
                 self.metrics.rasa_latency.labels("error").observe(time.monotonic() - started)
             log.warning("chat.rasa.unavailable breaker=%s error=%s", self.breaker.state, exc)
@@ -220,12 +296,42 @@ class ChatService:
         return messages, envelopes[-1].id if envelopes else "0-0"
 
     # ------------------------------------------------------------------ hand-off
-    async def request_handoff(self, session: str) -> bool:
+    async def request_handoff(self, session: str, *, client: str | None = None) -> bool:
+        """Queue ``session`` for staff. ``client`` (the address it came from) may have at most
+        ``handoff_per_client`` conversations waiting on this instance; past that the citizen is told to
+        wait or call, so one address cannot flood the staff queue."""
         event = self.handoff.request(session, now=self.clock(), origin=self.instance)
         if event is None:
             return False
+        if client is not None:
+            queued = self._handoff_clients.setdefault(client, set())
+            if len(queued) >= self.settings.handoff_per_client:
+                log.warning("chat.handoff.refused reason=per_client_limit waiting=%d", len(queued))
+                await self._publish(
+                    session,
+                    ChatReply(
+                        id=secrets.token_urlsafe(12),
+                        session=session,
+                        sender="system",
+                        kind="info",
+                        text=texts.handoff_limit(self.city),
+                        ts=self.clock(),
+                    ),
+                )
+                return False
+            # Counted from the proposal on (not when folded), so a burst of requests is limited too;
+            # it stops counting when the conversation leaves the waiting state (_applied).
+            queued.add(session)
+            self._handoff_client[session] = client
         await self.broker.publish(HANDOFF_TOPIC, event)
         return True
+
+    def _handoff_left_waiting(self, session: str) -> None:
+        client = self._handoff_client.pop(session, None)
+        if client is not None and (queued := self._handoff_clients.get(client)) is not None:
+            queued.discard(session)
+            if not queued:
+                del self._handoff_clients[client]
 
     async def _wait_folded(self, msg_id: str, limit_s: float = 3.0) -> None:
         """Wait until this instance's listener has folded the event ``msg_id`` (read-your-writes)."""
@@ -287,7 +393,19 @@ class ChatService:
             self._watchers[event.session] = asyncio.create_task(self._watch(event.session))
         elif not conversation.open and (task := self._watchers.pop(event.session, None)) is not None:
             task.cancel()
-        self._notify("queue")
+        if conversation.state is not HandoffState.WAITING:
+            self._handoff_left_waiting(event.session)
+        if self._staff_listeners:
+            # A delta, not the whole queue: only a conversation new to the queue brings its history.
+            new = conversation.state is HandoffState.WAITING
+            update = StaffUpdate(
+                session=conversation.session,
+                status=conversation.state.value,
+                waiting_since=conversation.waiting_since,
+                staff=conversation.staff,
+                history=tuple(await self.history(conversation.session)) if new else None,
+            )
+            self._notify(update.model_dump_json())
 
     async def run_handoff_listener(self) -> None:
         """Fold the shared ``handoff`` topic into this instance's queue (runs for the app's lifetime)."""
@@ -304,7 +422,7 @@ class ChatService:
                     if c.session not in self._watchers:
                         self._watchers[c.session] = asyncio.create_task(self._watch(c.session))
                 self.handoff_ready.set()
-                self._notify("queue")
+                self._notify(None)  # rebuilt: consoles get the whole queue once
                 # ... then everything after it, live ("0-0": from the start of an empty topic, no gap).
                 since = backlog[-1].id if backlog else "0-0"
                 async with self.broker.subscribe(HANDOFF_TOPIC, since=since) as events:
@@ -343,7 +461,7 @@ class ChatService:
     def remove_staff_listener(self, listener: StaffListener) -> None:
         self._staff_listeners.discard(listener)
 
-    def _notify(self, frame: str) -> None:
+    def _notify(self, frame: str | None) -> None:
         for listener in list(self._staff_listeners):
             listener(frame)
 

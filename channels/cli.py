@@ -55,10 +55,14 @@ def serve(
         f"broker={settings.broker_url or 'memory://'} rasa={settings.rasa_url}"
     )
     access = '%a "%r" %s %b %Tfs'
+    # After on_shutdown closed every WebSocket (each within RATHAUS_WS_CLOSE_TIMEOUT_S), handlers still
+    # running get shutdown_timeout_s before they are cancelled (aiohttp's default is 60 s).
     if fd is None:
-        web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None, access_log_format=access)
+        web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None,
+                    access_log_format=access, shutdown_timeout=settings.shutdown_timeout_s)
     else:  # the caller bound and listens already (rathaus demo holds its port from its first second)
-        web.run_app(create_app(settings), sock=socket.socket(fileno=fd), print=None, access_log_format=access)
+        web.run_app(create_app(settings), sock=socket.socket(fileno=fd), print=None, access_log_format=access,
+                    shutdown_timeout=settings.shutdown_timeout_s)
 
 
 @app.command()
@@ -83,11 +87,31 @@ def bench_viewers(
     cues: int = typer.Option(60, help="Cues to publish."),
     interval: float = typer.Option(0.5, help="Seconds between cues."),
     client_procs: int = typer.Option(2, help="Processes that hold the viewer connections."),
+    broker: str = typer.Option("memory", help="memory (gateway in this process) or redis (a local redis-server)."),
+    instances: int = typer.Option(1, help="Gateway processes sharing the Redis broker (--broker redis)."),
+    join_burst: int = typer.Option(0, help="Viewers that open their sockets at the same moment first (redis)."),
+    prefill: int = typer.Option(8, help="Cues in the stream before anyone joins; each viewer must get them (redis)."),
 ) -> None:
-    """Cue delivery to many viewers on one gateway process over loopback: added delay p50/p99 and CPU."""
-    from channels.bench import run_viewer_bench
+    """Cue delivery to many viewers over loopback: added delay p50/p99 and CPU. With --broker redis:
+    separate gateway processes on one redis-server, optionally with a join burst."""
+    if broker == "redis":
+        from channels.bench_burst import run_fleet_bench
 
-    result = run_viewer_bench(viewers=viewers, cues=cues, interval=interval, client_procs=client_procs)
+        result = run_fleet_bench(
+            viewers=viewers,
+            cues=cues,
+            interval=interval,
+            client_procs=client_procs,
+            instances=instances,
+            join_burst=join_burst,
+            prefill=prefill,
+        )
+    elif broker == "memory" and instances == 1 and not join_burst:
+        from channels.bench import run_viewer_bench
+
+        result = run_viewer_bench(viewers=viewers, cues=cues, interval=interval, client_procs=client_procs)
+    else:
+        raise typer.BadParameter("--instances and --join-burst need --broker redis", param_hint="--broker")
     typer.echo(json.dumps(result, indent=2))
 
 
@@ -103,6 +127,23 @@ def bench_chat(
 
     levels = [int(x) for x in concurrency.split(",") if x.strip()]
     result = run_chat_bench(rasa_url=rasa_url, fake_delay=fake_delay, requests=requests, levels=levels)
+    typer.echo(json.dumps(result, indent=2))
+
+
+@bench_app.command("chat-burst")
+def bench_chat_burst(
+    questions: int = typer.Option(100, help="Citizens who send a question at the same moment."),
+    follow_up: int = typer.Option(30, help="A second wave right after the first (0: none)."),
+    service_time: float = typer.Option(0.09, help="Stand-in Rasa: seconds per answer, one at a time."),
+    rasa_url: str = typer.Option(None, help="A running Rasa (rathaus bot run) instead of the stand-in."),
+    concurrency: int = typer.Option(None, help="RATHAUS_RASA_CONCURRENCY of the gateway (default: its default)."),
+) -> None:
+    """A burst of chat questions over WebSockets to one gateway process: answered, told to wait, p50/p95."""
+    from channels.bench_burst import run_chat_burst_bench
+
+    result = run_chat_burst_bench(
+        questions=questions, follow_up=follow_up, service_time=service_time, rasa_url=rasa_url, concurrency=concurrency
+    )
     typer.echo(json.dumps(result, indent=2))
 
 

@@ -35,6 +35,7 @@ from channels.routes import (
 from channels.security import content_security_policy, origin_allowed, security_headers_middleware
 from channels.settings import GatewaySettings
 from channels.streams import valid_stream_id
+from rathaus.metrics_access import metrics_access
 
 __all__ = [
     "BROKER",
@@ -73,7 +74,11 @@ def create_app(settings: GatewaySettings, *, broker: Broker | None = None) -> we
     settings = settings.with_city()
     owns_broker = broker is None
     broker = broker or broker_from_url(
-        settings.broker_url, history_size=settings.broker_history, chat_retention_s=settings.chat_retention_s
+        settings.broker_url,
+        history_size=settings.broker_history,
+        chat_retention_s=settings.chat_retention_s,
+        pool_size=settings.broker_pool_size,
+        pool_timeout_s=settings.broker_pool_timeout_s,
     )
     metrics = GatewayMetrics()
     rasa = RasaClient(
@@ -113,9 +118,11 @@ def create_app(settings: GatewaySettings, *, broker: Broker | None = None) -> we
             await broker.aclose()
 
     async def on_shutdown(app: web.Application) -> None:
-        await asyncio.gather(
-            *(ws.close(code=WSCloseCode.GOING_AWAY, message=b"gateway shutting down") for ws in set(guard.sockets)),
-            return_exceptions=True,
+        started = asyncio.get_running_loop().time()
+        count = len(guard.sockets)
+        await guard.close_all(WSCloseCode.GOING_AWAY, "gateway shutting down")
+        log.info(
+            "gateway.shutdown.sockets_closed count=%d took=%.1fs", count, asyncio.get_running_loop().time() - started
         )
 
     app.cleanup_ctx.append(lifecycle)
@@ -188,8 +195,30 @@ async def readyz(request: web.Request) -> web.Response:
     )
 
 
+OTHER_STREAMS = "(other)"  # label of viewers of streams the broker has no message of
+
+
 async def metrics_view(request: web.Request) -> web.Response:
-    body = generate_latest(request.app[METRICS].registry)
+    """Prometheus text, only with ``Authorization: Bearer $RATHAUS_METRICS_TOKEN`` (off without a token)."""
+    token = request.app[SETTINGS].metrics_token
+    access = metrics_access(
+        request.headers.get("Authorization"),
+        token=token.get_secret_value() if token else None,
+        setting="RATHAUS_METRICS_TOKEN",
+    )
+    if not access.allowed:
+        return web.Response(status=access.status, text=access.reason)
+    metrics = request.app[METRICS]
+    # Viewers per stream are set at scrape time: only streams that exist get their own series; viewers of
+    # made-up stream ids are summed under one label, and streams without viewers leave no series behind.
+    counts: dict[str, int] = {}
+    for entry in request.app[FANOUT].streams():
+        label = entry.stream if entry.exists else OTHER_STREAMS
+        counts[label] = counts.get(label, 0) + entry.viewers
+    metrics.viewers.clear()
+    for label, count in counts.items():
+        metrics.viewers.labels(label).set(count)
+    body = generate_latest(metrics.registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 

@@ -6,14 +6,16 @@ embedders is described in docs/protocol.md and exported as JSON Schema with ``ra
 Groups:
 
 * chat, client -> gateway: ``chat.send``, ``chat.feedback``, ``chat.handoff``
-* chat, gateway -> client: ``chat.session``, ``chat.history``, ``chat.reply``, ``chat.status``, ``error``
+* chat, gateway -> client: ``chat.session``, ``chat.history``, ``chat.reply``, ``chat.status``,
+  ``chat.waiting``, ``error``
 * chat events on the broker topic ``chat:{session}``: ``chat.user`` (what the citizen wrote),
-  ``chat.reply``, ``chat.status``
+  ``chat.reply``, ``chat.status``; ``chat.waiting`` travels live only (not stored)
 * hand-off queue on the broker topic ``handoff``: ``handoff.event``
 * subtitles, gateway -> viewer (broker topic ``subtitles:{stream}``): ``subtitle.cue``,
   ``subtitle.partial``, ``subtitle.stream``
 * staff console: staff -> gateway ``staff.take``, ``staff.send``, ``staff.release``;
-  gateway -> staff ``staff.queue``, ``staff.message``, ``error``
+  gateway -> staff ``staff.queue`` (once per connection), then ``staff.update`` (one conversation
+  changed), ``staff.message``, ``error``
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ __all__ = [
     "ChatSession",
     "ChatStatus",
     "ChatUser",
+    "ChatWaiting",
     "ClientFrame",
     "ErrorFrame",
     "HandoffEvent",
@@ -58,6 +61,7 @@ __all__ = [
     "StaffRelease",
     "StaffSend",
     "StaffTake",
+    "StaffUpdate",
     "SubtitleCue",
     "SubtitlePartial",
     "SubtitleStream",
@@ -203,6 +207,20 @@ class ChatStatus(_Model):
     ts: float = 0.0
 
 
+class ChatWaiting(_Model):
+    """The question is queued behind others (many at once): it will be answered, ``position`` says when.
+
+    Live only (published with ``durable=False``): it is not part of the stored conversation.
+    """
+
+    type: Literal["chat.waiting"] = "chat.waiting"
+    v: Version = 1
+    session: str
+    position: int = Field(ge=1)  # 1: this question is next
+    text: str
+    ts: float = 0.0
+
+
 ChatEvent = Annotated[ChatUser | ChatReply | ChatStatus, Field(discriminator="type")]
 
 
@@ -309,11 +327,27 @@ class StaffConversation(_Model):
 
 
 class StaffQueue(_Model):
-    """The whole list of open conversations; sent on connect and after every change."""
+    """The whole list of open conversations; sent on connect (and when the gateway rebuilt its queue)."""
 
     type: Literal["staff.queue"] = "staff.queue"
     v: Version = 1
     conversations: tuple[StaffConversation, ...] = ()
+
+
+class StaffUpdate(_Model):
+    """One conversation of the queue changed: a delta to apply to the last ``staff.queue``.
+
+    ``status`` ``timeout`` or ``ended``: the conversation leaves the queue. ``history`` is sent only with a
+    conversation that is new to the queue (``null`` otherwise: keep what you have).
+    """
+
+    type: Literal["staff.update"] = "staff.update"
+    v: Version = 1
+    session: str
+    status: Literal["waiting", "active", "timeout", "ended"]
+    waiting_since: float
+    staff: str | None = None
+    history: tuple[ChatEvent, ...] | None = None
 
 
 class StaffMessage(_Model):
@@ -327,7 +361,14 @@ class StaffMessage(_Model):
 
 # ---------------------------------------------------------------- unions
 BrokerMessage = Annotated[
-    ChatUser | ChatReply | ChatStatus | HandoffEvent | SubtitleCue | SubtitlePartial | SubtitleStream,
+    ChatUser
+    | ChatReply
+    | ChatStatus
+    | ChatWaiting
+    | HandoffEvent
+    | SubtitleCue
+    | SubtitlePartial
+    | SubtitleStream,
     Field(discriminator="type"),
 ]
 Message = BrokerMessage  # what ``Broker.publish`` accepts
@@ -402,12 +443,14 @@ def json_schema() -> dict[str, Any]:
         "ChatRequest": ChatRequest,
         "ChatResponse": ChatResponse,
         "ServerFrame": Annotated[
-            ChatSession | ChatHistory | ChatReply | ChatStatus | ErrorFrame,
+            ChatSession | ChatHistory | ChatReply | ChatStatus | ChatWaiting | ErrorFrame,
             Field(discriminator="type"),
         ],
         "SubtitleFrame": Annotated[SubtitleCue | SubtitlePartial | SubtitleStream, Field(discriminator="type")],
         "StaffFrame": StaffFrame,
-        "StaffServerFrame": Annotated[StaffQueue | StaffMessage | ErrorFrame, Field(discriminator="type")],
+        "StaffServerFrame": Annotated[
+            StaffQueue | StaffUpdate | StaffMessage | ErrorFrame, Field(discriminator="type")
+        ],
         "BrokerMessage": BrokerMessage,
     }
     defs: dict[str, Any] = {}

@@ -31,6 +31,16 @@ class GatewayMetrics:
             registry=r,
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8),
         )
+        self.rasa_waiting = Gauge(
+            "rathaus_gateway_rasa_waiting", "Citizen messages queued for a Rasa call slot", registry=r
+        )
+        self.rasa_queue_wait = Histogram(
+            "rathaus_gateway_rasa_queue_seconds",
+            "Time a citizen message waited for a Rasa call slot",
+            ["outcome"],
+            registry=r,
+            buckets=(0.1, 0.5, 1, 2, 5, 10, 20, 40, 60),
+        )
         self.unavailable = Counter(
             "rathaus_gateway_rasa_unavailable_total", "Replies of kind 'unavailable'", registry=r
         )

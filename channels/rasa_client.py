@@ -14,7 +14,7 @@ import aiohttp
 
 from channels.errors import ChannelError
 
-__all__ = ["RasaClient", "RasaUnavailable"]
+__all__ = ["RasaClient", "RasaUnavailable", "RasaUnreachable"]
 
 log = logging.getLogger(__name__)
 
@@ -23,14 +23,26 @@ class RasaUnavailable(ChannelError):
     """Rasa did not answer in time, refused the connection, or answered with an error."""
 
 
+class RasaUnreachable(RasaUnavailable):
+    """No connection to Rasa: refused, not resolvable, connect timeout, or dropped before answering.
+
+    Only these count toward the circuit breaker: a slow or failing answer means Rasa is there and busy.
+    """
+
+
+# Exceptions that mean "Rasa is not there" (the breaker's business), not "Rasa is slow or unhappy".
+_UNREACHABLE = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError, aiohttp.ServerDisconnectedError)
+
+
 class RasaClient:
-    """One shared ``aiohttp.ClientSession``; every call has a total timeout (default 4 s)."""
+    """One shared ``aiohttp.ClientSession``; every call has a total timeout (default 30 s: a call that
+    reached Rasa is not abandoned while Rasa still works on it, only a hung Rasa hits the limit)."""
 
     def __init__(
         self,
         base_url: str,
         *,
-        timeout_s: float = 4.0,
+        timeout_s: float = 30.0,
         token: str | None = None,
         action_url: str | None = None,
     ) -> None:
@@ -54,6 +66,10 @@ class RasaClient:
                 if response.status != 200:
                     raise RasaUnavailable(f"Rasa at {url} answered HTTP {response.status}")
                 data = await response.json(content_type=None)
+        except _UNREACHABLE as exc:
+            raise RasaUnreachable(
+                f"Rasa at {url} not reachable: {type(exc).__name__}: {exc}; is 'rathaus bot run' up (RATHAUS_RASA_URL)?"
+            ) from exc
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             raise RasaUnavailable(f"Rasa at {url} not usable: {type(exc).__name__}: {exc}") from exc
         if not isinstance(data, list):

@@ -4,6 +4,9 @@
   then ``PUBLISH <prefix>live:<topic> "<id> 1 <json>"`` — atomic, so live order equals stream order.
   Durable publishes retry with backoff for up to ``publish_retry_s`` while Redis restarts.
 * ``publish(durable=False)`` only PUBLISHes (subtitle partials).
+* Commands share one *blocking* connection pool of ``max_connections``: when all are busy, a caller waits
+  up to ``pool_timeout_s`` for one instead of failing (redis-py's default pool raises "Too many
+  connections" at once, which turned a burst of 300 viewers or chat connects into errors).
 * One pub/sub connection per broker, shared by all local subscribers (a gateway instance subscribes once
   per topic). A reader task dispatches messages to per-subscriber queues. When the connection drops it
   reconnects with backoff, re-subscribes, and tells every subscriber to re-read the stream after the last
@@ -61,14 +64,30 @@ class RedisBroker(Broker):
         retention: dict[str, int] | None = None,
         publish_retry_s: float = 10.0,
         queue_size: int = 10_000,
+        max_connections: int = 50,
+        pool_timeout_s: float = 10.0,
     ) -> None:
+        """``max_connections``: command connections to Redis (pub/sub has its own one); a command that finds
+        them all busy waits up to ``pool_timeout_s`` for one, then fails with a :class:`BrokerError`."""
+        if max_connections < 1 or pool_timeout_s <= 0:
+            raise BrokerError(
+                f"RedisBroker needs max_connections >= 1 and pool_timeout_s > 0, got {max_connections} and"
+                f" {pool_timeout_s}; check RATHAUS_BROKER_POOL_SIZE and RATHAUS_BROKER_POOL_TIMEOUT_S"
+            )
         self.url = url
         self._history_size = history_size
         self._prefix = prefix
         self._retention = dict(retention or {"chat:": 24 * 3600})
         self._publish_retry_s = publish_retry_s
         self._queue_size = queue_size
-        self._redis = aioredis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=2)
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url,
+            max_connections=max_connections,
+            timeout=pool_timeout_s,
+            decode_responses=True,
+            socket_connect_timeout=2,
+        )
+        self._redis = aioredis.Redis.from_pool(pool)  # the client owns the pool and closes it
         # The pub/sub connection must not retry silently: we must know when it dropped to re-sync.
         self._sub_redis = aioredis.Redis.from_url(
             url,
@@ -142,7 +161,10 @@ class RedisBroker(Broker):
         try:
             entries = cast(list[_Entry], await self._redis.xrevrange(self._stream_key(topic), count=count))
         except (RedisError, OSError) as exc:
-            raise BrokerError(f"cannot read history of {topic!r} from {self.url}: {exc}") from exc
+            raise BrokerError(
+                f"cannot read history of {topic!r} from {self.url}: {exc}; is redis-server running? (if all"
+                " connections were busy, raise RATHAUS_BROKER_POOL_SIZE or RATHAUS_BROKER_POOL_TIMEOUT_S)"
+            ) from exc
         return self._envelopes(topic, list(reversed(entries)))
 
     async def _after(self, topic: str, last: str | None) -> list[Envelope]:

@@ -27,6 +27,7 @@ from channels.messages import (
     ChatSend,
     ChatSession,
     ChatStatus,
+    ChatWaiting,
     ErrorFrame,
     parse_chat_request,
     parse_client_frame,
@@ -59,7 +60,7 @@ class Guard:
     sessions: RateLimiter
     ips: RateLimiter
     staff_guesses: GuessThrottle = field(default_factory=GuessThrottle)
-    sockets: set[web.WebSocketResponse] = field(default_factory=set)
+    sockets: dict[web.WebSocketResponse, web.Request] = field(default_factory=dict)
 
     @classmethod
     def create(cls, settings: GatewaySettings, metrics: GatewayMetrics) -> Guard:
@@ -120,15 +121,35 @@ class Guard:
 
     async def prepare(self, request: web.Request, endpoint: str) -> web.WebSocketResponse:
         # No permessage-deflate: frames are small, and compressing the same cue per viewer costs CPU.
-        ws = web.WebSocketResponse(max_msg_size=self.settings.max_msg_bytes, heartbeat=30.0, compress=False)
+        ws = web.WebSocketResponse(
+            max_msg_size=self.settings.max_msg_bytes,
+            heartbeat=30.0,
+            compress=False,
+            timeout=self.settings.ws_close_timeout_s,  # wait for the client's close reply no longer
+        )
         await ws.prepare(request)
-        self.sockets.add(ws)
+        self.sockets[ws] = request
         self.metrics.connections.labels(endpoint).inc()
         return ws
 
     def release(self, ws: web.WebSocketResponse, endpoint: str) -> None:
-        self.sockets.discard(ws)
+        self.sockets.pop(ws, None)
         self.metrics.connections.labels(endpoint).dec()
+
+    async def close(self, ws: web.WebSocketResponse, code: int, reason: str) -> None:
+        """Close one WebSocket within ``ws_close_timeout_s``, cutting the connection if the client does not
+        take the close frame in time."""
+        await _close(ws, code, reason, self.sockets.get(ws), timeout_s=self.settings.ws_close_timeout_s)
+
+    async def close_all(self, code: int, reason: str) -> None:
+        """Close every open WebSocket at once, each within ``ws_close_timeout_s``: a client that does not
+        read (its send buffer full) or does not answer the close is cut off, so shutdown never waits on it."""
+        await asyncio.gather(
+            *(
+                _close(ws, code, reason, request, timeout_s=self.settings.ws_close_timeout_s)
+                for ws, request in list(self.sockets.items())
+            )
+        )
 
     async def error(self, ws: web.WebSocketResponse, code: str, german: str | None = None) -> None:
         self.metrics.errors.labels(code).inc()
@@ -138,16 +159,24 @@ class Guard:
                 await ws.send_str(frame.model_dump_json())
 
 
-async def _close(ws: web.WebSocketResponse, code: int, reason: str, request: web.Request | None = None) -> None:
-    """Close; with ``request`` (a client that stopped reading) the TCP connection is cut afterwards, since
-    such a client will not answer the closing handshake either."""
+async def _close(
+    ws: web.WebSocketResponse,
+    code: int,
+    reason: str,
+    request: web.Request | None = None,
+    *,
+    timeout_s: float = 2.0,
+) -> None:
+    """Close within ``timeout_s``; with ``request`` the TCP connection is cut afterwards: a client that
+    stopped reading blocks aiohttp's close() in its drain, and will not answer the closing handshake
+    either."""
     # Not wait_for: aiohttp's close() can hold on to cancellation while it waits for the client.
     closing = asyncio.ensure_future(ws.close(code=code, message=reason.encode()))
-    await asyncio.wait({closing}, timeout=2.0)
+    await asyncio.wait({closing}, timeout=timeout_s)
     if request is not None and request.transport is not None:
-        request.transport.abort()
+        request.transport.abort()  # closed already (a no-op) or a client that does not take the close
     if not closing.done():
-        await asyncio.wait({closing}, timeout=5.0)
+        await asyncio.wait({closing}, timeout=timeout_s)
     if closing.done() and not closing.cancelled():
         closing.exception()  # retrieved: a failed close of a dead socket is expected
 
@@ -195,7 +224,7 @@ async def chat_ws(request: web.Request, guard: Guard, service: ChatService) -> w
 
             async def relay() -> None:
                 async for envelope in events:
-                    if isinstance(envelope.message, ChatReply | ChatStatus):
+                    if isinstance(envelope.message, ChatReply | ChatStatus | ChatWaiting):
                         await ws.send_str(envelope.message.model_dump_json())
 
             relay_task = asyncio.create_task(relay())
@@ -208,7 +237,7 @@ async def chat_ws(request: web.Request, guard: Guard, service: ChatService) -> w
     except BrokerError as exc:
         log.error("gateway.chat.broker_failed error=%s", exc)
         await guard.error(ws, "internal")
-        await _close(ws, WSCloseCode.INTERNAL_ERROR, "broker unavailable")
+        await guard.close(ws, WSCloseCode.INTERNAL_ERROR, "broker unavailable")
     finally:
         guard.release(ws, "chat")
     return ws
@@ -221,7 +250,7 @@ async def _chat_reader(
         if msg.type is WSMsgType.BINARY:
             await guard.error(ws, "binary_not_supported")
             if strikes.hit():
-                await _close(ws, WSCloseCode.POLICY_VIOLATION, "flood")
+                await guard.close(ws, WSCloseCode.POLICY_VIOLATION, "flood")
             continue
         if msg.type is not WSMsgType.TEXT:
             continue
@@ -229,20 +258,20 @@ async def _chat_reader(
             await guard.error(ws, "rate_limited")
             if strikes.hit():
                 log.warning("gateway.chat.flood_closed")
-                await _close(ws, WSCloseCode.POLICY_VIOLATION, "flood")
+                await guard.close(ws, WSCloseCode.POLICY_VIOLATION, "flood")
             continue
         try:
             frame = parse_client_frame(msg.data)
         except FrameError as exc:
             await guard.error(ws, exc.code, exc.german)
             if strikes.hit():
-                await _close(ws, WSCloseCode.POLICY_VIOLATION, "flood")
+                await guard.close(ws, WSCloseCode.POLICY_VIOLATION, "flood")
             continue
         try:
             if isinstance(frame, ChatSend):
-                await service.handle(session, text=frame.text, payload=frame.payload, route="ws")
+                await service.handle(session, text=frame.text, payload=frame.payload, route="ws", client=ip)
             elif frame.type == "chat.handoff":
-                await service.request_handoff(session)
+                await service.request_handoff(session, client=ip)
             else:  # chat.feedback
                 guard.metrics.feedback.labels(frame.rating).inc()
                 log.info("chat.feedback rating=%s", frame.rating)
@@ -275,7 +304,9 @@ async def chat_api(request: web.Request, guard: Guard, service: ChatService) -> 
         guard.metrics.errors.labels("rate_limited").inc()
         return _error_response(429, "rate_limited", _GERMAN["rate_limited"], headers)
     try:
-        replies = await service.handle(session, text=chat_request.text, payload=chat_request.payload, route="http")
+        replies = await service.handle(
+            session, text=chat_request.text, payload=chat_request.payload, route="http", client=guard.ip(request)
+        )
     except BrokerError as exc:
         log.error("gateway.chat.publish_failed error=%s", exc)
         return _error_response(503, "internal", _GERMAN["internal"], headers)
@@ -321,10 +352,11 @@ async def staff_ws(request: web.Request, guard: Guard, service: ChatService) -> 
     guard.check_staff_token(request, secret)
     name = (request.query.get("name") or "Mitarbeiter").strip()[:60] or "Mitarbeiter"
     ws = await guard.prepare(request, "staff")
-    outbox: asyncio.Queue[str] = asyncio.Queue(maxsize=1000)
+    # The whole queue once, then deltas (staff.update, staff.message); None asks for the whole queue again.
+    outbox: asyncio.Queue[str | None] = asyncio.Queue(maxsize=1000)
     overflow = asyncio.Event()
 
-    def listener(frame: str) -> None:
+    def listener(frame: str | None) -> None:
         try:
             outbox.put_nowait(frame)
         except asyncio.QueueFull:
@@ -332,18 +364,15 @@ async def staff_ws(request: web.Request, guard: Guard, service: ChatService) -> 
 
     async def relay() -> None:
         await service.handoff_ready.wait()
+        while not outbox.empty():
+            outbox.get_nowait()  # anything before the first queue is contained in it
         await ws.send_str((await service.staff_queue()).model_dump_json())
         while True:
             frame = await outbox.get()
             if overflow.is_set():
-                await _close(ws, WSCloseCode.TRY_AGAIN_LATER, "console too slow")
+                await guard.close(ws, WSCloseCode.TRY_AGAIN_LATER, "console too slow")
                 return
-            if frame == "queue":
-                while not outbox.empty() and outbox._queue[0] == "queue":  # type: ignore[attr-defined]
-                    outbox.get_nowait()  # coalesce queue refreshes
-                await ws.send_str((await service.staff_queue()).model_dump_json())
-            else:
-                await ws.send_str(frame)
+            await ws.send_str(frame if frame is not None else (await service.staff_queue()).model_dump_json())
 
     service.add_staff_listener(listener)
     relay_task = asyncio.create_task(relay())
@@ -395,10 +424,20 @@ async def subtitles_ws(request: web.Request, guard: Guard, fanout: Fanout) -> we
 
     def relay_done(task: asyncio.Task[None]) -> None:
         if viewer.overflowed:
-            log.warning("gateway.viewer.dropped reason=queue_full")
-            closer.append(asyncio.create_task(_close(ws, WSCloseCode.TRY_AGAIN_LATER, "viewer too slow", request)))
-        elif not task.cancelled() and task.exception() is not None and not ws.closed:
-            closer.append(asyncio.create_task(_close(ws, WSCloseCode.GOING_AWAY, "relay ended")))
+            log.warning("gateway.viewer.dropped stream=%s reason=queue_full", stream)
+            closer.append(asyncio.create_task(guard.close(ws, WSCloseCode.TRY_AGAIN_LATER, "viewer too slow")))
+            return
+        if task.cancelled() or ws.closed:
+            return  # the viewer left or the handler is ending: nothing to tell
+        exc = task.exception()
+        if exc is not None:
+            log.warning(
+                "gateway.viewer.relay_ended stream=%s reason=error error=%s: %s", stream, type(exc).__name__, exc
+            )
+            closer.append(asyncio.create_task(guard.close(ws, WSCloseCode.TRY_AGAIN_LATER, "relay failed")))
+        else:
+            log.info("gateway.viewer.relay_ended stream=%s reason=stream_closed", stream)
+            closer.append(asyncio.create_task(guard.close(ws, WSCloseCode.GOING_AWAY, "relay ended")))
 
     relay_task.add_done_callback(relay_done)
     strikes = _Strikes(guard.settings.flood_strikes)
@@ -408,7 +447,7 @@ async def subtitles_ws(request: web.Request, guard: Guard, fanout: Fanout) -> we
                 code = "read_only" if msg.type is WSMsgType.TEXT else "binary_not_supported"
                 await guard.error(ws, code)
                 if strikes.hit():
-                    await _close(ws, WSCloseCode.POLICY_VIOLATION, "flood")
+                    await guard.close(ws, WSCloseCode.POLICY_VIOLATION, "flood")
     finally:
         relay_task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):

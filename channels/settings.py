@@ -35,11 +35,17 @@ class GatewaySettings(BaseSettings):
     port: int = 8080
     broker_url: str | None = None
     broker_history: int = Field(default=10_000, ge=10)
+    broker_pool_size: int = Field(default=50, ge=1)
+    broker_pool_timeout_s: float = Field(default=10.0, gt=0)
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: SecretStr | None = None
     action_url: str | None = "http://127.0.0.1:5055/webhook"
-    rasa_timeout_s: float = Field(default=4.0, gt=0, le=30)
+    rasa_timeout_s: float = Field(default=30.0, gt=0, le=300)
     rasa_retry_after_s: float = Field(default=5.0, gt=0)
+    rasa_breaker_failures: int = Field(default=3, ge=1)
+    rasa_concurrency: int = Field(default=4, ge=1)
+    rasa_queue_max: int = Field(default=500, ge=0)
+    rasa_queue_timeout_s: float = Field(default=60.0, gt=0)
     content_root: Path = _REPO / "content" / "musterstadt"
     web_root: Path = _REPO / "channels" / "web"
     city_name: str | None = None
@@ -47,7 +53,9 @@ class GatewaySettings(BaseSettings):
     city_email: str | None = None
     allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
     staff_token: SecretStr | None = None
+    metrics_token: SecretStr | None = None
     handoff_timeout_s: float = Field(default=120.0, gt=0)
+    handoff_per_client: int = Field(default=3, ge=1)
     hls_url: str | None = None
     default_stream: str = "ratssitzung"
     frame_ancestors: str = "'none'"
@@ -63,6 +71,8 @@ class GatewaySettings(BaseSettings):
     subtitle_replay: int = Field(default=200, ge=0)
     chat_history: int = Field(default=200, ge=0)
     chat_retention_s: int = Field(default=24 * 3600, ge=60)
+    ws_close_timeout_s: float = Field(default=2.0, gt=0, le=30)
+    shutdown_timeout_s: float = Field(default=10.0, gt=0)
     log_level: str = "INFO"
 
     @field_validator("allowed_origins", mode="before")

@@ -187,10 +187,10 @@ async def test_readiness_reports_a_dead_action_server() -> None:
     silent = TestServer(stand_in_rasa(reply=[]))  # what Rasa answers while its action server is down
     await silent.start_server()
     try:
-        async with gateway(rasa_url=str(silent.make_url("")).rstrip("/")) as client:
+        async with gateway(rasa_url=str(silent.make_url("")).rstrip("/"), metrics_token="scrape-secret") as client:
             body = await (await client.post("/api/chat", json={"text": "Reisepass?"})).json()
             assert body["replies"][0]["kind"] == "unavailable"
-            metrics = await (await client.get("/metrics")).text()
+            metrics = await (await client.get("/metrics", headers={"Authorization": "Bearer scrape-secret"})).text()
             assert "rathaus_gateway_rasa_unavailable_total 1.0" in metrics
     finally:
         await silent.close()

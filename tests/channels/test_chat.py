@@ -135,3 +135,24 @@ def test_german_texts_name_phone_and_email() -> None:
     assert "0800 123 456 0" in texts.unavailable(city) and "Musterstadt" in texts.unavailable(city)
     timeout = texts.status("handoff_timeout", city)
     assert "0800 123 456 0" in timeout and "buergerservice@musterstadt.example" in timeout
+
+
+def test_breaker_needs_several_failures_in_a_row() -> None:
+    breaker = CircuitBreaker(failures=3, retry_after_s=5.0)
+    breaker.failure(0.0)
+    breaker.failure(0.1)
+    assert breaker.state is BreakerState.CLOSED and breaker.allow(0.2)
+    breaker.success()  # an answer in between starts the count again
+    breaker.failure(0.3)
+    breaker.failure(0.4)
+    assert breaker.allow(0.5)
+    breaker.failure(0.5)
+    assert breaker.state is BreakerState.OPEN and not breaker.allow(1.0)
+
+
+def test_waiting_texts_say_when_the_question_comes() -> None:
+    assert "als nächste dran" in texts.waiting(1)
+    assert "noch eine andere" in texts.waiting(2)
+    assert "noch 4 andere" in texts.waiting(5)
+    city = CityInfo(name="Musterstadt", phone="0800 123 456 0")
+    assert "0800 123 456 0" in texts.busy(city)

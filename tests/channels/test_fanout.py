@@ -92,3 +92,50 @@ async def test_new_viewer_gets_history_then_live_with_ids() -> None:
     await fanout.detach(viewer)
     await fanout.aclose()
     await broker.aclose()
+
+
+class CountingBroker(MemoryBroker):
+    """The real in-process broker, counting history reads (what a join burst costs the broker)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.history_reads = 0
+
+    async def history(self, topic: str, *, count: int = 100) -> list:  # type: ignore[type-arg]
+        self.history_reads += 1
+        return await super().history(topic, count=count)
+
+
+async def test_300_viewers_joining_at_once_cost_one_history_read() -> None:
+    broker = CountingBroker()
+    for i in range(8):
+        await broker.publish("subtitles:rat", cue(i))
+    fanout = Fanout(broker, queue_size=100, replay=200)
+    collectors = [Collector(9) for _ in range(300)]
+    viewers = [await start(fanout, c.send) for c in collectors]
+    await broker.publish("subtitles:rat", cue(8))
+    await asyncio.wait_for(asyncio.gather(*(c.done.wait() for c in collectors)), 10)
+    assert all(c.seqs() == list(range(9)) for c in collectors)
+    assert broker.history_reads == 1 and fanout.subscriptions() == 1
+    for v in viewers:
+        v.task.cancel()  # type: ignore[union-attr]
+        await fanout.detach(v)
+    await broker.aclose()
+
+
+async def test_since_older_than_the_ring_reads_the_broker() -> None:
+    broker = CountingBroker()
+    ids = [await broker.publish("subtitles:rat", cue(i)) for i in range(20)]
+    fanout = Fanout(broker, queue_size=100, replay=3, ring=5)
+    recent = Collector(3)
+    viewer = await start(fanout, recent.send, since=ids[16])  # within the ring: no extra read
+    await asyncio.wait_for(recent.done.wait(), 5)
+    assert recent.seqs() == [17, 18, 19] and broker.history_reads == 1
+    old = Collector(17)
+    other = await start(fanout, old.send, since=ids[2])  # before the ring: this viewer reads the broker
+    await asyncio.wait_for(old.done.wait(), 5)
+    assert old.seqs() == list(range(3, 20)) and broker.history_reads == 2
+    for v in (viewer, other):
+        v.task.cancel()  # type: ignore[union-attr]
+        await fanout.detach(v)
+    await broker.aclose()

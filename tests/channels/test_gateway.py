@@ -16,12 +16,12 @@ from tests.channels.helpers import gateway, next_frame, of_type, wait_until
 
 
 async def test_health_ready_metrics_and_config() -> None:
-    async with gateway() as client:
+    async with gateway(metrics_token="scrape-secret") as client:
         assert (await client.get("/healthz")).status == 200
         ready = await client.get("/readyz")
         body = await ready.json()
         assert ready.status == 200 and body["broker"] and not body["rasa"] and body["status"] == "degraded"
-        metrics = await client.get("/metrics")
+        metrics = await client.get("/metrics", headers={"Authorization": "Bearer scrape-secret"})
         assert "rathaus_gateway_connections" in await metrics.text()
         config = await (await client.get("/api/config")).json()
         assert config["city"] == {

@@ -33,9 +33,8 @@ async def test_handoff_take_send_release() -> None:
         waiting = await next_frame(citizen, of_type("chat.status"))
         assert waiting["status"] == "handoff_waiting" and waiting["text"]
 
-        queue = await next_frame(staff, lambda f: f["type"] == "staff.queue" and f["conversations"])
-        (conversation,) = queue["conversations"]
-        assert conversation["session"] == session and conversation["status"] == "waiting"
+        conversation = await next_frame(staff, of_type("staff.update", status="waiting"))
+        assert conversation["session"] == session
         assert conversation["history"][0]["text"] == "Ich habe eine Frage zur Hundesteuer"
 
         await staff.send_json({"type": "staff.send", "session": session, "text": "zu früh"})
@@ -43,11 +42,8 @@ async def test_handoff_take_send_release() -> None:
 
         await staff.send_json({"type": "staff.take", "session": session})
         assert (await next_frame(citizen, of_type("chat.status")))["status"] == "handoff_active"
-        queue = await next_frame(
-            staff,
-            lambda f: f["type"] == "staff.queue" and f["conversations"] and f["conversations"][0]["status"] == "active",
-        )
-        assert queue["conversations"][0]["staff"] == "Frau Beispiel"
+        update = await next_frame(staff, of_type("staff.update", status="active"))
+        assert update["staff"] == "Frau Beispiel" and update["history"] is None  # a delta, not the history
 
         await staff.send_json({"type": "staff.send", "session": session, "text": "Guten Tag, wie kann ich helfen?"})
         reply = await next_frame(citizen, of_type("chat.reply"))
@@ -66,7 +62,7 @@ async def test_handoff_take_send_release() -> None:
 
         await staff.send_json({"type": "staff.release", "session": session})
         assert (await next_frame(citizen, of_type("chat.status")))["status"] == "handoff_ended"
-        await next_frame(staff, lambda f: f["type"] == "staff.queue" and f["conversations"] == [])
+        await next_frame(staff, of_type("staff.update", status="ended", session=session))
 
         # The assistant answers again (here: unavailable, Rasa is not running).
         await citizen.send_json({"type": "chat.send", "text": "Danke"})
@@ -104,3 +100,51 @@ async def test_resumed_session_in_handoff_gets_its_status() -> None:
         assert (await next_frame(again, of_type("chat.session")))["resumed"] is True
         assert (await next_frame(again, of_type("chat.status")))["status"] == "handoff_waiting"
         await again.close()
+
+
+async def test_console_gets_deltas_not_the_whole_queue_again() -> None:
+    async with gateway() as client:
+        staff = await client.ws_connect("/ws/staff?token=staff-secret-for-tests-0123456789&name=A")
+        assert (await next_frame(staff, of_type("staff.queue")))["conversations"] == []
+        citizens = [await client.ws_connect("/ws/chat") for _ in range(2)]
+        sessions = [(await next_frame(c, of_type("chat.session")))["session"] for c in citizens]
+        for citizen in citizens:
+            await citizen.send_json({"type": "chat.send", "text": "x" * 1500})
+            await next_frame(citizen, of_type("chat.reply"))
+            await citizen.send_json({"type": "chat.handoff"})
+            await next_frame(citizen, of_type("chat.status"))
+        frames = []
+        while len([f for f in frames if f["type"] == "staff.update"]) < 3:
+            if len(frames) == 2:
+                await staff.send_json({"type": "staff.take", "session": sessions[0]})
+            frames.append(await next_frame(staff, lambda f: f["type"] != "staff.message"))
+        assert [f["type"] for f in frames] == ["staff.update"] * 3  # never the whole queue again
+        taken = frames[2]
+        assert (taken["session"], taken["status"], taken["history"]) == (sessions[0], "active", None)
+        for ws in [*citizens, staff]:
+            await ws.close()
+
+
+async def test_one_address_cannot_flood_the_staff_queue() -> None:
+    async with gateway(handoff_per_client=2) as client:
+        staff = await client.ws_connect("/ws/staff?token=staff-secret-for-tests-0123456789&name=A")
+        await next_frame(staff, of_type("staff.queue"))
+        citizens = [await client.ws_connect("/ws/chat") for _ in range(4)]  # all from 127.0.0.1
+        for citizen in citizens:
+            await next_frame(citizen, of_type("chat.session"))
+            await citizen.send_json({"type": "chat.handoff"})
+        for citizen in citizens[:2]:
+            assert (await next_frame(citizen, of_type("chat.status")))["status"] == "handoff_waiting"
+        for citizen in citizens[2:]:
+            refused = await next_frame(citizen, lambda f: f["type"] in ("chat.status", "chat.reply"))
+            assert refused["type"] == "chat.reply" and "mehrere Gespräche" in refused["text"]
+        updates = [await next_frame(staff, of_type("staff.update")) for _ in range(2)]
+        with pytest.raises(TimeoutError):
+            await next_frame(staff, of_type("staff.update"), within=0.5)
+        # When one of them is taken, the address may queue another one.
+        await staff.send_json({"type": "staff.take", "session": updates[0]["session"]})
+        await next_frame(staff, of_type("staff.update", status="active"))
+        await citizens[2].send_json({"type": "chat.handoff"})
+        assert (await next_frame(citizens[2], of_type("chat.status")))["status"] == "handoff_waiting"
+        for ws in [*citizens, staff]:
+            await ws.close()

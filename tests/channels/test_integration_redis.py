@@ -65,9 +65,9 @@ async def test_staff_on_instance_a_reaches_citizen_on_instance_b(redis_server: R
         await next_frame(citizen, of_type("chat.reply"))
         await citizen.send_json({"type": "chat.handoff"})
         assert (await next_frame(citizen, of_type("chat.status")))["status"] == "handoff_waiting"
-        queue = await next_frame(staff, lambda f: f["type"] == "staff.queue" and f["conversations"])
-        assert queue["conversations"][0]["session"] == session
-        assert queue["conversations"][0]["history"][0]["text"] == "Mein Antrag ist verloren gegangen"
+        update = await next_frame(staff, of_type("staff.update", status="waiting"))
+        assert update["session"] == session
+        assert update["history"][0]["text"] == "Mein Antrag ist verloren gegangen"
         await staff.send_json({"type": "staff.take", "session": session})
         # no waiting for the queue update: a take is folded before the gateway reads the next frame
         await staff.send_json({"type": "staff.send", "session": session, "text": "Ich schaue nach."})
@@ -89,16 +89,12 @@ async def test_two_staff_members_race_for_one_conversation(redis_server: RedisSe
         staff_b = await b.ws_connect("/ws/staff?token=staff-secret-for-tests-0123456789&name=B")
         await citizen.send_json({"type": "chat.handoff"})
         for staff in (staff_a, staff_b):
-            await next_frame(staff, lambda f: f["type"] == "staff.queue" and f["conversations"])
+            await next_frame(staff, of_type("staff.update", status="waiting"))
         await asyncio.gather(
             staff_a.send_json({"type": "staff.take", "session": session}),
             staff_b.send_json({"type": "staff.take", "session": session}),
         )
-        queue = await next_frame(
-            staff_a,
-            lambda f: f["type"] == "staff.queue" and f["conversations"] and f["conversations"][0]["status"] == "active",
-        )
-        winner = queue["conversations"][0]["staff"]
+        winner = (await next_frame(staff_a, of_type("staff.update", status="active")))["staff"]
         loser = staff_b if winner == "A" else staff_a
         assert (await next_frame(loser, of_type("error")))["code"] == "already_taken"
         for ws in (citizen, staff_a, staff_b):

@@ -113,6 +113,7 @@ def test_schema_covers_all_types_and_committed_file_is_current() -> None:
         "chat.history",
         "chat.reply",
         "chat.status",
+        "chat.waiting",
         "error",
         "subtitle.cue",
         "subtitle.partial",
@@ -121,6 +122,7 @@ def test_schema_covers_all_types_and_committed_file_is_current() -> None:
         "staff.send",
         "staff.release",
         "staff.queue",
+        "staff.update",
         "staff.message",
         "handoff.event",
     ]:

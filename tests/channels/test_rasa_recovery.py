@@ -40,7 +40,7 @@ async def ask(ws, text: str):  # type: ignore[no-untyped-def]
 
 async def test_down_then_up_recovers_without_restart() -> None:
     port = free_port()
-    async with gateway(rasa_url=f"http://127.0.0.1:{port}", rasa_retry_after_s=0.3) as client:
+    async with gateway(rasa_url=f"http://127.0.0.1:{port}", rasa_retry_after_s=0.3, rasa_breaker_failures=1) as client:
         ws = await client.ws_connect("/ws/chat")
         await next_frame(ws, of_type("chat.session"))
         reply, took = await ask(ws, "Reisepass?")

@@ -222,8 +222,10 @@
   function scheduleReconnect() {
     state.failures += 1;
     if (!state.ended) setStatus("reconnecting");
-    const delay = Math.min(15000, 500 * 2 ** Math.min(state.failures, 5));
-    setTimeout(connect, delay);
+    // Full jitter: after a gateway restart all viewers lose the socket at once; random delays spread
+    // their reconnects (and history reads) instead of re-creating the storm every 2^n seconds.
+    const ceiling = Math.min(15000, 1000 * 2 ** Math.min(state.failures - 1, 4));
+    setTimeout(connect, 250 + Math.random() * ceiling);
   }
 
   // ------------------------------------------------------------------ video

@@ -1,6 +1,6 @@
 /*
  * Staff console for human hand-off (/staff). Opens /ws/staff?token=...&name=... and speaks the staff
- * protocol of docs/protocol.md: staff.queue / staff.message / error in, staff.take / staff.send /
+ * protocol of docs/protocol.md: staff.queue / staff.update / staff.message / error in, staff.take / staff.send /
  * staff.release out. The token comes from the login form or ?token= (removed from the address bar at
  * once) and is kept only in sessionStorage of this tab. Untrusted text is inserted with textContent only.
  */
@@ -105,7 +105,7 @@
       }
       state.retry += 1;
       els.status.textContent = "Verbindung unterbrochen – wird wiederhergestellt …";
-      state.retryTimer = setTimeout(connect, Math.min(10000, 500 * 2 ** state.retry));
+      state.retryTimer = setTimeout(connect, 250 + Math.random() * Math.min(10000, 500 * 2 ** state.retry));
     });
   }
 
@@ -124,6 +124,45 @@
     unknown_session: "Dieses Gespräch gibt es nicht mehr.",
   };
 
+  // The gateway sends the whole queue once (staff.queue), then one staff.update per changed conversation.
+  function queueChanged() {
+    const next = state.conversations;
+    const waiting = [...next.values()].filter((c) => c.status === "waiting");
+    const fresh = waiting.filter((c) => !state.knownWaiting.has(c.session));
+    state.knownWaiting = new Set(waiting.map((c) => c.session));
+    if (state.selected && !next.has(state.selected)) {
+      state.mine.delete(state.selected);
+      state.selected = null;
+    }
+    const selected = state.selected ? next.get(state.selected) : null;
+    if (selected && isMine(selected) && els.status.textContent === "Gespräch wird übernommen …") {
+      els.status.textContent = "Sie haben das Gespräch übernommen. Ihre Antworten sieht die Person sofort.";
+    }
+    if (fresh.length) {
+      els.status.textContent = fresh.length === 1 ? "Eine neue Anfrage wartet." : `${fresh.length} neue Anfragen warten.`;
+    }
+    renderList();
+    renderDetail();
+  }
+
+  function applyUpdate(update) {
+    const session = String(update.session);
+    if (update.status === "ended" || update.status === "timeout") {
+      state.conversations.delete(session); // left the queue
+      return;
+    }
+    const known = state.conversations.get(session);
+    const conv = known || { session, history: [] };
+    conv.status = update.status;
+    conv.staff = update.staff;
+    conv.waiting_since = update.waiting_since;
+    for (const m of update.history || []) { // only with a conversation new to the queue
+      const key = messageKey(m);
+      if (!conv.history.some((h) => messageKey(h) === key)) conv.history.push(m);
+    }
+    if (!known) state.conversations.set(session, conv);
+  }
+
   function handle(frame) {
     if (!frame || typeof frame !== "object") return;
     if (frame.type === "staff.queue") {
@@ -131,22 +170,12 @@
       for (const c of frame.conversations || []) {
         if (c && c.session) next.set(String(c.session), { ...c, history: [...(c.history || [])] });
       }
-      const fresh = [...next.values()].filter((c) => c.status === "waiting" && !state.knownWaiting.has(c.session));
-      state.knownWaiting = new Set([...next.values()].filter((c) => c.status === "waiting").map((c) => c.session));
       state.conversations = next;
-      if (state.selected && !next.has(state.selected)) {
-        state.mine.delete(state.selected);
-        state.selected = null;
-      }
-      const selected = state.selected ? next.get(state.selected) : null;
-      if (selected && isMine(selected) && els.status.textContent === "Gespräch wird übernommen …") {
-        els.status.textContent = "Sie haben das Gespräch übernommen. Ihre Antworten sieht die Person sofort.";
-      }
-      if (fresh.length) {
-        els.status.textContent = fresh.length === 1 ? "Eine neue Anfrage wartet." : `${fresh.length} neue Anfragen warten.`;
-      }
-      renderList();
-      renderDetail();
+      queueChanged();
+    } else if (frame.type === "staff.update") {
+      if (!frame.session) return;
+      applyUpdate(frame);
+      queueChanged();
     } else if (frame.type === "staff.message") {
       const conv = state.conversations.get(String(frame.session));
       if (!conv || !frame.message) return;

@@ -5,7 +5,7 @@
  * HTTP fallback POST /api/chat all go to that origin and nowhere else (no CDN, no web fonts).
  * Untrusted text is only ever inserted with textContent; links are accepted only with http/https.
  * Protocol: docs/protocol.md (chat.send / chat.feedback / chat.handoff; chat.session, chat.history,
- * chat.reply, chat.status, error).
+ * chat.reply, chat.status, chat.waiting, error).
  */
 (() => {
   "use strict";
@@ -20,6 +20,9 @@
   const KEY_OPEN = "rathaus.chat.open";
   const KEY_RATINGS = "rathaus.chat.ratings";
   const REPLY_TIMEOUT_MS = 20000;
+  // A queued question ("chat.waiting") is answered when its turn comes: wait longer than the gateway's
+  // queue limit (RATHAUS_RASA_QUEUE_TIMEOUT_S, 60 s by default) before giving up on it.
+  const QUEUED_TIMEOUT_MS = 90000;
 
   const T = {
     launcher: "Fragen an die Stadt",
@@ -45,6 +48,7 @@
     greeting: "Wie kann ich helfen? Fragen Sie zum Beispiel nach dem Personalausweis, der Anmeldung " +
       "der Wohnung oder der Abholung von Sperrmüll.",
     typing: "Die Antwort wird gesucht …",
+    waiting: "Gerade stellen viele Menschen gleichzeitig Fragen. Ihre Frage ist vorgemerkt, die Antwort kommt gleich.",
     sources: "Quelle:",
     newWindow: "(öffnet in neuem Fenster)",
     reviewed: "Stand:",
@@ -472,14 +476,14 @@
   }
 
   // ------------------------------------------------------------------ pending indicator
-  function setPending(on) {
+  function setPending(on, text = T.typing, timeoutMs = REPLY_TIMEOUT_MS) {
     clearTimeout(state.pendingTimer);
     clearTimeout(state.noteTimer);
     typing.hidden = !on;
-    typing.textContent = on ? T.typing : "";
+    typing.textContent = on ? text : "";
     panel.setAttribute("aria-busy", String(on));
     if (on) {
-      state.pendingTimer = setTimeout(() => { setPending(false); addSystem(T.timeout); }, REPLY_TIMEOUT_MS);
+      state.pendingTimer = setTimeout(() => { setPending(false); addSystem(T.timeout); }, timeoutMs);
     }
   }
 
@@ -500,6 +504,11 @@
         break;
       case "chat.status":
         addStatus(frame);
+        break;
+      case "chat.waiting":
+        // Many questions at once: the question is queued, not lost. The status line (role=status)
+        // reads the gateway's German text out, and the reply timeout grows to cover the wait.
+        setPending(true, String(frame.text || T.waiting), QUEUED_TIMEOUT_MS);
         break;
       case "error":
         setPending(false);
@@ -552,8 +561,9 @@
         flushOutboxHttp();
         return;
       }
-      const delay = Math.min(15000, 1000 * 2 ** Math.min(state.wsFailures, 4));
-      state.reconnectTimer = setTimeout(connect, delay);
+      // Full jitter, so a gateway restart does not bring every open widget back in the same instant.
+      const ceiling = Math.min(15000, 1000 * 2 ** Math.min(state.wsFailures, 4));
+      state.reconnectTimer = setTimeout(connect, 250 + Math.random() * ceiling);
       if (state.outbox.length) flushOutboxHttp();
     });
   }
