@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import os
+import secrets
 import signal
 import threading
 from collections.abc import Iterator
@@ -36,15 +37,19 @@ def _fail(exc: BotError) -> typer.Exit:
 
 
 @contextlib.contextmanager
-def _assistant(url: str | None, *, extra_env: tuple[tuple[str, str], ...] = ()) -> Iterator[str]:
-    """The given assistant URL, or a freshly started one (trained first if inputs changed), stopped after."""
+def _assistant(url: str | None, *, extra_env: tuple[tuple[str, str], ...] = (),
+               auth_token: str | None = None) -> Iterator[str]:
+    """The given assistant URL, or a freshly started one (trained first if inputs changed), stopped after.
+
+    ``auth_token``: the token of Rasa's HTTP API for a started one (else one is generated)."""
     if url:
         yield url.rstrip("/")
         return
     from bot.runner import RasaStack, StackOptions, train
 
     result = train(log=lambda message: console.print(f"[dim]{message}[/]", soft_wrap=True))
-    options = StackOptions(rasa_port=free_port(), action_port=free_port(), extra_env=extra_env)
+    options = StackOptions(rasa_port=free_port(), action_port=free_port(), extra_env=extra_env,
+                           auth_token=auth_token)
     console.print("[dim]starting the Rasa server and the action server ...[/]")
     with RasaStack(result.model, options=options) as stack:
         yield stack.rasa_url
@@ -265,6 +270,8 @@ def tune_command(
         "--url", help="A running assistant started with RATHAUS_RETRIEVAL_SIGNALS=1; else one is started.")] = None,
     samples_file: Annotated[Path | None, typer.Option(
         "--samples", help="Keep the collected signals here (JSON lines), for a second look.")] = None,
+    token: Annotated[str | None, typer.Option(
+        envvar="RATHAUS_RASA_TOKEN", help="Token of Rasa's HTTP API (/model/parse) of the --url assistant.")] = None,
 ) -> None:
     """Fit the retrieval fusion (topic weights, in-scope model) on a dev set and print the config."""
     from bot.actions.decide import THRESHOLD_NAMES
@@ -272,8 +279,9 @@ def tune_command(
 
     try:
         cases = load_cases(file)
-        with _assistant(url, extra_env=(("RATHAUS_RETRIEVAL_SIGNALS", "1"),)) as base_url:
-            samples = asyncio.run(collect(base_url, cases))
+        token = token or secrets.token_urlsafe(32)
+        with _assistant(url, extra_env=(("RATHAUS_RETRIEVAL_SIGNALS", "1"),), auth_token=token) as base_url:
+            samples = asyncio.run(collect(base_url, cases, token=token))
     except BotError as exc:
         raise _fail(exc) from exc
     if samples_file is not None:

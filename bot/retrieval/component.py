@@ -33,9 +33,9 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from .embedder import MODEL_ID, Embedder
-from .fusion import FAQ, FusionOptions, Signals, fuse
-from .index import ContentRetrievalIndex, Grouped, Lexical, load_content
-from .text import assess, detect_language
+from .fusion import FAQ, FusionOptions
+from .index import Grouped
+from .retriever import Retriever
 
 logger = logging.getLogger(__name__)
 
@@ -78,18 +78,15 @@ class ContentRetriever(GraphComponent):
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                  intents: Grouped | None = None) -> None:
-        self._config = config
         self._storage = model_storage
         self._resource = resource
-        self._embedder = Embedder(threads=int(config.get("threads") or 1))
-        self._intents = intents
-        self._options = FusionOptions(**{
+        options = FusionOptions(**{
             f.name: (tuple(config[f.name]) if isinstance(config.get(f.name), list) else config[f.name])
             for f in dataclasses.fields(FusionOptions) if f.name in config
         })
-        self._content: ContentRetrievalIndex | None = None
-        self._lexical: Lexical | None = None
-        self._content_mtime = -1.0
+        self._retriever = Retriever(Path(os.environ.get(ENV_INDEX) or "content_index.json"),
+                                    Embedder(threads=int(config.get("threads") or 1)),
+                                    intents=intents, options=options)
 
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
@@ -104,11 +101,11 @@ class ContentRetriever(GraphComponent):
             for m in training_data.intent_examples
             if m.get("intent") and str(m.get("intent")).split("/")[0] not in _SKIP_INTENTS and m.get("text")
         ]
-        vectors = self._embedder.embed([text for _, text in examples])
+        grouped = self._retriever.embed_intents(examples)
         with self._storage.write_to(self._resource) as folder:
-            Path(folder, _INTENT_FILE).write_text(json.dumps(
-                {"model": MODEL_ID, "labels": [label for label, _ in examples]}, ensure_ascii=False))
-            np.save(Path(folder, _INTENT_VECTORS), vectors.astype(np.float16))
+            labels = [grouped.labels[i] for i in grouped.row_label]
+            Path(folder, _INTENT_FILE).write_text(json.dumps({"model": MODEL_ID, "labels": labels}, ensure_ascii=False))
+            np.save(Path(folder, _INTENT_VECTORS), grouped.vectors.astype(np.float16))
         logger.info("retrieval.intents.embedded examples=%d", len(examples))
         return self._resource
 
@@ -133,45 +130,12 @@ class ContentRetriever(GraphComponent):
 
     # -- inference -----------------------------------------------------------------------------------
 
-    def _content_index(self) -> ContentRetrievalIndex:
-        """The content's vectors, reloaded when ``content_index.json`` changes (no restart for content)."""
-        path = Path(os.environ.get(ENV_INDEX) or "content_index.json")
-        mtime = path.stat().st_mtime if path.exists() else -1.0
-        if self._content is None or mtime != self._content_mtime:
-            self._content = load_content(path, model=MODEL_ID)
-            self._lexical = Lexical(self._content.topic_ids, self._content.documents)
-            self._content_mtime = mtime
-            logger.info("retrieval.content.loaded topics=%d rows=%d", len(self._content.topic_ids),
-                        self._content.vectors.vectors.shape[0])
-        return self._content
-
-    def signals(self, message: Message) -> Signals:
-        text = str(message.get("text") or "")
-        content = self._content_index()
-        assert self._lexical is not None
-        quality = assess(text)
-        query = self._embedder.embed_one(text[:2000] if quality.answerable else "")
-        intent_semantic: dict[str, float] = {}
-        if self._intents is not None and self._intents.labels:
-            sims = self._intents.top_k_mean(query)
-            intent_semantic = {label: float(sims[i]) for i, label in enumerate(self._intents.labels)}
-        return Signals(
-            topic_ids=content.topic_ids,
-            semantic=content.vectors.top_k_mean(query),
-            lexical=self._lexical.scores(text),
-            selector=_selector(message),
-            diet=_ranking(message, "intent_ranking"),
-            intent_semantic=intent_semantic,
-            language=detect_language(text),
-            quality=quality.quality,
-        )
-
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             if not message.get("text"):
                 continue
-            signals = self.signals(message)
-            verdict = fuse(signals, self._options)
+            signals, verdict = self._retriever.verdict(
+                str(message.get("text")), diet=_ranking(message, "intent_ranking"), selector=_selector(message))
             diet_intent = (message.get("intent") or {}).get("name")
             ranking = [{"name": name, "confidence": round(conf, 4)} for name, conf in verdict.intent_ranking]
             message.set("intent", {"name": verdict.intent, "confidence": round(verdict.confidence, 4)},
