@@ -279,7 +279,8 @@ def tune_command(
 
     try:
         cases = load_cases(file)
-        token = token or secrets.token_urlsafe(32)
+        if url is None:  # the stack started here gets a token of its own
+            token = token or secrets.token_urlsafe(32)
         with _assistant(url, extra_env=(("RATHAUS_RETRIEVAL_SIGNALS", "1"),), auth_token=token) as base_url:
             samples = asyncio.run(collect(base_url, cases, token=token))
     except BotError as exc:

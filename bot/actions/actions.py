@@ -200,7 +200,10 @@ class ActionOutOfScope(CitizenAction):
         if verdict.quality != "ok":
             return not_understood_reply(content_index())
         confidence = float((message.get("intent") or {}).get("confidence") or 0.0)
-        return with_language_note(out_of_scope_reply(content_index(), confidence), verdict.language)
+        index = content_index()
+        reply = with_candidates(out_of_scope_reply(index, confidence),
+                                [c.topic for c in verdict.ranking if c.topic in index.topics])
+        return with_language_note(reply, verdict.language)
 
 
 class ActionBotChallenge(CitizenAction):
