@@ -19,7 +19,7 @@ async def test_demo_page_with_open_widget_and_answer(new_page, rasa_gateway: Gat
     await page.goto(rasa_gateway.url + "/")
     assert await axe_serious(page) == []
     await page.get_by_role("button", name="Fragen an die Stadt").click()
-    await page.get_by_label("Ihre Frage").fill("Passbild")
+    await page.get_by_label("Ihre Frage").fill("Pass oder Ausweis")
     await page.get_by_label("Ihre Frage").press("Enter")
     await page.get_by_role("button", name=ausweis["title"]).click()
     await expect(page.get_by_text(stand(ausweis))).to_be_visible()

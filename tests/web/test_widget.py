@@ -31,7 +31,7 @@ real_bot = pytest.mark.slow
 LAUNCHER = "Fragen an die Stadt"
 DISCLOSURE = "Ich bin der KI-Assistent der Stadt Musterstadt, ein automatisches System und kein Mensch."
 # a real question the trained bot cannot tell apart: it offers both passport topics ("Meinten Sie …?")
-AMBIGUOUS = "Passbild"
+AMBIGUOUS = "Pass oder Ausweis"
 PAYLOAD_REISEPASS = '/choose_topic{"topic":"reisepass"}'
 
 
@@ -257,10 +257,10 @@ async def test_reload_resumes_the_session(new_page, rasa_gateway: Gateway, rasa_
     assert await page.evaluate("sessionStorage.getItem('rathaus.chat.session')") == session
 
     # the resumed conversation is the same one in Rasa: no second AI disclosure, one tracker
-    await ask(page, "Passbild")
+    await ask(page, AMBIGUOUS)
     await expect(page.get_by_role("group", name="Meinten Sie …?")).to_be_visible()
     await expect(page.get_by_role("log").get_by_text(DISCLOSURE, exact=False)).to_have_count(1)
-    assert await rasa_user_texts(rasa_stack, session) == ["Personalausweis", "Passbild"]
+    assert await rasa_user_texts(rasa_stack, session) == ["Personalausweis", AMBIGUOUS]
 
 
 @real_bot
