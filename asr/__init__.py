@@ -6,8 +6,9 @@ parts (:mod:`asr.model`, :class:`asr.decoder.WhisperDecoder`, :mod:`asr.transcri
 faster-whisper lazily.
 
 Core modules (sans-I/O, no asyncio): ``options``, ``decoder`` (protocol + Whisper adapter),
-``streaming`` (commit policy), ``guards``, ``cues``, ``formats``. Shells: ``transcribe`` and ``cli``
-(files), ``service``/``ingest`` (live).
+``streaming`` (commit policy), ``guards``, ``cues``, ``live`` (the one live pipeline), ``formats``.
+Shells: ``transcribe`` and ``cli`` (files), ``service``/``ingest`` (live). Measurement: ``evaluate``,
+``eval_report``, ``anchor`` (the plain faster-whisper reference), ``capacity``.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ import numpy as np
 
 from asr.errors import AsrError
 
-__all__ = ["CapacityConfig", "load_bench_audio", "run_capacity"]
+__all__ = ["CapacityConfig", "CapacityRow", "load_bench_audio", "run_capacity"]
 
 SAMPLE_RATE = 16_000
 CHUNK_S = 0.1
@@ -42,6 +42,25 @@ class CapacityConfig:
     num_workers: int = 1
     max_lag_s: float = 5.0
     min_chunk_s: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityRow:
+    """One N of the benchmark: decode lag, commit latency, backlog, worker load, and the verdict."""
+
+    streams: int
+    lag_p50_s: float | None
+    lag_p95_s: float | None
+    lag_max_s: float | None
+    commit_p50_s: float | None
+    commit_p95_s: float | None
+    backlog_s: float
+    busy: float  # decode seconds / (wall seconds x workers)
+    sender_lag_max_s: float
+    sustained: bool
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -81,7 +100,7 @@ async def _feed_realtime(handle: Any, audio: np.ndarray, offset: int, duration_s
     return worst
 
 
-async def _run_once(n: int, config: CapacityConfig, audio: np.ndarray, decoder: Any) -> dict[str, Any]:
+async def _run_once(n: int, config: CapacityConfig, audio: np.ndarray, decoder: Any) -> CapacityRow:
     from asr.cues import CueBuilder
     from asr.options import StreamOptions
     from asr.service import ServiceOptions, SubtitleService
@@ -108,29 +127,29 @@ async def _run_once(n: int, config: CapacityConfig, audio: np.ndarray, decoder: 
         )
         wall = time.monotonic() - started
         backlog = max(h.queued_s for h in handles)
-        lags = [x for h in handles for x in h.stats()["lag_s"]]
-        commits = [x for h in handles for x in h.stats()["commit_latency_s"]]
+        lags = [x for h in handles for x in h.stats().lag_s]
+        commits = [x for h in handles for x in h.stats().commit_latency_s]
         busy = service.decode_seconds_total / (wall * config.num_workers)
         await asyncio.gather(*(h.end(discard_queued=True) for h in handles))
     await broker.aclose()
     lag_p95 = _pct(lags, 95)
-    return {
-        "streams": n,
-        "lag_p50_s": _pct(lags, 50),
-        "lag_p95_s": lag_p95,
-        "lag_max_s": max(lags) if lags else None,
-        "commit_p50_s": _pct(commits, 50),
-        "commit_p95_s": _pct(commits, 95),
-        "backlog_s": backlog,
-        "busy": busy,
-        "sender_lag_max_s": max(sender_lag),
-        "sustained": lag_p95 is not None and lag_p95 <= config.max_lag_s and backlog <= MAX_BACKLOG_S,
-    }
+    return CapacityRow(
+        streams=n,
+        lag_p50_s=_pct(lags, 50),
+        lag_p95_s=lag_p95,
+        lag_max_s=max(lags) if lags else None,
+        commit_p50_s=_pct(commits, 50),
+        commit_p95_s=_pct(commits, 95),
+        backlog_s=backlog,
+        busy=busy,
+        sender_lag_max_s=max(sender_lag),
+        sustained=lag_p95 is not None and lag_p95 <= config.max_lag_s and backlog <= MAX_BACKLOG_S,
+    )
 
 
 async def run_capacity(
     config: CapacityConfig, audio_path: Path, *, progress: Callable[[str], None] = lambda _m: None
-) -> list[dict[str, Any]]:
+) -> list[CapacityRow]:
     """Run each N of ``config.streams`` in ascending order; stop after the first N not sustained."""
     from asr.decoder import WhisperDecoder
     from asr.model import get_shared_model
@@ -149,15 +168,15 @@ async def run_capacity(
         ),
     )
     decoder = WhisperDecoder(model)
-    rows: list[dict[str, Any]] = []
+    rows: list[CapacityRow] = []
     for n in config.streams:
         progress(f"{n} stream(s) x {config.duration_s:g} s real time ...")
         row = await _run_once(n, config, audio, decoder)
         rows.append(row)
         progress(
-            f"  lag p95 {row['lag_p95_s'] or 0:.2f} s, backlog {row['backlog_s']:.1f} s, "
-            f"busy {100 * row['busy']:.0f}% -> {'sustained' if row['sustained'] else 'NOT sustained'}"
+            f"  lag p95 {row.lag_p95_s or 0:.2f} s, backlog {row.backlog_s:.1f} s, "
+            f"busy {100 * row.busy:.0f}% -> {'sustained' if row.sustained else 'NOT sustained'}"
         )
-        if not row["sustained"]:
+        if not row.sustained:
             break
     return rows

@@ -312,7 +312,8 @@ class WhisperDecoder:
             temperature=list(options.temperatures),
             compression_ratio_threshold=options.guards.compression_ratio_threshold,
             log_prob_threshold=options.guards.logprob_threshold,
-            no_speech_threshold=options.guards.no_speech_threshold,
+            # faster-whisper would skip a "no speech" window silently; the guards decide, with the VAD
+            no_speech_threshold=None,
             condition_on_previous_text=False,
             initial_prompt=full_prompt,
             hotwords=None if prefix else options.hotwords or None,

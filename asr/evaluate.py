@@ -1,18 +1,24 @@
-"""Measure the live path against the offline path on (audio, reference) pairs.
+"""Measure the live path against an honest reference on (audio, reference) pairs.
 
 For every clip:
 
 * **live path, simulated real-time clock**: audio "arrives" in ``chunk_s`` pieces at real-time speed;
-  whenever the transcriber is ready a step runs and the clock advances by its measured compute time
-  (audio that arrived meanwhile is pushed afterwards, as in the service). A committed word's latency is
-  the clock at its commit minus its end time in the audio. The cue builder runs as in the service.
-* **offline path**: the whole file decoded at once like ``rathaus subtitles transcribe``.
+  whenever the pipeline is ready a step runs and the clock advances by its measured compute time
+  (audio that arrived meanwhile is pushed afterwards, as in the service). The pipeline is the
+  service's own :class:`~asr.live.LiveSubtitler` (commit policy, guards, cue builder); only the clock
+  is simulated. A committed word's latency is the clock at its commit minus its end in the audio.
+* **anchor**: plain faster-whisper over the file (:func:`asr.anchor.anchor_transcribe`: sequential,
+  beam 5, language forced, no guards, no VAD filter). All WER ratios are against it.
+* **offline**: the project's file path (``rathaus subtitles transcribe``), batched and sequential
+  (:func:`asr.anchor.offline_transcribe`); the file path's default is the main row.
 
-Reported per clip: WER of both (jiwer over :func:`asr.textnorm.normalize`d text; ``None`` for an empty
-reference), commit latency p50/p95, first-partial latency (first non-empty partial minus the start of
-the first word), real-time factor of the live path, words emitted in silence (every word for an empty
-reference, else committed words whose midpoint lies in a known silent interval from the clip's sidecar
-``<clip>.json``), and cue rule violations (hard rules of :func:`asr.cues.validate_cues`).
+Pooled numbers and targets: :mod:`asr.eval_report`. Reported per clip: WER of each path (jiwer over
+:func:`asr.textnorm.normalize`d text; ``None`` for an empty reference) and the longest run of
+consecutive reference words missing from each output (a dropped sentence hides among substitutions in a
+WER, not here), commit latency p50/p95, first-partial latency, real-time factor, words emitted in
+silence (every word for an empty reference, else committed words whose midpoint lies in a known silent
+interval from the clip's sidecar ``<clip>.json``), cue rule violations (hard rules of
+:func:`asr.cues.validate_cues`) and every guard drop by reason.
 
 The decode loop is blocking and single-threaded on purpose: it measures one stream's compute cost.
 """
@@ -23,6 +29,7 @@ import dataclasses
 import json
 import math
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,43 +38,32 @@ from typing import Any
 import jiwer
 import numpy as np
 
+from asr.anchor import OfflineRun, anchor_transcribe, merge_drops, offline_transcribe
 from asr.cues import Cue, CueBuilder, validate_cues
 from asr.decoder import Word, join_words
 from asr.errors import AsrError
+from asr.live import CueReady, LiveSubtitler, ProvisionalText, TranscriberLike, WordsCommitted, WordsDropped
 from asr.options import CueOptions, StreamOptions
-from asr.streaming import Committed, Partial
 from asr.textnorm import normalize
 
 __all__ = [
-    "TARGETS",
     "ClipResult",
     "EvalClip",
     "LiveRun",
-    "Targets",
+    "SimulatedClock",
+    "clip_result",
+    "corpus_wer",
     "load_clip",
+    "longest_missing_run",
     "merge_runs",
     "percentile",
+    "round_or_none",
     "simulate_live",
-    "summarize",
     "wer",
     "words_in_silence",
 ]
 
 SAMPLE_RATE = 16_000
-
-
-@dataclass(frozen=True, slots=True)
-class Targets:
-    """Issue 3's targets for the CPU default model."""
-
-    wer_ratio: float = 1.15
-    latency_p50_s: float = 3.0
-    latency_p95_s: float = 5.0
-    words_in_silence: int = 0
-    cue_violations: int = 0
-
-
-TARGETS = Targets()
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,11 +80,17 @@ class LiveRun:
     words: list[Word] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
     first_partial_clock: float | None = None
-    partials: list[tuple[float, Partial]] = field(default_factory=list)
+    partials: list[ProvisionalText] = field(default_factory=list)
     cues: list[Cue] = field(default_factory=list)
     compute_s: float = 0.0
     steps: int = 0
     duration_s: float = 0.0
+    dropped_words: Counter[str] = field(default_factory=Counter)  # guard drops by reason, in words
+
+
+def round_or_none(x: float | None, n: int = 4) -> float | None:
+    """``x`` rounded for a report; ``None`` for no value, infinity or NaN."""
+    return None if x is None or math.isinf(x) or math.isnan(x) else round(x, n)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,12 +104,24 @@ class ClipResult:
     rtf: float
     words_in_silence: int
     cue_violations: int
+    wer_anchor: float | None = None
+    # longest run of consecutive reference words missing (live: the worst run), per path
+    missing_run_streaming: int = 0
+    missing_run_offline: int = 0
+    missing_run_anchor: int = 0
+    # guard drops by reason, in words (live: summed over runs)
+    dropped_words: tuple[tuple[str, int], ...] = ()
+    offline_dropped_words: tuple[tuple[str, int], ...] = ()
     # not part of the per-clip JSON (see to_json); kept for printing and the summary
     reference: str = ""
     streaming_text: str = ""
     offline_text: str = ""
+    anchor_text: str = ""
+    offline_path: str = ""
+    other_offline: OfflineRun | None = None  # the file path with the other batching mode, if measured
     latencies: tuple[float, ...] = ()
     offline_rtf: float = 0.0
+    anchor_rtf: float = 0.0
     offline_words_in_silence: int = 0
     cue_warnings: int = 0
     duration_s: float = 0.0
@@ -119,18 +133,35 @@ class ClipResult:
     def runs(self) -> int:
         return len(self.streaming_texts)
 
-    def to_json(self) -> dict[str, Any]:
-        def r(x: float | None, n: int = 4) -> float | None:
-            return None if x is None else round(x, n)
+    @property
+    def wer_other_offline(self) -> float | None:
+        return None if self.other_offline is None else wer(self.reference, self.other_offline.text)
 
+    def to_json(self) -> dict[str, Any]:
+        other = self.other_offline
         return {
             "audio": self.audio,
-            "wer_streaming": r(self.wer_streaming),
-            "wer_offline": r(self.wer_offline),
-            "latency_p50_s": r(self.latency_p50_s, 3),
-            "latency_p95_s": r(self.latency_p95_s, 3),
-            "first_partial_s": r(self.first_partial_s, 3),
-            "rtf": r(self.rtf),
+            "wer_streaming": round_or_none(self.wer_streaming),
+            "wer_offline": round_or_none(self.wer_offline),
+            "wer_anchor": round_or_none(self.wer_anchor),
+            "offline_path": self.offline_path,
+            "other_offline": None
+            if other is None
+            else {
+                "path": other.path,
+                "wer": round_or_none(self.wer_other_offline),
+                "missing_run": longest_missing_run(self.reference, other.text),
+                "dropped_words": dict(other.dropped_words),
+            },
+            "missing_run_streaming": self.missing_run_streaming,
+            "missing_run_offline": self.missing_run_offline,
+            "missing_run_anchor": self.missing_run_anchor,
+            "dropped_words": dict(self.dropped_words),
+            "offline_dropped_words": dict(self.offline_dropped_words),
+            "latency_p50_s": round_or_none(self.latency_p50_s, 3),
+            "latency_p95_s": round_or_none(self.latency_p95_s, 3),
+            "first_partial_s": round_or_none(self.first_partial_s, 3),
+            "rtf": round_or_none(self.rtf),
             "words_in_silence": self.words_in_silence,
             "cue_violations": self.cue_violations,
         }
@@ -183,60 +214,109 @@ def words_in_silence(words: Sequence[Word], reference: str, silence: Sequence[tu
     return count
 
 
+def longest_missing_run(reference: str, hypothesis: str) -> int:
+    """The longest run of consecutive reference words missing from ``hypothesis`` (jiwer's alignment,
+    German normalisation): deletions count, a matched or substituted word ends the run, inserted words
+    do not. A dropped sentence shows here even when the WER looks moderate."""
+    ref = normalize(reference)
+    if not ref:
+        return 0
+    hyp = normalize(hypothesis)
+    if not hyp:
+        return len(ref.split())
+    out = jiwer.process_words(ref, hyp)
+    longest = run = 0
+    for chunk in out.alignments[0]:
+        if chunk.type == "delete":
+            run += chunk.ref_end_idx - chunk.ref_start_idx
+            longest = max(longest, run)
+        elif chunk.type in ("equal", "substitute"):
+            run = 0
+    return longest
+
+
+class SimulatedClock:
+    """The evaluation's real-time clock: moved forward by arriving audio (:meth:`advance_to`) and by the
+    compute time of each decode, measured with ``timer`` between :meth:`start` and :meth:`stop`. Read
+    during a step (the pipeline stamps its events), it already includes the step's compute time."""
+
+    def __init__(self, timer: Callable[[], float]) -> None:
+        self._timer = timer
+        self._base = 0.0
+        self._mark: float | None = None
+
+    def __call__(self) -> float:
+        if self._mark is None:
+            return self._base
+        return self._base + (self._timer() - self._mark)
+
+    def advance_to(self, t: float) -> None:
+        self._base = max(self._base, t)
+
+    def start(self) -> None:
+        self._mark = self._timer()
+
+    def stop(self) -> float:
+        """End the timed section; returns its compute time, now added to the clock."""
+        assert self._mark is not None, "stop() without start()"
+        spent = self._timer() - self._mark
+        self._mark = None
+        self._base += spent
+        return spent
+
+
 def simulate_live(
     samples: np.ndarray,
-    transcriber: Any,
+    transcriber: TranscriberLike,
     cue_builder: CueBuilder,
     *,
     chunk_s: float = 0.1,
     timer: Callable[[], float] = time.perf_counter,
 ) -> LiveRun:
-    """Run one clip through ``transcriber`` with a simulated real-time clock that counts compute time."""
+    """Run one clip through the live pipeline (:class:`~asr.live.LiveSubtitler` over ``transcriber`` and
+    ``cue_builder``) with a simulated real-time clock that counts compute time."""
     run = LiveRun(duration_s=samples.size / SAMPLE_RATE)
+    clock = SimulatedClock(timer)
+    live = LiveSubtitler(transcriber, cue_builder, clock=clock)
     chunk = max(1, int(round(chunk_s * SAMPLE_RATE)))
     total = samples.size
-    clock = 0.0
     pushed = 0
 
-    def record(events: Sequence[Any], at: float) -> None:
-        committed: list[Word] = []
+    def record(events: Sequence[Any]) -> None:
         for event in events:
-            if isinstance(event, Committed):
-                committed.extend(event.words)
-                run.latencies.extend(max(0.0, at - w.end) for w in event.words)
-            elif isinstance(event, Partial):
-                run.partials.append((at, event))
+            if isinstance(event, WordsCommitted):
+                run.words.extend(event.words)
+                run.latencies.extend(max(0.0, event.at - w.end) for w in event.words)
+            elif isinstance(event, ProvisionalText):
+                run.partials.append(event)
                 if event.text and run.first_partial_clock is None:
-                    run.first_partial_clock = at
-        run.words.extend(committed)
-        run.cues.extend(cue_builder.add(committed, now=transcriber.speech_horizon))
+                    run.first_partial_clock = event.at
+            elif isinstance(event, CueReady):
+                run.cues.append(event.cue)
+            elif isinstance(event, WordsDropped):
+                run.dropped_words[event.reason.value] += len(event.drop.words)
 
     while True:
         # audio arrives chunk by chunk; the last, shorter chunk arrives at the end of the clip
-        due = int(clock * SAMPLE_RATE + 1e-6)
+        due = int(clock() * SAMPLE_RATE + 1e-6)
         arrived = total if due >= total else due // chunk * chunk
         if arrived > pushed:
-            transcriber.push_audio(samples[pushed:arrived])
+            live.push_audio(samples[pushed:arrived])
             pushed = arrived
-        if transcriber.ready():
-            started = timer()
-            events = transcriber.step()
-            spent = timer() - started
-            run.compute_s += spent
+        if live.ready():
+            clock.start()
+            events = live.step()
+            run.compute_s += clock.stop()
             run.steps += 1
-            clock += spent
-            record(events, clock)
+            record(events)
             continue
         if pushed >= total:
             break
-        clock = max(clock, min(total, (pushed // chunk + 1) * chunk) / SAMPLE_RATE)
-    started = timer()
-    events = transcriber.finish()
-    spent = timer() - started
-    run.compute_s += spent
-    clock += spent
-    record(events, clock)
-    run.cues.extend(cue_builder.flush())
+        clock.advance_to(min(total, (pushed // chunk + 1) * chunk) / SAMPLE_RATE)
+    clock.start()
+    events = live.finish()
+    run.compute_s += clock.stop()
+    record(events)
     return run
 
 
@@ -244,46 +324,58 @@ def clip_result(
     clip: EvalClip,
     live: LiveRun,
     *,
-    offline_words: Sequence[Word],
-    offline_compute_s: float,
+    offline: OfflineRun,
+    anchor: OfflineRun | None = None,
+    other_offline: OfflineRun | None = None,
     cue_options: CueOptions | None = None,
 ) -> ClipResult:
     violations = validate_cues(live.cues, cue_options)
     errors = sum(1 for v in violations if v.severity == "error")
     first_partial = None
     if live.first_partial_clock is not None:
-        onset = live.words[0].start if live.words else next((p.start for _, p in live.partials if p.text), 0.0)
+        onset = live.words[0].start if live.words else next((p.start for p in live.partials if p.text), 0.0)
         first_partial = max(0.0, live.first_partial_clock - onset)
     streaming_text = join_words(live.words)
-    offline_text = join_words(offline_words)
     duration = max(live.duration_s, 1e-9)
+    anchor_text = anchor.text if anchor is not None else ""
     return ClipResult(
         audio=str(clip.audio),
         wer_streaming=wer(clip.reference, streaming_text),
-        wer_offline=wer(clip.reference, offline_text),
+        wer_offline=wer(clip.reference, offline.text),
         latency_p50_s=percentile(live.latencies, 50),
         latency_p95_s=percentile(live.latencies, 95),
         first_partial_s=first_partial,
         rtf=live.compute_s / duration,
         words_in_silence=words_in_silence(live.words, clip.reference, clip.silence),
         cue_violations=errors,
+        wer_anchor=wer(clip.reference, anchor_text) if anchor is not None else None,
+        missing_run_streaming=longest_missing_run(clip.reference, streaming_text),
+        missing_run_offline=longest_missing_run(clip.reference, offline.text),
+        missing_run_anchor=longest_missing_run(clip.reference, anchor_text) if anchor is not None else 0,
+        dropped_words=tuple(sorted(live.dropped_words.items())),
+        offline_dropped_words=offline.dropped_words,
         reference=clip.reference,
         streaming_text=streaming_text,
-        offline_text=offline_text,
+        offline_text=offline.text,
+        anchor_text=anchor_text,
+        offline_path=offline.path,
+        other_offline=other_offline,
         latencies=tuple(live.latencies),
         streaming_texts=(streaming_text,),
         run_latencies=(tuple(live.latencies),),
-        offline_rtf=offline_compute_s / duration,
-        offline_words_in_silence=words_in_silence(offline_words, clip.reference, clip.silence),
+        offline_rtf=offline.compute_s / duration,
+        anchor_rtf=anchor.compute_s / duration if anchor is not None else 0.0,
+        offline_words_in_silence=words_in_silence(offline.words, clip.reference, clip.silence),
         cue_warnings=len(violations) - errors,
         duration_s=live.duration_s,
     )
 
 
 def merge_runs(runs: Sequence[ClipResult]) -> ClipResult:
-    """One clip's results of several live runs (same clip, same offline result) pooled into one: WER over
-    all transcripts, latency percentiles over all commits, mean RTF and first-partial latency, and words
-    in silence and cue errors summed (each run must be clean for the target to hold)."""
+    """One clip's results of several live runs (same clip, same offline results) pooled into one: WER
+    over all transcripts, latency percentiles over all commits, mean RTF and first-partial latency,
+    words in silence, cue errors and guard drops summed, the worst missing run (each run must be clean
+    for a target to hold)."""
     if not runs:
         raise ValueError("merge_runs needs at least one run")
     first = runs[0]
@@ -293,7 +385,7 @@ def merge_runs(runs: Sequence[ClipResult]) -> ClipResult:
     firsts = [r.first_partial_s for r in runs if r.first_partial_s is not None]
     return dataclasses.replace(
         first,
-        wer_streaming=_corpus_wer([(first.reference, t) for t in texts]),
+        wer_streaming=corpus_wer([(first.reference, t) for t in texts]),
         latency_p50_s=percentile(latencies, 50),
         latency_p95_s=percentile(latencies, 95),
         first_partial_s=sum(firsts) / len(firsts) if firsts else None,
@@ -301,19 +393,16 @@ def merge_runs(runs: Sequence[ClipResult]) -> ClipResult:
         words_in_silence=sum(r.words_in_silence for r in runs),
         cue_violations=sum(r.cue_violations for r in runs),
         cue_warnings=sum(r.cue_warnings for r in runs),
+        missing_run_streaming=max(r.missing_run_streaming for r in runs),
+        dropped_words=merge_drops([r.dropped_words for r in runs]),
         latencies=latencies,
         streaming_texts=texts,
         run_latencies=per_run,
     )
 
 
-def _ratio(streaming: float | None, offline: float | None) -> float | None:
-    if streaming is None or offline is None:
-        return None
-    return streaming / offline if offline > 0 else (1.0 if streaming == 0 else math.inf)
-
-
-def _corpus_wer(pairs: Sequence[tuple[str, str]]) -> float | None:
+def corpus_wer(pairs: Sequence[tuple[str, str]]) -> float | None:
+    """WER pooled over (reference, hypothesis) pairs; pairs with an empty reference are left out."""
     refs = [normalize(r) for r, _ in pairs]
     hyps = [normalize(h) for _, h in pairs]
     keep = [(r, h) for r, h in zip(refs, hyps, strict=True) if r]
@@ -322,83 +411,9 @@ def _corpus_wer(pairs: Sequence[tuple[str, str]]) -> float | None:
     return float(jiwer.wer([r for r, _ in keep], [h for _, h in keep]))
 
 
-def summarize(
-    results: Sequence[ClipResult], *, targets: Targets = TARGETS, options: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """Pooled numbers over all clips and whether each target is met."""
-    wer_s = _corpus_wer([(r.reference, t) for r in results for t in r.streaming_texts])
-    wer_o = _corpus_wer([(r.reference, r.offline_text) for r in results])
-    latencies = [x for r in results for x in r.latencies]
-    runs = min((r.runs for r in results), default=1)
-    p50, p95 = percentile(latencies, 50), percentile(latencies, 95)
-    firsts = [r.first_partial_s for r in results if r.first_partial_s is not None]
-    audio_s = sum(r.duration_s for r in results)
-    silence_words = sum(r.words_in_silence for r in results)
-    violations = sum(r.cue_violations for r in results)
-    ratio = _ratio(wer_s, wer_o)
-    per_run = []
-    for k in range(runs):  # the spread between runs: a single run's numbers are noisy (docs/benchmarks.md)
-        run_lat = [x for r in results for x in r.run_latencies[k]]
-        run_wer = _corpus_wer([(r.reference, r.streaming_texts[k]) for r in results])
-        per_run.append((_ratio(run_wer, wer_o), percentile(run_lat, 50), percentile(run_lat, 95)))
-    met = {
-        "wer_ratio": ratio is not None and ratio <= targets.wer_ratio,
-        "latency_p50_s": p50 is not None and p50 <= targets.latency_p50_s,
-        "latency_p95_s": p95 is not None and p95 <= targets.latency_p95_s,
-        "words_in_silence": silence_words <= targets.words_in_silence,
-        "cue_violations": violations <= targets.cue_violations,
-    }
-
-    def r(x: float | None, n: int = 4) -> float | None:
-        return None if x is None or math.isinf(x) else round(x, n)
-
-    return {
-        "clips": len(results),
-        "runs": runs,
-        "audio_s": round(audio_s, 2),
-        "wer_streaming": r(wer_s),
-        "wer_offline": r(wer_o),
-        "wer_ratio": r(ratio),
-        "latency_p50_s": r(p50, 3),
-        "latency_p95_s": r(p95, 3),
-        "first_partial_p50_s": r(percentile(firsts, 50), 3),
-        "rtf_streaming": r(sum(x.rtf * x.duration_s for x in results) / audio_s if audio_s else None),
-        "rtf_offline": r(sum(x.offline_rtf * x.duration_s for x in results) / audio_s if audio_s else None),
-        "words_in_silence": silence_words,
-        "offline_words_in_silence": sum(x.offline_words_in_silence for x in results),
-        "cue_violations": violations,
-        "cue_warnings": sum(x.cue_warnings for x in results),
-        "targets": {
-            "wer_ratio_max": targets.wer_ratio,
-            "latency_p50_s_max": targets.latency_p50_s,
-            "latency_p95_s_max": targets.latency_p95_s,
-            "words_in_silence_max": targets.words_in_silence,
-            "cue_violations_max": targets.cue_violations,
-        },
-        "per_run": [{"wer_ratio": r(q), "latency_p50_s": r(a, 3), "latency_p95_s": r(b, 3)} for q, a, b in per_run],
-        "met": met,
-        "all_met": all(met.values()),
-        "options": options or {},
-    }
-
-
 def stream_options_for_eval(base: StreamOptions | None = None, **changes: Any) -> StreamOptions:
     """``base`` (default options) with the given fields replaced (for ``--min-chunk-s`` etc.)."""
     return dataclasses.replace(base or StreamOptions(), **{k: v for k, v in changes.items() if v is not None})
-
-
-def offline_words(model: Any, samples: np.ndarray, options: StreamOptions) -> list[Word]:
-    """The offline path: the whole clip through :func:`asr.transcribe.transcribe_audio` (as
-    ``rathaus subtitles transcribe`` does), with the live stream's language and hotwords."""
-    from asr.transcribe import TranscribeOptions, transcribe_audio
-
-    offline = TranscribeOptions(
-        language=options.language,
-        hotwords=options.hotwords,
-        initial_prompt=options.initial_prompt,
-        guards=options.guards,
-    )
-    return list(transcribe_audio(samples, model, offline, source="eval").words)
 
 
 def run_eval(
@@ -408,15 +423,15 @@ def run_eval(
     stream_options: StreamOptions,
     cue_options: CueOptions | None = None,
     chunk_s: float = 0.1,
-    offline: Callable[[Any, np.ndarray, StreamOptions], Sequence[Word]] | None = None,
     on_clip: Callable[[ClipResult], None] | None = None,
     clock: str = "cpu",
     repeat: int = 1,
+    both_offline: bool = True,
 ) -> list[ClipResult]:
     """Evaluate every clip with the (loaded) ``model``; ``on_clip`` sees each result as it is ready.
 
-    ``repeat``: live runs per clip, pooled by :func:`merge_runs` (the offline path runs once: it is
-    deterministic, while the live path depends on how long each step took).
+    ``repeat``: live runs per clip, pooled by :func:`merge_runs` (anchor and offline run once: they do
+    not depend on timing). ``both_offline``: also run the file path with the other batching mode.
 
     ``clock="cpu"`` counts the CPU time of this process as compute time (reproducible on a shared
     machine; with one CTranslate2 thread it equals the wall time of an idle core), ``"wall"`` counts
@@ -430,7 +445,9 @@ def run_eval(
     from asr.decoder import WhisperDecoder
     from asr.sources import read_pcm
     from asr.streaming import StreamingTranscriber
+    from asr.transcribe import TranscribeOptions
 
+    default_batch = TranscribeOptions().batch_size
     decoder = WhisperDecoder(model)
     results: list[ClipResult] = []
     for clip in clips:
@@ -439,12 +456,15 @@ def run_eval(
         for _ in range(repeat):
             transcriber = StreamingTranscriber(decoder, options=stream_options)
             lives.append(simulate_live(samples, transcriber, CueBuilder(cue_options), chunk_s=chunk_s, timer=timer))
-        started = timer()
-        words = (offline or offline_words)(model, samples, stream_options)
-        offline_s = timer() - started
+        anchor = anchor_transcribe(model, clip.audio, language=stream_options.language or "de", timer=timer)
+        offline = offline_transcribe(model, samples, stream_options, timer=timer)
+        other = None
+        if both_offline:
+            other_batch = 0 if default_batch > 0 else 8
+            other = offline_transcribe(model, samples, stream_options, batch_size=other_batch, timer=timer)
         result = merge_runs(
             [
-                clip_result(clip, live, offline_words=words, offline_compute_s=offline_s, cue_options=cue_options)
+                clip_result(clip, live, offline=offline, anchor=anchor, other_offline=other, cue_options=cue_options)
                 for live in lives
             ]
         )

@@ -19,7 +19,8 @@ class ServiceMetrics:
     decode_seconds: Histogram = field(init=False)
     commit_latency: Histogram = field(init=False)
     stream_lag: Histogram = field(init=False)
-    hallucinations_dropped: Counter = field(init=False)
+    guard_drops: Counter = field(init=False)
+    guard_dropped_words: Counter = field(init=False)
     audio_seconds: Counter = field(init=False)
     cues: Counter = field(init=False)
     publish_errors: Counter = field(init=False)
@@ -43,8 +44,14 @@ class ServiceMetrics:
             buckets=_LATENCY_BUCKETS,
             registry=r,
         )
-        self.hallucinations_dropped = Counter(
-            "rathaus_asr_hallucinations_dropped", "Words removed by the hallucination guards", registry=r
+        self.guard_drops = Counter(
+            "rathaus_asr_guard_drops",
+            "Guard drops (runs of words removed from a decode), by reason: no_speech, blocklist, loop, recited",
+            ["reason"],
+            registry=r,
+        )
+        self.guard_dropped_words = Counter(
+            "rathaus_asr_guard_dropped_words", "Words removed by the guards, by reason", ["reason"], registry=r
         )
         self.audio_seconds = Counter("rathaus_asr_audio_seconds", "Audio received, in seconds", registry=r)
         self.cues = Counter("rathaus_asr_cues", "Subtitle cues published", registry=r)

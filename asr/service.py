@@ -1,7 +1,8 @@
 """The live subtitle service: many streams, one shared model, a fair scheduler, cues to the broker.
 
-Each stream is a :class:`~asr.streaming.StreamingTranscriber` (commit policy, sans-I/O) plus a
-:class:`~asr.cues.CueBuilder`, fed through a bounded per-stream audio queue. One scheduler task hands
+Each stream is a :class:`~asr.live.LiveSubtitler` (commit policy + cue builder + guards, sans-I/O; the
+same pipeline the evaluation runs), fed through a bounded per-stream audio queue. This module only
+schedules, applies back-pressure and publishes. One scheduler task hands
 decode steps to a pool of ``num_workers`` threads, least recently served stream first, one step per
 stream at a time: a stream with a long backlog gets one turn like every other stream, so it never
 stalls them. Whisper runs only in the worker threads; the event loop moves audio and publishes.
@@ -22,11 +23,21 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from asr.errors import AsrError
+from asr.live import (
+    CueBuilderLike,
+    CueReady,
+    LiveEvent,
+    LiveSubtitler,
+    ProvisionalText,
+    TranscriberLike,
+    WordsCommitted,
+    WordsDropped,
+)
 from asr.metrics import ServiceMetrics
 from channels.streams import STREAM_ID_HINT, valid_stream_id
 
@@ -35,12 +46,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from asr.settings import AsrSettings
 
 __all__ = [
-    "GuardCountingDecoder",
+    "CueBuilderLike",
     "ServiceOptions",
     "StreamBusy",
     "StreamClosed",
     "StreamExists",
     "StreamHandle",
+    "StreamStats",
     "StreamSummary",
     "SubtitleService",
     "TooManyStreams",
@@ -70,23 +82,8 @@ class StreamBusy(AsrError):
     """The stream's audio queue stayed full (the service is far behind real time)."""
 
 
-class TranscriberLike(Protocol):
-    """What the service needs from a streaming transcriber (:class:`asr.streaming.StreamingTranscriber`)."""
-
-    def push_audio(self, samples: np.ndarray) -> None: ...
-    def ready(self) -> bool: ...
-    def step(self) -> Sequence[Any]: ...
-    def finish(self) -> Sequence[Any]: ...
-    @property
-    def speech_horizon(self) -> float: ...
-
-
-class CueBuilderLike(Protocol):
-    def add(self, words: Sequence[Any], *, now: float) -> Sequence[Cue]: ...
-    def flush(self) -> Sequence[Cue]: ...
-
-
-#: (stream id, language) -> (transcriber, cue builder); the default binds the shared Whisper model.
+#: (stream id, language) -> (transcriber, cue builder); the service binds them and its clock into a
+#: :class:`~asr.live.LiveSubtitler`. The default binds the shared Whisper model.
 TranscriberFactory = Callable[[str, str], tuple[TranscriberLike, CueBuilderLike]]
 
 
@@ -118,12 +115,19 @@ class StreamSummary:
     detail: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class StreamStats:
+    """Recent measurements of one stream, in seconds: decode lag per step, latency per committed word."""
+
+    lag_s: tuple[float, ...]
+    commit_latency_s: tuple[float, ...]
+
+
 @dataclass(slots=True, eq=False)
 class _Stream:
     id: str
     language: str
-    transcriber: TranscriberLike
-    cues: CueBuilderLike
+    live: LiveSubtitler
     pending: deque[np.ndarray] = field(default_factory=deque)
     pending_samples: int = 0
     received_samples: int = 0
@@ -137,7 +141,6 @@ class _Stream:
     detail: str | None = None
     steps: int = 0
     cues_published: int = 0
-    last_partial: str = ""
     space: asyncio.Event = field(default_factory=asyncio.Event)
     done: asyncio.Event = field(default_factory=asyncio.Event)
     summary: StreamSummary | None = None
@@ -200,26 +203,9 @@ class StreamHandle:
             self._stream.failed = True
         return await self._service._end(self._stream, detail)
 
-    def stats(self) -> dict[str, list[float]]:
-        return {"lag_s": list(self._stream.lag_s), "commit_latency_s": list(self._stream.commit_latency_s)}
-
-
-class GuardCountingDecoder:
-    """Wraps a decoder to count the words the hallucination guards will remove (for the metric)."""
-
-    def __init__(self, decoder: Any, metrics: ServiceMetrics) -> None:
-        self._decoder = decoder
-        self._metrics = metrics
-        self.accepts_prefix = bool(getattr(decoder, "accepts_prefix", False))
-
-    def decode(self, audio: np.ndarray, *, prompt: str, options: Any, **kwargs: Any) -> Any:
-        from asr.guards import apply_guards
-
-        result = self._decoder.decode(audio, prompt=prompt, options=options, **kwargs)
-        dropped = len(result.words) - len(apply_guards(result, options.guards))
-        if dropped > 0:
-            self._metrics.hallucinations_dropped.inc(dropped)
-        return result
+    def stats(self) -> StreamStats:
+        """Recent decode lags and commit latencies of this stream (for ``rathaus asr bench``)."""
+        return StreamStats(tuple(self._stream.lag_s), tuple(self._stream.commit_latency_s))
 
 
 class SubtitleService:
@@ -261,7 +247,7 @@ class SubtitleService:
 
         model = get_shared_model(settings.model_options())
         metrics = ServiceMetrics()
-        decoder = GuardCountingDecoder(WhisperDecoder(model), metrics)
+        decoder = WhisperDecoder(model)
         cue_options = settings.cue_options()
 
         def factory(stream: str, language: str) -> tuple[TranscriberLike, CueBuilderLike]:
@@ -323,7 +309,8 @@ class SubtitleService:
                 "(RATHAUS_ASR_MAX_STREAMS); end one or start another process"
             )
         transcriber, cues = self._factory(stream_id, language)
-        stream = _Stream(id=stream_id, language=language, transcriber=transcriber, cues=cues)
+        live = LiveSubtitler(transcriber, cues, clock=self._clock)
+        stream = _Stream(id=stream_id, language=language, live=live)
         stream.space.set()
         self._streams[stream_id] = stream
         self._order.append(stream_id)
@@ -416,10 +403,10 @@ class SubtitleService:
                 taken += parts[-1].size
             stream.pending_samples -= taken
             audio = np.concatenate(parts) if len(parts) > 1 else parts[0]
-            stream.transcriber.push_audio(audio)
+            stream.live.push_audio(audio)
             stream.pushed_samples += audio.size
             stream.space.set()
-        if stream.transcriber.ready():
+        if stream.live.ready():
             return "step"
         if stream.ending and not stream.pending:
             return "finish"
@@ -431,7 +418,7 @@ class SubtitleService:
         assert self._executor is not None
         loop = asyncio.get_running_loop()
         covered = stream.pushed_samples
-        call = stream.transcriber.step if job == "step" else stream.transcriber.finish
+        call = stream.live.step if job == "step" else stream.live.finish
         try:
             started = time.perf_counter()
             events = await loop.run_in_executor(self._executor, call)
@@ -461,27 +448,22 @@ class SubtitleService:
             self._inflight -= 1
             self._wake.set()
 
-    async def _handle_events(self, stream: _Stream, events: Sequence[Any]) -> None:
-        from asr.streaming import Committed, Partial
-
-        now = self._clock()
-        committed: list[Any] = []
+    async def _handle_events(self, stream: _Stream, events: Sequence[LiveEvent]) -> None:
         for event in events:
-            if isinstance(event, Committed):
+            if isinstance(event, WordsCommitted):
                 for word in event.words:
                     heard = stream.heard_at(word.end, self._options.sample_rate)
                     if heard is not None:
-                        latency = max(0.0, now - heard)
+                        latency = max(0.0, event.at - heard)
                         stream.commit_latency_s.append(latency)
                         self.metrics.commit_latency.observe(latency)
-                committed.extend(event.words)
-            elif isinstance(event, Partial) and event.text != stream.last_partial:
-                stream.last_partial = event.text
+            elif isinstance(event, ProvisionalText):
                 await self._publish_partial(stream, event.text)
-        # Called after every step, also without new words: a pause (decoded audio with nothing heard
-        # after the committed words) ends a cue.
-        for cue in stream.cues.add(tuple(committed), now=stream.transcriber.speech_horizon):
-            await self._publish_cue(stream, cue)
+            elif isinstance(event, CueReady):
+                await self._publish_cue(stream, event.cue)
+            elif isinstance(event, WordsDropped):
+                self.metrics.guard_drops.labels(reason=event.reason.value).inc()
+                self.metrics.guard_dropped_words.labels(reason=event.reason.value).inc(len(event.drop.words))
 
     async def _close(
         self, stream: _Stream, state: StreamState, detail: str | None, error: Exception | None = None
@@ -489,8 +471,7 @@ class SubtitleService:
         if stream.closed:
             return
         try:
-            for cue in stream.cues.flush():
-                await self._publish_cue(stream, cue)
+            await self._handle_events(stream, stream.live.flush())
         except Exception:  # noqa: BLE001 - keep closing even if the builder is broken
             log.exception("asr.stream.flush_failed stream=%s", stream.id)
         stream.closed = True

@@ -2,7 +2,8 @@
 
 * ``rathaus asr serve``  - WebSocket ingest + shared model + broker publishing (and optional sources)
 * ``rathaus asr feed``   - stream a file or URL into an ingest at real-time speed (used by ``make demo``)
-* ``rathaus asr eval``   - live vs offline WER, commit latency, silence and cue checks on clip pairs
+* ``rathaus asr eval``   - live and file-path WER against plain faster-whisper (the anchor), missing
+  words, guard drops, commit latency, silence and cue checks on clip pairs
 * ``rathaus asr bench``  - how many real-time streams one process sustains
 """
 
@@ -16,7 +17,7 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -25,6 +26,9 @@ from rich.table import Table
 
 from asr.errors import AsrError
 from channels.streams import STREAM_ID_HINT, valid_stream_id
+
+if TYPE_CHECKING:  # pragma: no cover
+    from asr.eval_report import EvalSummary
 
 __all__ = ["app"]
 
@@ -258,10 +262,16 @@ def eval_(
     repeat: Annotated[
         int, typer.Option(min=1, help="live runs per clip, pooled (single runs vary: step timing changes the buffers)")
     ] = 1,
-    show_text: Annotated[bool, typer.Option(help="print reference and both transcripts")] = False,
+    show_text: Annotated[bool, typer.Option(help="print reference and every transcript")] = False,
+    both_offline: Annotated[
+        bool,
+        typer.Option("--both-offline/--default-offline", help="file path batched and sequential, or its default only"),
+    ] = True,
 ) -> None:
-    """Streaming vs offline on AUDIO/REF pairs: WER, latency, first partial, RTF, silence, cue rules."""
-    from asr.evaluate import apply_overrides, load_clip, run_eval, stream_options_for_eval, summarize
+    """Live and file path against the anchor (plain faster-whisper) on AUDIO/REF pairs: WER, missing
+    words, guard drops, latency, first partial, RTF, silence, cue rules."""
+    from asr.eval_report import summarize
+    from asr.evaluate import apply_overrides, load_clip, run_eval, stream_options_for_eval
     from asr.model import get_shared_model
     from asr.options import ModelOptions, options_to_dict
 
@@ -298,14 +308,20 @@ def eval_(
     def progress(result: Any) -> None:
         name = Path(result.audio).name
         console.print(
-            f"  {name:<36} WER {_pct(result.wer_streaming)} / {_pct(result.wer_offline)}  "
+            f"  {name:<36} WER live {_pct(result.wer_streaming)} / file {_pct(result.wer_offline)} / "
+            f"anchor {_pct(result.wer_anchor)}  missing run {result.missing_run_streaming}/"
+            f"{result.missing_run_offline}/{result.missing_run_anchor}  "
             f"p50 {_sec(result.latency_p50_s)} p95 {_sec(result.latency_p95_s)}  RTF {result.rtf:.2f}  "
-            f"silence {result.words_in_silence}  cue errors {result.cue_violations}"
+            f"silence {result.words_in_silence}  cue errors {result.cue_violations}  "
+            f"drops {_drops(result.dropped_words)} / file {_drops(result.offline_dropped_words)}"
         )
         if show_text:
             live = "\n".join(f"    str: {text}" for text in result.streaming_texts)
+            other = result.other_offline
             console.print(
-                f"    ref: {result.reference.strip()}\n{live}\n    off: {result.offline_text}", highlight=False
+                f"    ref: {result.reference.strip()}\n{live}\n    off: {result.offline_text}\n"
+                f"    anc: {result.anchor_text}" + (f"\n    {other.path}: {other.text}" if other else ""),
+                highlight=False,
             )
 
     try:
@@ -317,6 +333,7 @@ def eval_(
             on_clip=progress,
             clock=clock,
             repeat=repeat,
+            both_offline=both_offline,
         )
     except AsrError as exc:
         raise _fail(str(exc)) from exc
@@ -331,7 +348,7 @@ def eval_(
     _print_eval(results, summary)
     if report is not None:
         report.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"summary": summary, "clips": [r.to_json() for r in results]}
+        payload = {"summary": summary.to_json(), "clips": [r.to_json() for r in results]}
         report.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         console.print(f"report written to {report}")
 
@@ -344,12 +361,22 @@ def _sec(value: float | None) -> str:
     return "  -  " if value is None else f"{value:4.2f}s"
 
 
-def _print_eval(results: list[Any], summary: dict[str, Any]) -> None:
-    table = Table(title="Live subtitles: streaming vs offline")
+def _drops(counts: tuple[tuple[str, int], ...]) -> str:
+    return ", ".join(f"{reason} {n}" for reason, n in counts) or "none"
+
+
+def _ratio_text(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _print_eval(results: list[Any], summary: EvalSummary) -> None:
+    table = Table(title="Live subtitles: live and file path against the anchor (plain faster-whisper)")
     for column in (
         "clip",
         "WER live",
-        "WER offline",
+        "WER file",
+        "WER anchor",
+        "missing run live/file/anchor",
         "p50",
         "p95",
         "1st partial",
@@ -363,6 +390,8 @@ def _print_eval(results: list[Any], summary: dict[str, Any]) -> None:
             Path(r.audio).name,
             _pct(r.wer_streaming),
             _pct(r.wer_offline),
+            _pct(r.wer_anchor),
+            f"{r.missing_run_streaming}/{r.missing_run_offline}/{r.missing_run_anchor}",
             _sec(r.latency_p50_s),
             _sec(r.latency_p95_s),
             _sec(r.first_partial_s),
@@ -370,46 +399,65 @@ def _print_eval(results: list[Any], summary: dict[str, Any]) -> None:
             str(r.words_in_silence),
             str(r.cue_violations),
         )
-    out = Console(width=120)
+    out = Console(width=140)
     out.print(table)
-    met = summary["met"]
-    t = summary["targets"]
+    met, t = summary.met, summary.targets
 
     def mark(ok: bool) -> str:
         return "[green]met[/]" if ok else "[red]NOT met[/]"
 
-    ratio = summary["wer_ratio"]
     out.print(
-        f"WER live {_pct(summary['wer_streaming'])}, offline {_pct(summary['wer_offline'])}, ratio "
-        f"{'-' if ratio is None else f'{ratio:.3f}'} (target <= {t['wer_ratio_max']}): "
-        f"{mark(met['wer_ratio'])}"
+        f"live WER {_pct(summary.wer_streaming)} / anchor WER {_pct(summary.wer_anchor)} = "
+        f"{_ratio_text(summary.wer_ratio)} (target <= {t.wer_ratio}): {mark(met.wer_ratio)}"
     )
     out.print(
-        f"commit latency p50 {_sec(summary['latency_p50_s'])} (target <= {t['latency_p50_s_max']} s): "
-        f"{mark(met['latency_p50_s'])}"
+        f"file path ({summary.offline_path}) WER {_pct(summary.wer_offline)} / anchor WER "
+        f"{_pct(summary.wer_anchor)} = {_ratio_text(summary.offline_wer_ratio)} "
+        f"(target <= {t.offline_wer_ratio}): {mark(met.offline_wer_ratio)}"
+    )
+    if summary.other_offline_path is not None:
+        out.print(
+            f"file path ({summary.other_offline_path}) WER {_pct(summary.wer_other_offline)} / anchor WER "
+            f"{_pct(summary.wer_anchor)} = {_ratio_text(summary.other_offline_wer_ratio)} (not the default)"
+        )
+    out.print(f"live WER / file path WER = {_ratio_text(summary.live_offline_ratio)} (earlier sessions' ratio)")
+    out.print(
+        f"longest run of missing reference words: live {summary.longest_missing_run_streaming}, file "
+        f"{summary.longest_missing_run_offline}, anchor {summary.longest_missing_run_anchor}"
     )
     out.print(
-        f"commit latency p95 {_sec(summary['latency_p95_s'])} (target <= {t['latency_p95_s_max']} s): "
-        f"{mark(met['latency_p95_s'])}"
-    )
-    out.print(f"words in silence {summary['words_in_silence']} (target 0): {mark(met['words_in_silence'])}")
-    out.print(
-        f"cue rule violations {summary['cue_violations']} (target 0; {summary['cue_warnings']} "
-        f"reading-speed/line-break warnings): {mark(met['cue_violations'])}"
+        f"guard drops (words): live {_drops(summary.dropped_words)}; "
+        f"file path {_drops(summary.offline_dropped_words)}"
     )
     out.print(
-        f"first partial p50 {_sec(summary['first_partial_p50_s'])}, RTF live {summary['rtf_streaming']}, "
-        f"offline {summary['rtf_offline']}"
+        f"commit latency p50 {_sec(summary.latency_p50_s)} (target <= {t.latency_p50_s} s): "
+        f"{mark(met.latency_p50_s)}"
     )
-    if summary["runs"] > 1:
-        out.print(f"pooled over {summary['runs']} live runs per clip; each run alone:")
-        for k, run in enumerate(summary["per_run"], 1):
-            ratio_k = run["wer_ratio"]
+    out.print(
+        f"commit latency p95 {_sec(summary.latency_p95_s)} (target <= {t.latency_p95_s} s): "
+        f"{mark(met.latency_p95_s)}"
+    )
+    out.print(f"words in silence {summary.words_in_silence} (target 0): {mark(met.words_in_silence)}")
+    out.print(
+        f"cue rule violations {summary.cue_violations} (target 0; {summary.cue_warnings} "
+        f"reading-speed/line-break warnings): {mark(met.cue_violations)}"
+    )
+    out.print(
+        f"first partial p50 {_sec(summary.first_partial_p50_s)}, RTF live {_num(summary.rtf_streaming)}, "
+        f"file {_num(summary.rtf_offline)}, anchor {_num(summary.rtf_anchor)}"
+    )
+    if summary.runs > 1:
+        out.print(f"pooled over {summary.runs} live runs per clip; each run alone:")
+        for k, run in enumerate(summary.per_run, 1):
             out.print(
-                f"  run {k}: ratio {'-' if ratio_k is None else f'{ratio_k:.3f}'}, "
-                f"p50 {_sec(run['latency_p50_s'])}, p95 {_sec(run['latency_p95_s'])}"
+                f"  run {k}: live/anchor {_ratio_text(run.wer_ratio)}, "
+                f"p50 {_sec(run.latency_p50_s)}, p95 {_sec(run.latency_p95_s)}"
             )
-    out.print("[bold green]all targets met[/]" if summary["all_met"] else "[bold red]some targets not met[/]")
+    out.print("[bold green]all targets met[/]" if summary.all_met else "[bold red]some targets not met[/]")
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
 # --------------------------------------------------------------------------------------------- bench
@@ -461,26 +509,24 @@ def bench(
         table.add_column(column, justify="right")
     for row in rows:
         table.add_row(
-            str(row["streams"]),
-            _sec(row["lag_p50_s"]),
-            _sec(row["lag_p95_s"]),
-            _sec(row["lag_max_s"]),
-            _sec(row["commit_p50_s"]),
-            _sec(row["commit_p95_s"]),
-            f"{row['backlog_s']:.1f}s",
-            f"{100 * row['busy']:.0f}%",
-            "[green]yes[/]" if row["sustained"] else "[red]no[/]",
+            str(row.streams),
+            _sec(row.lag_p50_s),
+            _sec(row.lag_p95_s),
+            _sec(row.lag_max_s),
+            _sec(row.commit_p50_s),
+            _sec(row.commit_p95_s),
+            f"{row.backlog_s:.1f}s",
+            f"{100 * row.busy:.0f}%",
+            "[green]yes[/]" if row.sustained else "[red]no[/]",
         )
     Console(width=120).print(table)
-    best = max((r["streams"] for r in rows if r["sustained"]), default=0)
+    best = max((r.streams for r in rows if r.sustained), default=0)
     Console(width=120).print(
         f"max sustained concurrent streams: [bold]{best}[/] (lag p95 <= {max_lag:g} s, backlog <= 2 s)"
     )
     if report is not None:
-        report.write_text(
-            json.dumps({"config": config.to_json(), "runs": rows, "max_streams": best}, indent=2) + "\n",
-            encoding="utf-8",
-        )
+        payload = {"config": config.to_json(), "runs": [r.to_json() for r in rows], "max_streams": best}
+        report.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
 
 
 def _bench_clip() -> Path:

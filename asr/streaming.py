@@ -21,6 +21,10 @@ The buffer is trimmed at the end of the last committed sentence once it is longe
 silence, so decoding cost stays flat over a two-hour meeting. The prompt is the last ``prompt_chars``
 of committed text before the buffer (plus ``initial_prompt``); hotwords go to the decoder.
 
+Every word a guard removes comes out as a :class:`~asr.guards.GuardDrop` event with its reason (VAD
+found no speech there, a blocklisted sentence, a loop, recited committed text), so the shells log and
+count it; the guards run once per decode, inside :meth:`StreamingTranscriber._decode`.
+
 Decoding is blocking: the service calls :meth:`StreamingTranscriber.step` in a worker thread. This
 module does no I/O, keeps no clock of its own and starts no threads; all times are stream seconds
 (samples pushed / 16 000).
@@ -37,12 +41,13 @@ from typing import cast
 import numpy as np
 
 from asr.decoder import SAMPLE_RATE, Decoder, PrefixDecoder, Word, check_audio, join_words
-from asr.guards import apply_guards, normalize_word
+from asr.guards import DropReason, GuardDrop, apply_guards, normalize_word
 from asr.options import StreamOptions
 
 __all__ = [
     "Committed",
     "EnergySpeechDetector",
+    "GuardDrop",
     "Partial",
     "SileroSpeechDetector",
     "SpeechDetector",
@@ -82,7 +87,9 @@ class Committed:
         return join_words(self.words)
 
 
-StreamEvent = Partial | Committed
+StreamEvent = Partial | Committed | GuardDrop
+"""What a step emits. A :class:`~asr.guards.GuardDrop` (stream times) reports words a guard removed from
+this decode's hypothesis, with the reason; every guard runs once per decode, here."""
 
 
 class EnergySpeechDetector:
@@ -170,6 +177,7 @@ class StreamingTranscriber:
         self._hypothesis: list[Word] = []  # uncommitted words of the last decode
         self._decoded_until = 0.0  # stream time of the audio end at the last step
         self._partial_text = ""
+        self._drops: list[GuardDrop] = []  # drops of the current step, emitted first
         self._finished = False
         self.decode_count = 0
         self.skipped_silent = 0
@@ -250,7 +258,25 @@ class StreamingTranscriber:
     # --- processing -------------------------------------------------------------------------------
 
     def step(self) -> list[StreamEvent]:
-        """Decode the buffer once and return the resulting events (blocking)."""
+        """Decode the buffer once and return the resulting events (blocking): guard drops first."""
+        events = self._step()
+        return self._take_drops() + events
+
+    def finish(self) -> list[StreamEvent]:
+        """End of stream: decode what is left and commit all of it (guard drops first)."""
+        events = self._finish()
+        return self._take_drops() + events
+
+    def _take_drops(self) -> list[StreamEvent]:
+        drops: list[StreamEvent] = list(self._drops)
+        self._drops.clear()
+        return drops
+
+    def _drop(self, reason: DropReason, words: Sequence[Word]) -> None:
+        if words:
+            self._drops.append(GuardDrop(reason, tuple(words)))
+
+    def _step(self) -> list[StreamEvent]:
         if self._finished or self._buffer.size == 0:
             return []
         new_samples, self._new = self._new, 0
@@ -269,8 +295,7 @@ class StreamingTranscriber:
         self._silent_s = 0.0
         return self._decode_and_commit(silent_from=None)
 
-    def finish(self) -> list[StreamEvent]:
-        """End of stream: decode what is left and commit all of it."""
+    def _finish(self) -> list[StreamEvent]:
         if self._finished:
             return []
         events: list[StreamEvent] = []
@@ -285,6 +310,7 @@ class StreamingTranscriber:
                 words = pending
             speech_end = self._speech_end()
             if speech_end is not None:  # words after the last speech are invented (the "Ja. Ja." at the end)
+                self._drop(DropReason.NO_SPEECH, [w for w in words if w.start >= speech_end + 0.2])
                 words = [w for w in words if w.start < speech_end + 0.2]
             events.extend(self._commit(words))
         elif self._hypothesis:
@@ -328,9 +354,26 @@ class StreamingTranscriber:
         else:
             result = self.decoder.decode(self._buffer, prompt=self.prompt(), options=options)
         self.decode_count += 1
-        words = [w.shifted(self._offset) for w in apply_guards(result, self.options.guards)]
+        guarded = apply_guards(result, self.options.guards, has_speech=self._speech_check())
+        self._drops.extend(drop.shifted(self._offset) for drop in guarded.drops)
+        words = [w.shifted(self._offset) for w in guarded.words]
         # a decoder may decline a prefix (too long, no language): then drop re-decoded words by time
         return self._drop_committed(words, by_time=not result.prefixed)
+
+    def _speech_check(self) -> Callable[[float, float], bool] | None:
+        """The guards' speech check over the current buffer (buffer times), or None without a VAD."""
+        detect = self._detect
+        if detect is None:
+            return None
+        buffer = self._buffer
+        context = int(getattr(detect, "context_s", 0.0) * SAMPLE_RATE)
+
+        def has_speech(start: float, end: float) -> bool:
+            a = max(0, int(start * SAMPLE_RATE) - context)
+            b = min(buffer.size, int(end * SAMPLE_RATE))
+            return b > a and detect(buffer[a:b])
+
+        return has_speech
 
     def _drop_committed(self, words: list[Word], *, by_time: bool = True) -> list[Word]:
         """Remove words the hypothesis repeats from the committed text (time, then n-gram overlap).
@@ -371,7 +414,14 @@ class StreamingTranscriber:
         if not dropped:
             return words
         self.recited_dropped += dropped
-        log.info("asr.stream.recited_dropped words=%d", dropped)
+        run: list[Word] = []
+        for word, gone in zip(words, drop, strict=True):
+            if gone:
+                run.append(word)
+            elif run:
+                self._drop(DropReason.RECITED, run)
+                run = []
+        self._drop(DropReason.RECITED, run)
         return [w for w, d in zip(words, drop, strict=True) if not d]
 
     def _decode_and_commit(self, *, silent_from: float | None) -> list[StreamEvent]:
@@ -379,6 +429,7 @@ class StreamingTranscriber:
         words = self._decode()
         if silent_from is not None:
             # Words "heard" in audio the VAD calls silent are Whisper inventing text: drop them.
+            self._drop(DropReason.NO_SPEECH, [w for w in words if w.start >= silent_from + 0.2])
             words = [w for w in words if w.start < silent_from + 0.2]
         agreed = _agreed_prefix(self._hypothesis, words)
         if silent_from is None and self.audio_end - self._onset < self.options.min_commit_context_s:

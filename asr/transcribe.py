@@ -1,4 +1,4 @@
-"""Subtitle a recorded meeting: media file -> audio -> Whisper (optionally batched) -> guards -> cues.
+"""Subtitle a recorded meeting: media file -> audio -> Whisper (batched by default) -> guards -> cues.
 
 The audio is decoded with PyAV through faster-whisper's ``decode_audio`` (any container ffmpeg reads,
 resampled to 16 kHz mono). Silero VAD skips silence, German is forced, hotwords come from the content.
@@ -19,7 +19,7 @@ import numpy as np
 from asr.cues import Cue, build_cues
 from asr.decoder import SAMPLE_RATE, DecodeResult, Word, check_audio, segments_from_whisper
 from asr.errors import AudioError
-from asr.guards import apply_guards
+from asr.guards import GuardDrop, SpeechCheck, apply_guards
 from asr.options import CueOptions, GuardOptions, ModelOptions
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -36,8 +36,10 @@ Progress = Callable[[float, float], None]
 @dataclass(frozen=True, slots=True)
 class TranscribeOptions:
     """Offline (file) transcription. ``batch_size`` > 0 uses faster-whisper's BatchedInferencePipeline
-    (VAD chunks decoded in batches: faster and, on our German test speech, more accurate than the
-    sequential path even on 2 CPU cores, see docs/benchmarks.md); 0 decodes sequentially."""
+    (VAD chunks decoded in batches), 0 decodes sequentially. Batched is the default by measured
+    accuracy against the anchor (plain faster-whisper, :mod:`asr.anchor`): on the six espeak-ng speech
+    clips of the evaluation set 0.98 x the anchor's WER, sequential 1.03 x (target: within 1.05 x); it
+    is also the faster one (docs/benchmarks.md, "Live subtitles")."""
 
     language: str | None = "de"
     beam_size: int = 5
@@ -64,6 +66,7 @@ class TranscriptionResult:
     cues: tuple[Cue, ...]
     options: TranscribeOptions
     compute_seconds: float
+    drops: tuple[GuardDrop, ...] = ()  # what the guards removed, with reasons (logged as well)
 
     @property
     def text(self) -> str:
@@ -117,7 +120,8 @@ def transcribe_audio(
         condition_on_previous_text=options.condition_on_previous_text,
         compression_ratio_threshold=options.guards.compression_ratio_threshold,
         log_prob_threshold=options.guards.logprob_threshold,
-        no_speech_threshold=options.guards.no_speech_threshold,
+        # faster-whisper would skip "no speech" windows silently; our guards decide, with the VAD, and count
+        no_speech_threshold=None,
     )
     if options.batch_size > 0:
         from faster_whisper import BatchedInferencePipeline
@@ -127,9 +131,23 @@ def transcribe_audio(
     else:
         segments, _info = model.transcribe(audio, **common)  # type: ignore[arg-type]
     words: list[Word] = []
+    drops: list[GuardDrop] = []
+    has_speech = _speech_check(audio)
     for segment in segments:
         decoded = segments_from_whisper([segment])
-        words.extend(apply_guards(DecodeResult(decoded), options.guards))
+        guarded = apply_guards(DecodeResult(decoded), options.guards, has_speech=has_speech)
+        words.extend(guarded.words)
+        for drop in guarded.drops:
+            log.info(
+                "asr.guard.dropped source=%s reason=%s words=%d start=%.2f end=%.2f text=%r",
+                source,
+                drop.reason.value,
+                len(drop.words),
+                drop.start,
+                drop.end,
+                drop.text,
+            )
+        drops.extend(guarded.drops)
         if progress is not None:
             progress(min(float(segment.end), duration), duration)
     if progress is not None:
@@ -144,7 +162,21 @@ def transcribe_audio(
         elapsed / max(duration, 1e-9),
         len(cues),
     )
-    return TranscriptionResult(source, duration, tuple(words), tuple(cues), options, elapsed)
+    return TranscriptionResult(source, duration, tuple(words), tuple(cues), options, elapsed, tuple(drops))
+
+
+def _speech_check(audio: np.ndarray) -> SpeechCheck:
+    """Silero VAD over a stretch of ``audio`` (file times), for the guards' suspicious segments."""
+    from asr.streaming import SileroSpeechDetector
+
+    detect = SileroSpeechDetector()
+
+    def has_speech(start: float, end: float) -> bool:
+        a = max(0, int(start * SAMPLE_RATE))
+        b = min(audio.size, int(end * SAMPLE_RATE))
+        return b > a and detect(audio[a:b])
+
+    return has_speech
 
 
 def transcribe_file(

@@ -12,17 +12,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from asr.anchor import OfflineRun
 from asr.cues import CueBuilder
-from asr.decoder import Word
+from asr.decoder import Word, join_words
+from asr.eval_report import summarize
 from asr.evaluate import (
     EvalClip,
     LiveRun,
     clip_result,
     load_clip,
+    longest_missing_run,
     merge_runs,
     percentile,
     simulate_live,
-    summarize,
     wer,
     words_in_silence,
 )
@@ -40,7 +42,23 @@ CLIP_KEYS = {
     "rtf",
     "words_in_silence",
     "cue_violations",
+    "wer_anchor",
+    "offline_path",
+    "other_offline",
+    "missing_run_streaming",
+    "missing_run_offline",
+    "missing_run_anchor",
+    "dropped_words",
+    "offline_dropped_words",
 }
+
+
+def offline_run(words, compute_s: float = 1.0, path: str = "offline-batched") -> OfflineRun:  # type: ignore[no-untyped-def]
+    return OfflineRun(path, join_words(words), compute_s, tuple(words))
+
+
+def anchor_run(text: str) -> OfflineRun:
+    return OfflineRun("anchor", text, 1.0)
 
 
 class TimedDecoder(CodedDecoder):
@@ -110,19 +128,20 @@ def test_report_shape_and_targets(tmp_path: Path) -> None:
     decoder, run, samples = _run(cost=0.3, words=12)
     speech = EvalClip(tmp_path / "a.wav", " ".join(word_text(k) for k in range(1, 13)))
     silent = EvalClip(tmp_path / "s.wav", "")
-    r1 = clip_result(speech, run, offline_words=run.words, offline_compute_s=1.0)
+    r1 = clip_result(speech, run, offline=offline_run(run.words), anchor=anchor_run(speech.reference))
     empty_run = LiveRun(compute_s=0.2, steps=3, duration_s=10.0)  # nothing said, nothing emitted
-    r2 = clip_result(silent, empty_run, offline_words=[], offline_compute_s=0.1)
+    r2 = clip_result(silent, empty_run, offline=offline_run([], 0.1), anchor=anchor_run(""))
     assert set(r1.to_json()) == CLIP_KEYS == set(r2.to_json())
-    assert r1.wer_streaming == 0.0 and r1.wer_offline == 0.0
+    assert r1.wer_streaming == 0.0 and r1.wer_offline == 0.0 and r1.wer_anchor == 0.0
     assert r2.wer_streaming is None and r2.wer_offline is None and r2.words_in_silence == 0
     summary = summarize([r1, r2])
-    assert summary["met"]["words_in_silence"] and summary["met"]["cue_violations"]
-    assert summary["wer_ratio"] == 1.0 and summary["met"]["wer_ratio"]
+    assert summary.met.words_in_silence and summary.met.cue_violations
+    assert summary.wer_ratio == 1.0 and summary.met.wer_ratio and summary.met.offline_wer_ratio
+    assert set(summary.to_json()) >= {"wer_ratio", "offline_wer_ratio", "wer_anchor", "met", "all_met"}
     # a clip that talks during silence fails the silence target
-    r3 = clip_result(silent, run, offline_words=[], offline_compute_s=0.1)
+    r3 = clip_result(silent, run, offline=offline_run([], 0.1), anchor=anchor_run(""))
     assert r3.words_in_silence == 12
-    assert not summarize([r1, r3])["met"]["words_in_silence"]
+    assert not summarize([r1, r3]).met.words_in_silence
 
 
 def test_repeated_live_runs_are_pooled_and_each_run_is_reported(tmp_path: Path) -> None:
@@ -134,8 +153,9 @@ def test_repeated_live_runs_are_pooled_and_each_run_is_reported(tmp_path: Path) 
         words = [Word(t, i, i + 0.5) for i, t in enumerate(text.split())]
         return LiveRun(words=words, latencies=[latency] * len(words), compute_s=2.0, steps=4, duration_s=4.0)
 
-    good = clip_result(clip, one_run("eins zwei drei vier", 2.0), offline_words=offline, offline_compute_s=1.0)
-    bad = clip_result(clip, one_run("eins zwo drei fier", 4.0), offline_words=offline, offline_compute_s=1.0)
+    anchor = anchor_run("eins zwei drei fier")  # 1 error of 4, as the file path
+    good = clip_result(clip, one_run("eins zwei drei vier", 2.0), offline=offline_run(offline), anchor=anchor)
+    bad = clip_result(clip, one_run("eins zwo drei fier", 4.0), offline=offline_run(offline), anchor=anchor)
     merged = merge_runs([good, bad])
     assert merged.runs == 2 and merged.streaming_texts == ("eins zwei drei vier", "eins zwo drei fier")
     assert merged.wer_streaming == pytest.approx(2 / 8)  # pooled over both transcripts
@@ -143,15 +163,15 @@ def test_repeated_live_runs_are_pooled_and_each_run_is_reported(tmp_path: Path) 
     assert merged.latency_p50_s == pytest.approx(3.0) and merged.latency_p95_s == pytest.approx(4.0)
     assert set(merged.to_json()) == CLIP_KEYS  # still one entry per clip
     summary = summarize([merged])
-    assert summary["runs"] == 2 and summary["wer_ratio"] == pytest.approx(1.0)
-    assert [run["wer_ratio"] for run in summary["per_run"]] == [0.0, 2.0]
-    assert [run["latency_p50_s"] for run in summary["per_run"]] == [2.0, 4.0]
+    assert summary.runs == 2 and summary.wer_ratio == pytest.approx(1.0)
+    assert [run.wer_ratio for run in summary.per_run] == [0.0, 2.0]
+    assert [run.latency_p50_s for run in summary.per_run] == [2.0, 4.0]
     # words in silence add up over the runs: one noisy run fails the target
     silent = EvalClip(tmp_path / "s.wav", "")
-    quiet = clip_result(silent, LiveRun(duration_s=4.0), offline_words=[], offline_compute_s=0.1)
-    noisy = clip_result(silent, one_run("ja", 1.0), offline_words=[], offline_compute_s=0.1)
+    quiet = clip_result(silent, LiveRun(duration_s=4.0), offline=offline_run([]), anchor=anchor_run(""))
+    noisy = clip_result(silent, one_run("ja", 1.0), offline=offline_run([]), anchor=anchor_run(""))
     assert merge_runs([quiet, noisy]).words_in_silence == 1
-    assert not summarize([merged, merge_runs([quiet, noisy])])["met"]["words_in_silence"]
+    assert not summarize([merged, merge_runs([quiet, noisy])]).met.words_in_silence
 
 
 def test_load_clip_reads_sidecar_silence(tmp_path: Path) -> None:
@@ -245,3 +265,15 @@ def test_clip_length_not_a_multiple_of_the_chunk_ends() -> None:
     run = simulate_live(samples, StreamingTranscriber(decoder, options), CueBuilder(), timer=lambda: decoder.now)
     assert [w.text for w in run.words] == [word_text(k) for k in range(1, 8)]
     assert decoder.buffer_sizes and run.duration_s == pytest.approx(samples.size / 16_000)
+
+
+def test_longest_missing_run_counts_consecutive_deleted_reference_words() -> None:
+    reference = "eins zwei drei vier fünf sechs sieben acht"
+    assert longest_missing_run(reference, reference) == 0
+    assert longest_missing_run(reference, "eins zwei sieben acht") == 4  # a dropped stretch
+    assert longest_missing_run(reference, "eins zwo drei vier fünf sechs sieben") == 1  # errors are not gaps
+    assert longest_missing_run(reference, "eins zwei acht sieben") >= 3
+    assert longest_missing_run(reference, "") == 8
+    assert longest_missing_run("", "irgendwas") == 0
+    # numbers are normalised first: "37" is "siebenunddreißig", not a gap
+    assert longest_missing_run("Die Gebühr beträgt 37 Euro.", "die Gebühr beträgt siebenunddreißig Euro") == 0

@@ -1,4 +1,4 @@
-"""Hallucination guards: gates, blocklist, loop cutter."""
+"""Hallucination guards: a drop only where it is shown not to be speech, every drop with its reason."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from hypothesis import strategies as st
 
 from asr.decoder import DecodedSegment, DecodeResult, Word
 from asr.guards import (
+    DropReason,
     apply_guards,
     cut_repetition_loop,
     find_repetition_loop,
     normalize_text,
     remove_blocklisted,
-    segment_passes,
+    segment_is_suspicious,
 )
 from asr.options import DEFAULT_BLOCKLIST, GuardOptions
 
@@ -46,23 +47,75 @@ def test_normalisation_ignores_case_punctuation_and_apostrophes() -> None:
         ("Bis zum nächsten Mal", ""),
         ("Der Haushalt wird beschlossen.", "Der Haushalt wird beschlossen."),
         ("Vielen Dank für Ihre Frage.", "Vielen Dank für Ihre Frage."),
+        # a sentence that contains a blocklisted phrase but is not one is speech
+        (
+            "Ich sage vielen Dank fürs Zuschauen an alle am Livestream.",
+            "Ich sage vielen Dank fürs Zuschauen an alle am Livestream.",
+        ),
+        ("Wir sehen uns, bis zum nächsten Mal im Juni.", "Wir sehen uns, bis zum nächsten Mal im Juni."),
     ],
 )
 def test_blocklisted_phrases_are_removed(spoken: str, kept: str) -> None:
     assert text(remove_blocklisted(ws(spoken), DEFAULT_BLOCKLIST)) == kept
 
 
-def test_no_speech_and_logprob_gate_follows_whispers_rule() -> None:
-    seg = DecodedSegment(tuple(ws("Ja")), no_speech_prob=0.9, avg_logprob=-1.2)
-    assert not segment_passes(seg, OPTS)
+def test_suspicion_follows_whispers_rules() -> None:
+    assert segment_is_suspicious(DecodedSegment(tuple(ws("Ja")), no_speech_prob=0.9, avg_logprob=-1.2), OPTS)
     confident = DecodedSegment(tuple(ws("Ja")), no_speech_prob=0.9, avg_logprob=-0.3)
-    assert segment_passes(confident, OPTS)  # speech-like despite no_speech: Whisper keeps it too
-    assert not segment_passes(DecodedSegment(tuple(ws("Ja")), avg_logprob=-2.0), OPTS)
+    assert not segment_is_suspicious(confident, OPTS)  # speech-like despite no_speech: Whisper keeps it too
+    assert segment_is_suspicious(DecodedSegment(tuple(ws("Ja")), avg_logprob=-2.0), OPTS)
+    assert segment_is_suspicious(DecodedSegment(tuple(ws("a a a")), compression_ratio=3.1), OPTS)
+    assert not segment_is_suspicious(DecodedSegment(tuple(ws("a b c")), compression_ratio=1.3), OPTS)
 
 
-def test_compression_ratio_gate() -> None:
-    assert not segment_passes(DecodedSegment(tuple(ws("a a a")), compression_ratio=3.1), OPTS)
-    assert segment_passes(DecodedSegment(tuple(ws("a b c")), compression_ratio=1.3), OPTS)
+def test_a_suspicious_segment_is_dropped_only_where_the_vad_finds_no_speech() -> None:
+    noise = DecodedSegment(tuple(ws("Untertitel ja")), no_speech_prob=0.9, avg_logprob=-1.3)
+    result = DecodeResult((noise,))
+    silent = apply_guards(result, OPTS, has_speech=lambda start, end: False)
+    assert silent.words == () and [d.reason for d in silent.drops] == [DropReason.NO_SPEECH]
+    assert silent.drops[0].words == noise.words
+    spoken = apply_guards(result, OPTS, has_speech=lambda start, end: True)
+    assert spoken.words == noise.words and spoken.drops == ()
+    # without a speech check nothing shows that it is not speech: kept
+    assert apply_guards(result, OPTS).words == noise.words
+
+
+@pytest.mark.parametrize(
+    "segment",
+    [
+        # quiet, accented or synthetic speech: Whisper is unsure, the words are right
+        DecodedSegment(tuple(ws("Der Antrag ist angenommen.")), no_speech_prob=0.7, avg_logprob=-1.8),
+        # a legit repeated phrase compresses well
+        DecodedSegment(tuple(ws("Ja, ja, ja, das stimmt. Ja, ja, ja.")), compression_ratio=3.0),
+        # a sentence that contains, but is not, a blocklisted phrase
+        DecodedSegment(tuple(ws("Vielen Dank fürs Zuschauen und Zuhören, sagt die Bürgermeisterin."))),
+    ],
+)
+def test_real_speech_that_looks_suspicious_survives(segment: DecodedSegment) -> None:
+    checked: list[tuple[float, float]] = []
+
+    def vad(start: float, end: float) -> bool:
+        checked.append((start, end))
+        return True  # the VAD hears speech there
+
+    out = apply_guards(DecodeResult((segment,)), OPTS, has_speech=vad)
+    assert out.words == segment.words and out.drops == ()
+
+
+def test_every_drop_has_its_reason_and_words() -> None:
+    result = DecodeResult(
+        (
+            DecodedSegment(tuple(ws("Guten Abend."))),
+            DecodedSegment(tuple(ws("Untertitelung des ZDF, 2020"))),
+            DecodedSegment(tuple(ws("und dann und dann und dann"))),
+        )
+    )
+    out = apply_guards(result, OPTS, has_speech=lambda a, b: True)
+    assert text(out.words) == "Guten Abend. und dann"
+    assert [(d.reason, d.text) for d in out.drops] == [
+        (DropReason.BLOCKLIST, "Untertitelung des ZDF, 2020"),
+        (DropReason.LOOP, "und dann und dann"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -88,7 +141,9 @@ def test_apply_guards_combines_all() -> None:
             DecodedSegment(tuple(ws("ha ha ha ha ha")), compression_ratio=2.6),
         )
     )
-    assert text(apply_guards(result, OPTS)) == "Guten Abend."
+    out = apply_guards(result, OPTS, has_speech=lambda start, end: False)  # asked about "ha ha" only
+    assert text(out.words) == "Guten Abend."
+    assert {d.reason for d in out.drops} == {DropReason.BLOCKLIST, DropReason.NO_SPEECH}
 
 
 @given(st.lists(st.sampled_from(["der", "Rat", "tagt", "heute", "und", "morgen"]), max_size=30))

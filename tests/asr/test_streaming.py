@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from asr.decoder import DecodedSegment, DecodeResult, Word
 from asr.errors import AudioError
-from asr.guards import normalize_word
+from asr.guards import DropReason, GuardDrop, normalize_word
 from asr.options import GuardOptions, StreamOptions
 from asr.streaming import Committed, EnergySpeechDetector, Partial, StreamingTranscriber
 from tests.fixtures.asr import ScriptedDecoder
@@ -148,11 +148,32 @@ def test_repetition_loop_is_cut_back_to_one_occurrence() -> None:
     assert committed_text(events) == "Wir stimmen ab und dann"
 
 
-def test_silent_segment_by_no_speech_probability_is_dropped() -> None:
-    silent = DecodeResult((DecodedSegment(tuple(words("Ja.")), no_speech_prob=0.9, avg_logprob=-1.4),))
-    _, tr = make([silent])
-    events = run_step(tr, tone(1.0)) + run_step(tr, tone(1.0)) + tr.finish()
-    assert events == []
+def test_unsure_segment_over_silent_audio_is_dropped_with_its_reason() -> None:
+    # Whisper "hears" a word where the audio is silent: the VAD confirms, the drop is reported
+    silent = DecodeResult((DecodedSegment(tuple(words("Ja.", start=0.6)), no_speech_prob=0.9, avg_logprob=-1.4),))
+    options = dataclasses.replace(NO_FORCE, vad=True)
+    _, tr = make([silent], options, speech_detector=EnergySpeechDetector())
+    audio = np.concatenate([tone(0.3), np.zeros(int(0.7 * SR), dtype=np.float32)])
+    events = run_step(tr, audio) + tr.finish()
+    assert [e for e in events if isinstance(e, Committed | Partial)] == []
+    drops = [e for e in events if isinstance(e, GuardDrop)]
+    assert drops and all(d.reason == DropReason.NO_SPEECH and d.text == "Ja." for d in drops)
+
+
+@pytest.mark.parametrize(
+    "segment",
+    [
+        DecodedSegment(tuple(words("Der", "Antrag", "ist", "angenommen.")), no_speech_prob=0.7, avg_logprob=-1.9),
+        DecodedSegment(tuple(words("Ja,", "ja,", "ja,", "das", "stimmt.")), compression_ratio=2.9),
+        DecodedSegment(tuple(words("Ich", "sage", "vielen", "Dank", "fürs", "Zuschauen", "am", "Livestream."))),
+    ],
+)
+def test_real_speech_that_looks_suspicious_is_committed(segment: DecodedSegment) -> None:
+    options = dataclasses.replace(NO_FORCE, vad=True)
+    _, tr = make([DecodeResult((segment,))], options, speech_detector=EnergySpeechDetector())
+    events = run_step(tr, tone(2.0)) + run_step(tr, tone(2.0)) + tr.finish()
+    assert committed_text(events) == segment.text
+    assert [e for e in events if isinstance(e, GuardDrop)] == []
 
 
 class TruthDecoder:

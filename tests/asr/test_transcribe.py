@@ -114,7 +114,7 @@ def test_streaming_on_the_real_model_never_retracts_and_matches_the_text(
         if isinstance(event, Committed):
             assert all(w.start >= (committed[-1].end if committed else 0.0) - 1e-6 for w in event.words)
             committed.extend(event.words)
-        else:
+        elif isinstance(event, Partial):
             partials.append(event)
     text = " ".join(w.text for w in committed)
     assert wer(german_speech_wav.text, text) < 0.4, text

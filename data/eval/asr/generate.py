@@ -11,6 +11,11 @@ Clips:
 * ``bauausschuss_laerm``: pink noise mixed under the speech (sox ``synth pinknoise``, about 15 dB SNR),
 * ``stille_rauschen``: noise and silence only, with an EMPTY reference (every word emitted is wrong).
 
+A second set, ``--set debate``, holds multi-speaker council debates in more natural voices: MBROLA
+diphone voices through espeak-ng (``mb-de6`` male, ``mb-de7`` female) and SVOX Pico (``pico``, female),
+a new speaker every paragraph of the reference, 0.6 s between turns. Those voices come from Debian
+contrib/non-free and are evaluation tooling only: ``scripts/setup-eval-voices.sh`` installs them.
+
 For each clip the output folder gets ``<clip>.wav`` (16 kHz mono PCM16) and ``<clip>.json`` with the
 reference text and the intervals known to be silent; ``manifest.json`` lists them all.
 
@@ -18,6 +23,7 @@ Usage::
 
     .venv/bin/python data/eval/asr/generate.py --out data/eval/asr/clips
     rathaus asr eval --manifest data/eval/asr/clips/manifest.json
+    scripts/setup-eval-voices.sh && .venv/bin/python data/eval/asr/generate.py --set debate --out out/asr-debate
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ class ClipSpec:
     speed: int
     noise: float = 0.0  # pink noise amplitude (sox vol), 0 = none
     noise_only_s: float = 0.0  # > 0: no speech, this many seconds of noise and silence
+    speakers: tuple[str, ...] = ()  # debate clips: one voice per turn (paragraph), cycling
 
 
 CLIPS: tuple[ClipSpec, ...] = (
@@ -61,6 +68,18 @@ CLIPS: tuple[ClipSpec, ...] = (
     ClipSpec("kita_wohngeld", voice="de", speed=170),
     ClipSpec("stille_rauschen", voice="de", speed=150, noise=0.02, noise_only_s=16.0),
 )
+
+TURN_GAP_S = 0.6  # between two speakers of a debate clip (too short to count as silence)
+
+#: ``--set debate``: multi-speaker council debates in MBROLA and Pico voices (scripts/setup-eval-voices.sh)
+DEBATE_CLIPS: tuple[ClipSpec, ...] = (
+    ClipSpec("debatte_radweg", voice="mb-de6", speed=150, speakers=("mb-de6", "mb-de7", "pico", "mb-de7", "mb-de6")),
+    ClipSpec(
+        "debatte_haushalt", voice="mb-de7", speed=155, noise=0.02, speakers=("mb-de7", "mb-de6", "pico", "mb-de7")
+    ),
+)
+
+SETS = {"espeak": CLIPS, "debate": DEBATE_CLIPS}
 
 
 def _read_wav(path: Path) -> np.ndarray:
@@ -112,6 +131,28 @@ def _pink_noise(seconds: float, amplitude: float, workdir: Path) -> np.ndarray:
     return _read_wav(out)
 
 
+def _render_natural(text: str, voice: str, speed: int, out: Path, workdir: Path) -> Path:
+    """One turn in an MBROLA voice (``mb-de6``: espeak-ng drives mbrola) or in Pico (``pico``), as
+    16 kHz mono PCM16."""
+    raw = workdir / f"{out.stem}-raw.wav"
+    if voice == "pico":
+        tool = shutil.which("pico2wave")
+        args = [str(tool), "-l", "de-DE", "-w", str(raw), text]
+    elif voice.startswith("mb-"):
+        tool = shutil.which("espeak-ng") if shutil.which("mbrola") else None
+        args = [str(tool), "-v", voice, "-s", str(speed), "-w", str(raw), text]
+    else:
+        raise SystemExit(f"unknown debate voice {voice!r}; use mb-de6, mb-de7 or pico")
+    if tool is None:
+        raise SystemExit(f"voice {voice!r} is not installed: run scripts/setup-eval-voices.sh (contrib/non-free)")
+    subprocess.run(args, check=True, capture_output=True)
+    if not raw.is_file() or raw.stat().st_size <= 44:
+        raise SystemExit(f"voice {voice!r} produced no audio; check `espeak-ng --voices=mb` / `pico2wave`")
+    convert = ["sox", "-R", str(raw), "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", str(out)]
+    subprocess.run(convert, check=True, capture_output=True)
+    return out
+
+
 def _paragraphs(text: str) -> list[str]:
     return [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]
 
@@ -129,6 +170,16 @@ def render_clip(spec: ClipSpec, out_dir: Path, workdir: Path) -> dict[str, objec
         # nothing said: digital silence with pink noise mixed over it below
         parts = [_silence(LEAD_S), _silence(spec.noise_only_s)]
         position = LEAD_S + spec.noise_only_s
+    elif spec.speakers:
+        for i, paragraph in enumerate(_paragraphs(reference)):
+            if i > 0:
+                parts.append(_silence(TURN_GAP_S))
+                position += TURN_GAP_S
+            voice = spec.speakers[i % len(spec.speakers)]
+            wav = _render_natural(paragraph, voice, spec.speed, workdir / f"{spec.name}-{i}.wav", workdir)
+            speech = _read_wav(wav)
+            parts.append(speech)
+            position += len(speech) / SAMPLE_RATE
     else:
         for i, paragraph in enumerate(_paragraphs(reference)):
             if i > 0:
@@ -155,7 +206,7 @@ def render_clip(spec: ClipSpec, out_dir: Path, workdir: Path) -> dict[str, objec
         "ref": f"{spec.name}.txt",
         "reference": " ".join(reference.split()),
         "duration_s": round(duration, 3),
-        "voice": spec.voice,
+        "voice": "+".join(dict.fromkeys(spec.speakers)) if spec.speakers else spec.voice,
         "speed": spec.speed,
         "noise": spec.noise,
         "silence": [[round(a, 3), round(b, 3)] for a, b in silence],
@@ -165,16 +216,17 @@ def render_clip(spec: ClipSpec, out_dir: Path, workdir: Path) -> dict[str, objec
     return meta
 
 
-def generate(out_dir: Path, *, only: list[str] | None = None) -> list[dict[str, object]]:
-    """Render every clip (or the named ones) into ``out_dir``; returns the manifest entries."""
+def generate(out_dir: Path, *, only: list[str] | None = None, clip_set: str = "espeak") -> list[dict[str, object]]:
+    """Render every clip of ``clip_set`` (or the named ones) into ``out_dir``; returns the manifest entries."""
+    clips = SETS[clip_set]
     # sox dithers with a random seed unless told to be repeatable; SOX_OPTS reaches the sox calls
     # inside asr.synth too, so the same inputs give byte-identical clips.
     os.environ["SOX_OPTS"] = (os.environ.get("SOX_OPTS", "") + " -R").strip()
     out_dir.mkdir(parents=True, exist_ok=True)
-    specs = [c for c in CLIPS if not only or c.name in only]
-    unknown = set(only or ()) - {c.name for c in CLIPS}
+    specs = [c for c in clips if not only or c.name in only]
+    unknown = set(only or ()) - {c.name for c in clips}
     if unknown:
-        raise SystemExit(f"unknown clip(s) {sorted(unknown)}; known: {[c.name for c in CLIPS]}")
+        raise SystemExit(f"unknown clip(s) {sorted(unknown)}; known: {[c.name for c in clips]}")
     with tempfile.TemporaryDirectory(prefix="rathaus-eval-") as tmp:
         entries = [render_clip(spec, out_dir, Path(tmp)) for spec in specs]
     (out_dir / "manifest.json").write_text(
@@ -187,8 +239,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=HERE / "clips", help="output folder (default: clips/)")
     parser.add_argument("--clip", action="append", dest="only", help="render only this clip (repeatable)")
+    parser.add_argument(
+        "--set",
+        choices=sorted(SETS),
+        default="espeak",
+        dest="clip_set",
+        help="espeak: the espeak-ng set (default); debate: multi-speaker debates, MBROLA + Pico voices",
+    )
     args = parser.parse_args(argv)
-    for entry in generate(args.out, only=args.only):
+    for entry in generate(args.out, only=args.only, clip_set=args.clip_set):
         print(f"{entry['audio']:<36} {entry['duration_s']:6.1f} s  voice={entry['voice']} speed={entry['speed']}")
     return 0
 
