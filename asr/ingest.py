@@ -20,7 +20,8 @@ message gets ``unknown_type``.
 
 Whatever ends a connection (``end``, a disconnect, an oversized frame) the stream is finished the same
 way: queued audio is decoded, the committed words become cues and are published. Other streams are
-never affected. ``/healthz`` answers 200 and ``/metrics`` serves Prometheus metrics on the same port.
+never affected. ``/healthz`` answers 200 and ``/metrics`` serves Prometheus metrics on the same port (only with
+``RATHAUS_ASR_METRICS_TOKEN`` set, as ``Authorization: Bearer``).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from asr.service import (
 )
 from channels.streams import STREAM_ID_PATTERN
 from rathaus.auth import GuessThrottle, ThrottleOptions, Verdict, check_token_strength, tokens_equal
+from rathaus.metrics_access import metrics_access
 
 __all__ = [
     "CLOSE_POLICY",
@@ -133,6 +135,7 @@ class IngestServer:
         sample_rate: int = 16_000,
         throttle: ThrottleOptions | None = None,
         clock: Callable[[], float] = time.monotonic,
+        metrics_token: str | None = None,
     ) -> None:
         if not token:
             raise ValueError(
@@ -145,6 +148,7 @@ class IngestServer:
         self._clock = clock
         self._start_timeout_s = start_timeout_s
         self._sample_rate = sample_rate
+        self._metrics_token = metrics_token
 
     # ------------------------------------------------------------------ HTTP routes
     def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
@@ -152,6 +156,10 @@ class IngestServer:
         if path == "/healthz":
             return connection.respond(HTTPStatus.OK, "ok\n")
         if path == "/metrics":
+            access = metrics_access(request.headers.get("Authorization"), token=self._metrics_token,
+                                    setting="RATHAUS_ASR_METRICS_TOKEN")
+            if not access.allowed:
+                return connection.respond(HTTPStatus(access.status), access.reason)
             body = self.service.metrics.render()
             headers = Headers(
                 [
@@ -311,10 +319,12 @@ async def start_ingest(
     token: str | None,
     max_frame_bytes: int = 1 << 20,
     start_timeout_s: float = 10.0,
+    metrics_token: str | None = None,
 ) -> Server:
     """Listen for ingest connections; close the returned server (``server.close(); await
-    server.wait_closed()``) before closing the service."""
-    ingest = IngestServer(service, token=token, start_timeout_s=start_timeout_s)
+    server.wait_closed()``) before closing the service. ``/metrics`` answers only with ``metrics_token``
+    (``Authorization: Bearer``)."""
+    ingest = IngestServer(service, token=token, start_timeout_s=start_timeout_s, metrics_token=metrics_token)
     server = await serve(
         ingest.handler,
         host,

@@ -149,6 +149,7 @@ async def _serve(settings: Any, sources: dict[str, str], *, loop_sources: bool) 
                 port=settings.port,
                 token=settings.ingest_token.get_secret_value(),
                 max_frame_bytes=settings.max_frame_bytes,
+                metrics_token=settings.metrics_token.get_secret_value() if settings.metrics_token else None,
             )
             console.print(f"ingest on ws://{settings.host}:{settings.port}/ingest  (health: /healthz, /metrics)")
         tasks = [asyncio.create_task(pump(s, w), name=f"source-{s}") for s, w in sources.items()]

@@ -36,6 +36,8 @@ class AsrSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8765, ge=0, le=65535)
     ingest_token: SecretStr | None = None
+    # /metrics on the ingest port: off unless set, then `Authorization: Bearer <token>` (rathaus/metrics_access.py)
+    metrics_token: SecretStr | None = None
     max_frame_bytes: int = Field(default=1 << 20, ge=1024, description="largest accepted WebSocket frame")
     # broker (None or memory:// = in-process; redis://... = Redis)
     broker_url: str | None = None

@@ -50,13 +50,17 @@ class Ingest:
 async def ingest() -> AsyncIterator[Ingest]:
     broker = MemoryBroker()
     async with SubtitleService(broker=broker, factory=fake_factory(CodedDecoder())) as service:
-        server = await start_ingest(service, host="127.0.0.1", port=0, token=TOKEN, start_timeout_s=2.0)
+        server = await start_ingest(service, host="127.0.0.1", port=0, token=TOKEN, start_timeout_s=2.0,
+                                    metrics_token=METRICS_TOKEN)
         port = server.sockets[0].getsockname()[1]
         try:
             yield Ingest(f"ws://127.0.0.1:{port}/ingest", f"http://127.0.0.1:{port}", broker, service)
         finally:
             server.close()
             await server.wait_closed()
+
+
+METRICS_TOKEN = "scrape-secret-for-the-ingest-0123"
 
 
 def start_frame(stream: str, **overrides: object) -> str:
@@ -250,14 +254,21 @@ async def test_close_without_end_message_still_flushes(ingest: Ingest) -> None:
 
 
 async def test_health_and_metrics_endpoints(ingest: Ingest) -> None:
-    def get(path: str) -> tuple[int, str]:
-        with urllib.request.urlopen(ingest.http + path, timeout=5) as response:
+    def get(path: str, token: str | None = None) -> tuple[int, str]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        request = urllib.request.Request(ingest.http + path, headers=headers)
+        with urllib.request.urlopen(request, timeout=5) as response:
             return response.status, response.read().decode()
 
     status, body = await asyncio.to_thread(get, "/healthz")
     assert status == 200 and body.strip() == "ok"
-    status, body = await asyncio.to_thread(get, "/metrics")
+    status, body = await asyncio.to_thread(get, "/metrics", METRICS_TOKEN)
     assert status == 200 and "rathaus_asr_active_streams" in body
+    # Without the token (or with a wrong one) the stream names and counters stay private.
+    for token in (None, "wrong-token"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            await asyncio.to_thread(get, "/metrics", token)
+        assert refused.value.code == 401 and "RATHAUS_ASR_METRICS_TOKEN" in refused.value.read().decode()
     with pytest.raises(urllib.error.HTTPError) as missing:
         await asyncio.to_thread(get, "/nothing")
     assert missing.value.code == 404
