@@ -62,6 +62,8 @@ class _Custom(_Lenient):
     last_reviewed: str | None = None
     confidence: float | None = None
     options: list[_ClarifyOption] = []
+    language: str | None = None
+    language_note: str | None = None
 
 
 _KINDS: dict[str, ReplyKind] = {
@@ -128,6 +130,8 @@ def _reply(draft: _Draft, *, session: str, msg_id: str, now: float) -> ChatReply
         confidence=custom.confidence,
         last_reviewed=custom.last_reviewed,
         office=custom.office,
+        language=custom.language,
+        language_note=custom.language_note,
         ts=now,
     )
 

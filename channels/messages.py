@@ -195,6 +195,10 @@ class ChatReply(_Model):
     confidence: float | None = None
     last_reviewed: str | None = None
     office: Office | None = None
+    # For a question in another language: its language (en, tr, uk, ru, ar) and one line in it saying that
+    # answers are given in German; show it first, marked with `lang` for screen readers.
+    language: str | None = None
+    language_note: str | None = None
     ts: float = 0.0
 
 

@@ -156,3 +156,16 @@ def test_waiting_texts_say_when_the_question_comes() -> None:
     assert "noch 4 andere" in texts.waiting(5)
     city = CityInfo(name="Musterstadt", phone="0800 123 456 0")
     assert "0800 123 456 0" in texts.busy(city)
+
+
+def test_language_note_travels_with_the_answer() -> None:
+    from channels.chat import map_rasa_messages
+
+    note = "Note: I answer in German only; official information is not machine-translated."
+    raw = [
+        {"recipient_id": "s", "text": note + "\nWenn Sie umziehen ..."},
+        {"recipient_id": "s", "custom": {"type": "faq_answer", "topic": "wohnsitz_anmelden", "answer": "Wenn Sie ...",
+                                         "language": "en", "language_note": note}},
+    ]
+    reply = map_rasa_messages(raw, session="s", new_id=lambda: "1", now=0.0).replies[0]
+    assert (reply.language, reply.language_note, reply.text) == ("en", note, "Wenn Sie ...")

@@ -436,3 +436,19 @@ async def test_errors_and_outages_are_shown_politely(new_page) -> None:
         )
         await expect(page.locator(".rh-typing")).to_be_hidden()
         assert requests.errors == []
+
+
+@real_bot
+async def test_question_in_english_gets_the_german_answer_with_a_note_in_english(
+    new_page, rasa_gateway: Gateway
+) -> None:
+    page, requests = await new_page()
+    await open_widget(page, rasa_gateway)
+    await ask(page, "Where do I register my new address?")
+    answer = page.locator(".rh-msg--bot").last
+    await expect(answer.locator(".rh-answer-title")).to_have_text(topic("wohnsitz_anmelden")["title"])
+    note = answer.locator(".rh-language-note")
+    await expect(note).to_have_attribute("lang", "en")  # screen readers switch to English for this line
+    await expect(note).to_contain_text("German")
+    await expect(answer.locator(".rh-text")).to_have_text(one_line(topic("wohnsitz_anmelden")["answer"]))
+    assert requests.errors == []

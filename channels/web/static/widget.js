@@ -423,16 +423,24 @@
     const label = sender === "staff" ? T.staff : sender === "system" ? T.system : T.bot;
     const textEl = el("p", { class: "rh-text" });
     const isAnswer = sender === "bot" && reply.kind === "answer";
+    // A question in another language: one line in that language first (answers stay German).
+    const note = reply.language_note ? String(reply.language_note) : "";
+    const langNote = note
+      ? el("p", { class: "rh-language-note", lang: reply.language ? String(reply.language) : null,
+          dir: reply.language === "ar" ? "rtl" : null, text: note })
+      : null;
     if (!isAnswer) {
-      textEl.textContent = String(reply.text || (reply.kind === "clarify" ? T.clarify : ""));
-      message(sender, label, textEl.textContent ? textEl : null, buttonsBlock(reply));
+      let text = String(reply.text || (reply.kind === "clarify" ? T.clarify : ""));
+      if (note && text.startsWith(note)) text = text.slice(note.length).trim();
+      textEl.textContent = text;
+      message(sender, label, langNote, textEl.textContent ? textEl : null, buttonsBlock(reply));
       return;
     }
     const noteEl = el("p", { class: "rh-easy-note", hidden: true });
     const reviewed = reply.last_reviewed
       ? el("p", { class: "rh-meta rh-reviewed", text: `${T.reviewed} ${germanDate(reply.last_reviewed)}` })
       : null;
-    const node = message("bot", label,
+    const node = message("bot", label, langNote,
       reply.title ? el("p", { class: "rh-answer-title", text: String(reply.title) }) : null,
       noteEl, textEl, buttonsBlock(reply), officeBlock(reply.office), sourcesBlock(reply.sources), reviewed,
       reply.id ? feedbackBlock(reply) : null);
