@@ -21,7 +21,8 @@ test-fast: setup
 
 lint: setup
 	$(VENV)/ruff check .
-	$(VENV)/mypy content/schema.py asr/cues.py asr/streaming.py channels/messages.py channels/chat.py channels/admission.py rathaus/metrics_access.py
+	$(VENV)/mypy content/schema.py asr/cues.py asr/streaming.py asr/live.py channels/messages.py channels/chat.py \
+		bot/retrieval/fusion.py bot/retrieval/text.py bot/retrieval/index.py bot/retrieval/retriever.py content/embeddings.py channels/admission.py rathaus/metrics_access.py
 
 ## Quality measurements (print numbers; results are kept in docs/benchmarks.md).
 eval: setup
