@@ -1,6 +1,7 @@
 # The Rasa engine's image (Python 3.10, rasa==3.6.21, pydantic 1). Only bot/ lives here.
 # The content must be compiled first (rathaus content build), so bot/data/generated,
-# bot/domain/generated and bot/content_index.json exist in the build context.
+# bot/domain/generated, bot/content_index.json and bot/content_vectors.npy (the retrieval's content
+# vectors; the component refuses to start without them) exist in the build context.
 # Build from the repository root:  docker build -f docker/rasa.Dockerfile -t rathaus-rasa .
 FROM python:3.10-slim-bookworm
 
