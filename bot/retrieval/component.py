@@ -129,7 +129,10 @@ class ContentRetriever(GraphComponent):
             intents = Grouped.build([(label, matrix[i]) for i, label in enumerate(meta["labels"])])
         except (ValueError, FileNotFoundError, KeyError) as exc:
             logger.warning("retrieval.intents.missing error=%s", exc)
-        return cls(config, model_storage, resource, intents)
+        component = cls(config, model_storage, resource, intents)
+        # Fail at start, with the fix in the message, rather than on every citizen's first question.
+        component._retriever.content()
+        return component
 
     # -- inference -----------------------------------------------------------------------------------
 
