@@ -30,6 +30,7 @@ from bot import BotError
 from bot.actions.decide import DEFAULT_THRESHOLDS, Candidate, Thresholds, decide
 from bot.evaluation import CaseResult, EvalCase
 from bot.retrieval.fusion import DIALOGUE_INTENTS, FEATURES, FusionOptions, Signals, features, fuse, topic_scores
+from bot.retrieval.fusion import in_scope as in_scope_probability
 
 __all__ = ["Sample", "Tuned", "collect", "dump", "fit", "fit_thresholds", "load_samples", "simulate"]
 
@@ -149,9 +150,7 @@ def fit(samples: Sequence[Sample], *, base: FusionOptions | None = None) -> Tune
         coef_other = options.in_scope_other
     options = FusionOptions(**{**options.__dict__, "in_scope_de": tuple(coef_de),
                                "in_scope_other": tuple(coef_other)})
-    from bot.retrieval.fusion import in_scope as p_in
-
-    right = sum((p_in(s.signals, options) >= 0.5) == s.case.expect.startswith("faq/") for s in labelled)
+    right = sum((in_scope_probability(s.signals, options) >= 0.5) == s.case.expect.startswith("faq/") for s in labelled)
     others = [s for s in in_scope if s.signals.language != "de"]
     return Tuned(options, best[0], _top1(others, options), right / len(labelled) if labelled else 0.0)
 
