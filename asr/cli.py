@@ -16,6 +16,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 
 from asr.errors import AsrError
 from asr.options import ModelOptions, content_hotwords
+from content.errors import ContentError
 
 __all__ = ["app"]
 
@@ -56,7 +57,10 @@ def transcribe(
     for path in output:
         if path.suffix.lower() not in SUFFIXES:
             raise _fail(AsrError(f"{path}: unknown subtitle format; use a file name ending in .vtt or .srt"))
-    words = [w for w in (hotwords, content_hotwords() if content_vocabulary else None) if w]
+    try:
+        words = [w for w in (hotwords, content_hotwords() if content_vocabulary else None) if w]
+    except ContentError as exc:  # RATHAUS_CONTENT unusable (content/root.py)
+        raise _fail(exc) from None
     try:
         options = TranscribeOptions(
             language=language, beam_size=beam_size, batch_size=batch_size, hotwords=", ".join(words) or None

@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+
+from content.errors import ContentError
+from content.root import resolve_content_root
+from content.vocabulary import vocabulary
 
 __all__ = [
     "DEFAULT_BLOCKLIST",
@@ -20,6 +25,7 @@ __all__ = [
     "ModelOptions",
     "StreamOptions",
     "content_hotwords",
+    "format_hotwords",
     "options_to_dict",
 ]
 
@@ -210,23 +216,27 @@ class CueOptions:
 
 
 def content_hotwords(root: Path | None = None, *, max_chars: int = 300) -> str | None:
-    """Local vocabulary from the editors' content (``content.vocabulary``) as a hotword string.
+    """The content's vocabulary (:func:`content.vocabulary`, the one source of local terms) as a hotword string.
 
-    Returns None when the content package or folder is missing or broken (logged): subtitles work
-    without hotwords, just less well on street and office names. ``max_chars`` keeps the prompt short
-    (Whisper's prompt is at most 223 tokens and shares room with the committed-text prompt).
+    ``root`` defaults to the content folder every service uses (``RATHAUS_CONTENT``, see
+    :func:`content.resolve_content_root`; an unusable setting raises there). A broken vocabulary returns
+    None (logged): subtitles work without hotwords, just less well on street and office names.
     """
+    folder = root or resolve_content_root()
     try:
-        import content
-    except ImportError:
-        log.warning("asr.hotwords.unavailable reason=%s", "content package not installed")
-        return None
-    folder = root or content.default_root()
-    try:
-        terms = content.vocabulary(folder)
-    except Exception as exc:  # ContentError, OSError: hotwords are optional, never fatal
+        terms = vocabulary(folder)
+    except (ContentError, OSError) as exc:  # hotwords are optional, never fatal
         log.warning("asr.hotwords.unavailable root=%s reason=%s", folder, exc)
         return None
+    return format_hotwords(terms, max_chars=max_chars)
+
+
+def format_hotwords(terms: Iterable[str], *, max_chars: int = 300) -> str | None:
+    """``"Musterstadt, Rathausplatz, ..."``: terms in their order, comma-separated, at most ``max_chars``.
+
+    ``max_chars`` keeps the prompt short (Whisper's prompt is at most 223 tokens and shares room with the
+    committed-text prompt); a term that does not fit is skipped, a later shorter one may still fit.
+    """
     picked: list[str] = []
     used = 0
     for term in terms:

@@ -26,6 +26,7 @@ from rich.table import Table
 
 from asr.errors import AsrError
 from channels.streams import STREAM_ID_HINT, valid_stream_id
+from content.errors import ContentError
 
 if TYPE_CHECKING:  # pragma: no cover
     from asr.eval_report import EvalSummary
@@ -87,6 +88,8 @@ def serve(
         settings = AsrSettings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
     except ValidationError as exc:
         raise _fail("; ".join(str(err["msg"]) for err in exc.errors())) from exc
+    except ContentError as exc:  # RATHAUS_CONTENT unusable (content/root.py)
+        raise _fail(str(exc)) from exc
     sources = _parse_sources(source or [])
     if settings.ingest_token is None and not sources:
         raise _fail("set RATHAUS_ASR_INGEST_TOKEN (or --token), or give --source STREAM=URL to ingest directly")

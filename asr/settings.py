@@ -8,21 +8,33 @@ Examples::
     RATHAUS_ASR_INGEST_TOKEN=...            # required to accept ingest connections
     RATHAUS_ASR_BROKER_URL=redis://127.0.0.1:6379/0
     RATHAUS_ASR_MODEL=large-v3-turbo RATHAUS_ASR_DEVICE=cuda RATHAUS_ASR_COMPUTE_TYPE=float16
+    RATHAUS_CONTENT=/srv/rathaus/content/beispielstadt   # hotwords: the content folder every service reads
+
+The content folder is not an ``RATHAUS_ASR_`` setting: it is ``RATHAUS_CONTENT``, resolved by
+``content.resolve_content_root`` for every service (``RATHAUS_ASR_CONTENT_ROOT`` still works for one
+release, with a deprecation warning). Hotwords are the content's vocabulary (``content.vocabulary``),
+formatted by :func:`asr.options.content_hotwords`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 from pathlib import Path
+from typing import Any
 
+from dotenv import dotenv_values
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from asr.options import CueOptions, Device, ModelOptions, StreamOptions
+from asr.options import CueOptions, Device, ModelOptions, StreamOptions, content_hotwords
+from content.root import resolve_content_root, without_content_root
 from rathaus.auth import check_token_strength
 
-__all__ = ["AsrSettings", "load_hotwords"]
+__all__ = ["AsrSettings"]
+
+_ENV_FILE = ".env"
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +42,7 @@ log = logging.getLogger(__name__)
 class AsrSettings(BaseSettings):
     """Everything the live service reads from its environment."""
 
-    model_config = SettingsConfigDict(env_prefix="RATHAUS_ASR_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="RATHAUS_ASR_", env_file=_ENV_FILE, extra="ignore")
 
     # ingest server
     host: str = "127.0.0.1"
@@ -52,11 +64,30 @@ class AsrSettings(BaseSettings):
     min_chunk_s: float = Field(default=0.8, gt=0)
     queue_s: float = Field(default=30.0, gt=0, description="audio a stream may queue before ingest waits")
     max_streams: int = Field(default=8, ge=1)
-    content_root: Path | None = Field(default=None, description="content for hotwords (local vocabulary)")
+    # content for hotwords (local vocabulary): RATHAUS_CONTENT, as for every service; see the module docstring
+    content_root: Path = Field(default_factory=lambda: resolve_content_root(_environment()))
     hotwords: bool = True
     # sources read by the service itself (files, HLS, RTMP)
     open_timeout_s: float = Field(default=10.0, gt=0)
     read_timeout_s: float = Field(default=10.0, gt=0)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[Any, ...]:
+        # content_root's default is content.resolve_content_root (RATHAUS_CONTENT; RATHAUS_ASR_CONTENT_ROOT
+        # with a warning): the environment and .env must not set the field a second way.
+        return (
+            init_settings,
+            without_content_root(env_settings),
+            without_content_root(dotenv_settings),
+            file_secret_settings,
+        )
 
     @field_validator("ingest_token")
     @classmethod
@@ -76,7 +107,7 @@ class AsrSettings(BaseSettings):
 
     def stream_options(self, *, language: str | None = None) -> StreamOptions:
         base = StreamOptions()
-        hotwords = load_hotwords(self.content_root) if self.hotwords else None
+        hotwords = content_hotwords(self.content_root) if self.hotwords else None
         return dataclasses.replace(
             base,
             language=language or self.language,
@@ -88,23 +119,9 @@ class AsrSettings(BaseSettings):
         return CueOptions()
 
 
-def load_hotwords(content_root: Path | None, *, limit: int = 40) -> str | None:
-    """Local vocabulary (street names, offices, council terms) from the content, as a hotword string.
-
-    Missing or broken content only costs accuracy on local names, so it is logged, not fatal.
-    """
-    try:
-        import content
-    except ImportError:  # pragma: no cover - content is part of the project
-        return None
-    from rathaus.paths import repo_root
-
-    root = content_root or repo_root() / "content" / "musterstadt"
-    if not root.is_dir():
-        return None
-    try:
-        words = content.vocabulary(root)
-    except Exception as exc:  # noqa: BLE001 - any content problem degrades to "no hotwords"
-        log.warning("asr.settings.hotwords_unavailable root=%s error=%s", root, exc)
-        return None
-    return " ".join(words[:limit]) or None
+def _environment() -> dict[str, str]:
+    """The process environment over ``.env`` (pydantic-settings' order), for the content resolver."""
+    if not os.path.isfile(_ENV_FILE):
+        return dict(os.environ)
+    from_file = {k: v for k, v in dotenv_values(_ENV_FILE).items() if v is not None}
+    return from_file | dict(os.environ)

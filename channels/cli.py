@@ -37,6 +37,7 @@ def serve(
     from channels.gateway import create_app
     from channels.redact import install
     from channels.settings import load_settings
+    from content.errors import ContentError
 
     overrides = {
         k: v
@@ -47,6 +48,9 @@ def serve(
         settings = load_settings(**overrides)
     except ValidationError as exc:
         console.print("[red]gateway: " + "; ".join(str(err["msg"]) for err in exc.errors()) + "[/]")
+        raise typer.Exit(2) from exc
+    except ContentError as exc:  # RATHAUS_CONTENT unusable (content/root.py)
+        console.print(f"[red]gateway: {exc}[/]", highlight=False)
         raise typer.Exit(2) from exc
     install()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")

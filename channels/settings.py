@@ -2,7 +2,9 @@
 
 Every field can be set as ``RATHAUS_<FIELD>``, e.g. ``RATHAUS_BROKER_URL=redis://127.0.0.1:6379/0``.
 List fields take comma-separated values (``RATHAUS_ALLOWED_ORIGINS=https://www.musterstadt.example``).
-City name, phone and e-mail default to ``municipality.yml`` of the content root.
+City name, phone and e-mail default to ``municipality.yml`` of the content folder, which is
+``RATHAUS_CONTENT`` as every service reads it (``content.resolve_content_root``); the earlier
+``RATHAUS_CONTENT_ROOT`` is still read there, with a deprecation warning.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from typing import Annotated, Any
 
 import yaml
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from channels.errors import ConfigError
 from channels.messages import MAX_FRAME_BYTES
+from content.root import resolve_content_root, without_content_root
 from rathaus.auth import check_token_strength
 
 __all__ = ["GatewaySettings", "load_settings"]
@@ -46,7 +49,8 @@ class GatewaySettings(BaseSettings):
     rasa_concurrency: int = Field(default=4, ge=1)
     rasa_queue_max: int = Field(default=500, ge=0)
     rasa_queue_timeout_s: float = Field(default=60.0, gt=0)
-    content_root: Path = _REPO / "content" / "musterstadt"
+    # not read as RATHAUS_CONTENT_ROOT by pydantic-settings: the shared resolver reads RATHAUS_CONTENT
+    content_root: Path = Field(default_factory=resolve_content_root)
     web_root: Path = _REPO / "channels" / "web"
     city_name: str | None = None
     city_phone: str | None = None
@@ -74,6 +78,24 @@ class GatewaySettings(BaseSettings):
     ws_close_timeout_s: float = Field(default=2.0, gt=0, le=30)
     shutdown_timeout_s: float = Field(default=10.0, gt=0)
     log_level: str = "INFO"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[Any, ...]:
+        # content_root's default is content.resolve_content_root (RATHAUS_CONTENT; RATHAUS_CONTENT_ROOT
+        # with a warning): the environment must not set the field a second way.
+        return (
+            init_settings,
+            without_content_root(env_settings),
+            without_content_root(dotenv_settings),
+            file_secret_settings,
+        )
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

@@ -6,25 +6,28 @@ Public API::
     check_content(root) -> list[Problem]   # errors and warnings, sorted by file and line
     build(root, out_dir) -> BuildResult    # check, then write Rasa data, responses, content index
     vocabulary(root) -> list[str]          # local terms for ASR hotwords
-    default_root() -> Path                 # $RATHAUS_CONTENT or content/musterstadt
+    default_root() -> Path                 # $RATHAUS_CONTENT or content/musterstadt, checked
+    resolve_content_root(environ) -> Path  # the same, for settings (content/root.py)
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from content.checker import check_content, load_content
 from content.compiler import BuildResult, build
 from content.errors import ContentError, Problem
 from content.model import Content
+from content.root import CONTENT_ENV, ContentRootError, resolve_content_root
 from content.schema import Municipality, Office, Topic
 from content.vocabulary import vocabulary
 
 __all__ = [
+    "CONTENT_ENV",
     "BuildResult",
     "Content",
     "ContentError",
+    "ContentRootError",
     "Municipality",
     "Office",
     "Problem",
@@ -34,6 +37,7 @@ __all__ = [
     "default_out_dir",
     "default_root",
     "load_content",
+    "resolve_content_root",
     "vocabulary",
 ]
 
@@ -43,9 +47,8 @@ def _repo_root() -> Path:
 
 
 def default_root() -> Path:
-    """``$RATHAUS_CONTENT`` if set, else the sample municipality ``content/musterstadt``."""
-    configured = os.environ.get("RATHAUS_CONTENT")
-    return Path(configured) if configured else _repo_root() / "content" / "musterstadt"
+    """``$RATHAUS_CONTENT`` if set, else the sample municipality ``content/musterstadt`` (see content/root.py)."""
+    return resolve_content_root()
 
 
 def default_out_dir() -> Path:

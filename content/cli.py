@@ -44,6 +44,15 @@ TodayOpt = Annotated[
 ]
 
 
+def _default_root() -> Path:
+    """The folder from ``$RATHAUS_CONTENT`` (content/root.py); an unusable setting ends the command."""
+    try:
+        return default_root()
+    except ContentError as exc:
+        _print_problems(list(exc.problems))
+        raise typer.Exit(1) from None
+
+
 def _today(value: str | None) -> date | None:
     if value is None:
         return None
@@ -104,7 +113,7 @@ def check(
 
     Exits 1 when there is an error, 0 with warnings only.
     """
-    folder = root or default_root()
+    folder = root or _default_root()
     embed = default_embedder() if semantic else None
     content, problems = analyse(folder, options=CheckOptions(today=_today(today)), embed=embed)
     if output is OutputFormat.json:
@@ -133,7 +142,7 @@ def build(
 
     Writes nothing at all when the check finds an error.
     """
-    folder = root or default_root()
+    folder = root or _default_root()
     out_dir = out or default_out_dir()
     try:
         result = build_content(folder, out_dir, today=_today(today))
@@ -174,7 +183,7 @@ def build(
 @app.command()
 def vocabulary(root: RootArg = None) -> None:
     """Print the local terms (one per line) used as speech-recognition hotwords."""
-    folder = root or default_root()
+    folder = root or _default_root()
     try:
         terms = load_vocabulary(folder)
     except ContentError as exc:

@@ -1,0 +1,118 @@
+"""Which content folder this process serves: the one resolver every service uses.
+
+``RATHAUS_CONTENT`` names the folder (the one holding ``municipality.yml``); unset, it is the sample
+municipality ``content/musterstadt``. The gateway's ``RATHAUS_CONTENT_ROOT`` and the subtitle
+service's ``RATHAUS_ASR_CONTENT_ROOT`` are the names of an earlier release: still read, with a
+deprecation warning, and an error when they disagree with ``RATHAUS_CONTENT`` (or with each other).
+A folder that does not exist or has no ``municipality.yml`` is an error at start-up, naming the
+variable and the path, so a typo never quietly serves another city's facts.
+
+The gateway (``channels.settings``) and the subtitle service (``asr.settings``) take their default from
+:func:`resolve_content_root`; this module imports neither of them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from content.errors import ContentError, Problem
+
+__all__ = [
+    "CONTENT_ENV",
+    "DEPRECATED_CONTENT_ENV",
+    "ContentRootError",
+    "resolve_content_root",
+    "sample_root",
+    "without_content_root",
+]
+
+log = logging.getLogger(__name__)
+
+#: The one variable that names the content folder.
+CONTENT_ENV = "RATHAUS_CONTENT"
+#: Names of an earlier release (gateway, subtitle service): read with a warning for one release.
+DEPRECATED_CONTENT_ENV: tuple[str, ...] = ("RATHAUS_CONTENT_ROOT", "RATHAUS_ASR_CONTENT_ROOT")
+
+
+class ContentRootError(ContentError):
+    """The content folder setting is unusable (missing folder, no ``municipality.yml``, conflicting variables)."""
+
+    def __init__(self, *, variable: str, path: str, message: str, hint: str) -> None:
+        problem = Problem(path=path, line=0, field=variable, message=message, hint=hint)
+        super().__init__([problem], f"{variable}={path}: {message}; {hint}")
+        self.variable = variable
+        self.path = path
+
+
+def sample_root() -> Path:
+    """The sample municipality shipped with the code, ``content/musterstadt``."""
+    return Path(__file__).resolve().parent / "musterstadt"
+
+
+def resolve_content_root(environ: Mapping[str, str] | None = None) -> Path:
+    """The content folder from ``RATHAUS_CONTENT`` (or a deprecated name), else the sample municipality.
+
+    ``environ`` defaults to ``os.environ``. Raises :class:`ContentRootError` when old and new names
+    disagree, or when the folder does not exist or lacks ``municipality.yml``.
+    """
+    env = os.environ if environ is None else environ
+    new = env.get(CONTENT_ENV) or None
+    old = [(name, value) for name in DEPRECATED_CONTENT_ENV if (value := env.get(name))]
+    for name, _value in old:
+        log.warning("content.root.deprecated_variable variable=%s use=%s", name, CONTENT_ENV)
+        warnings.warn(
+            f"{name} is deprecated and will be removed in the next release; set {CONTENT_ENV} instead",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+    named = ([(CONTENT_ENV, new)] if new else []) + old
+    for name, value in named[1:]:
+        first_name, first_value = named[0]
+        if _same(first_value, value):
+            continue
+        raise ContentRootError(
+            variable=first_name,
+            path=first_value,
+            message=f"conflicts with {name}={value}",
+            hint=f"set only {CONTENT_ENV} (and unset {', '.join(n for n, _ in old)})",
+        )
+    if not named:
+        return _checked(sample_root(), variable=CONTENT_ENV)
+    variable, value = named[0]
+    return _checked(Path(value).expanduser(), variable=variable)
+
+
+def _same(a: str, b: str) -> bool:
+    return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
+
+
+def _checked(root: Path, *, variable: str) -> Path:
+    hint = f"set {variable} to the folder that holds municipality.yml, offices.yml and topics/"
+    if not root.is_dir():
+        raise ContentRootError(variable=variable, path=str(root), message="no such folder", hint=hint)
+    if not (root / "municipality.yml").is_file():
+        raise ContentRootError(variable=variable, path=str(root), message="has no municipality.yml", hint=hint)
+    return root
+
+
+def without_content_root(source: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    """A pydantic-settings source that leaves out ``content_root``.
+
+    Settings classes whose field ``content_root`` takes its default from :func:`resolve_content_root`
+    wrap their environment and ``.env`` sources in this, so that ``RATHAUS_CONTENT_ROOT`` or
+    ``RATHAUS_ASR_CONTENT_ROOT`` are read once, by the resolver (with its warning and its checks), and
+    not a second time by pydantic-settings. Keyword arguments (CLI flags) still set the field.
+    """
+
+    def values() -> dict[str, Any]:
+        found = dict(source())
+        found.pop("content_root", None)
+        return found
+
+    values.__name__ = f"{type(source).__name__}WithoutContentRoot"
+    return values

@@ -1,0 +1,67 @@
+"""Subtitle service settings: hotwords from the content folder in RATHAUS_CONTENT, via content.vocabulary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from asr.options import content_hotwords, format_hotwords
+from asr.settings import AsrSettings
+from content import vocabulary
+from content.root import ContentRootError
+from tests.fixtures.content import other_city
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("RATHAUS_CONTENT", "RATHAUS_CONTENT_ROOT", "RATHAUS_ASR_CONTENT_ROOT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+
+
+def _served_hotwords() -> str | None:
+    """Settings and stream options as ``rathaus asr serve`` builds them (SubtitleService.from_settings)."""
+    settings = AsrSettings()
+    return settings.stream_options(language=settings.language).hotwords
+
+
+def test_rathaus_content_gives_that_citys_hotwords(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    city = other_city(tmp_path)
+    monkeypatch.setenv("RATHAUS_CONTENT", str(city.root))
+    hotwords = _served_hotwords()
+    assert hotwords is not None
+    assert city.word in hotwords and city.name in hotwords
+    assert city.dropped_street not in hotwords and "Musterstadt" not in hotwords
+
+
+def test_hotwords_are_the_content_vocabulary_formatted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    city = other_city(tmp_path)
+    monkeypatch.setenv("RATHAUS_CONTENT", str(city.root))
+    assert _served_hotwords() == format_hotwords(vocabulary(city.root)) == content_hotwords()
+
+
+def test_old_asr_variable_in_dotenv_still_works(tmp_path: Path) -> None:
+    city = other_city(tmp_path)
+    (tmp_path / ".env").write_text(f"RATHAUS_ASR_CONTENT_ROOT={city.root}\n", encoding="utf-8")
+    with pytest.warns(DeprecationWarning, match="RATHAUS_ASR_CONTENT_ROOT"):
+        settings = AsrSettings()
+    assert settings.content_root == city.root
+
+
+def test_missing_content_folder_stops_the_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RATHAUS_CONTENT", str(tmp_path / "typo"))
+    with pytest.raises(ContentRootError, match="RATHAUS_CONTENT=.*typo: no such folder"):
+        AsrSettings()
+
+
+def test_an_explicit_content_root_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    city = other_city(tmp_path)
+    monkeypatch.setenv("RATHAUS_CONTENT", str(tmp_path / "typo"))
+    assert AsrSettings(content_root=city.root).content_root == city.root
+
+
+def test_format_hotwords_keeps_order_and_length() -> None:
+    assert format_hotwords(["Rathausplatz", " Am   Stadtpark ", ""]) == "Rathausplatz, Am Stadtpark"
+    assert format_hotwords(["x" * 50, "kurz"], max_chars=20) == "kurz"
+    assert format_hotwords([]) is None
