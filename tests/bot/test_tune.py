@@ -18,7 +18,7 @@ def _sample(expect: str, semantic: tuple[float, float, float], *, selector: floa
         topic_ids=TOPICS, semantic=np.array(semantic, dtype=np.float32),
         lexical=np.array([2.0 if t == best and expect != "out_of_scope" else 0.0 for t in TOPICS], dtype=np.float32),
         selector={t: (selector if t == best else 0.05) for t in TOPICS},
-        diet={"faq": 0.9 if expect != "out_of_scope" else 0.3, "out_of_scope": 0.1 if expect != "out_of_scope" else 0.7},
+        diet={"faq": 0.3, "out_of_scope": 0.7} if expect == "out_of_scope" else {"faq": 0.9, "out_of_scope": 0.1},
         intent_semantic={"out_of_scope": oos, "bot_challenge": 0.8}, language=lang)
     return Sample(EvalCase(text=f"{expect} {semantic}", expect=expect, lang=lang), signals)
 
