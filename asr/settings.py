@@ -22,14 +22,13 @@ import dataclasses
 import logging
 import os
 from pathlib import Path
-from typing import Any
 
 from dotenv import dotenv_values
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from asr.options import CueOptions, Device, ModelOptions, StreamOptions, content_hotwords
-from content.root import resolve_content_root, without_content_root
+from content.root import ContentRootSources, resolve_content_root
 from rathaus.auth import check_token_strength
 
 __all__ = ["AsrSettings"]
@@ -39,7 +38,7 @@ _ENV_FILE = ".env"
 log = logging.getLogger(__name__)
 
 
-class AsrSettings(BaseSettings):
+class AsrSettings(ContentRootSources, BaseSettings):
     """Everything the live service reads from its environment."""
 
     model_config = SettingsConfigDict(env_prefix="RATHAUS_ASR_", env_file=_ENV_FILE, extra="ignore")
@@ -70,24 +69,6 @@ class AsrSettings(BaseSettings):
     # sources read by the service itself (files, HLS, RTMP)
     open_timeout_s: float = Field(default=10.0, gt=0)
     read_timeout_s: float = Field(default=10.0, gt=0)
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[Any, ...]:
-        # content_root's default is content.resolve_content_root (RATHAUS_CONTENT; RATHAUS_ASR_CONTENT_ROOT
-        # with a warning): the environment and .env must not set the field a second way.
-        return (
-            init_settings,
-            without_content_root(env_settings),
-            without_content_root(dotenv_settings),
-            file_secret_settings,
-        )
 
     @field_validator("ingest_token")
     @classmethod

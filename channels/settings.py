@@ -15,11 +15,11 @@ from typing import Annotated, Any
 
 import yaml
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from channels.errors import ConfigError
 from channels.messages import MAX_FRAME_BYTES
-from content.root import resolve_content_root, without_content_root
+from content.root import ContentRootSources, resolve_content_root
 from rathaus.auth import check_token_strength
 
 __all__ = ["GatewaySettings", "load_settings"]
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 _REPO = Path(__file__).resolve().parent.parent
 
 
-class GatewaySettings(BaseSettings):
+class GatewaySettings(ContentRootSources, BaseSettings):
     """All options of one gateway instance; passed whole to ``create_app``."""
 
     model_config = SettingsConfigDict(env_prefix="RATHAUS_", frozen=True, extra="ignore")
@@ -78,24 +78,6 @@ class GatewaySettings(BaseSettings):
     ws_close_timeout_s: float = Field(default=2.0, gt=0, le=30)
     shutdown_timeout_s: float = Field(default=10.0, gt=0)
     log_level: str = "INFO"
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[Any, ...]:
-        # content_root's default is content.resolve_content_root (RATHAUS_CONTENT; RATHAUS_CONTENT_ROOT
-        # with a warning): the environment must not set the field a second way.
-        return (
-            init_settings,
-            without_content_root(env_settings),
-            without_content_root(dotenv_settings),
-            file_secret_settings,
-        )
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

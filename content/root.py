@@ -23,6 +23,7 @@ from typing import Any
 from content.errors import ContentError, Problem
 
 __all__ = [
+    "ContentRootSources",
     "CONTENT_ENV",
     "DEPRECATED_CONTENT_ENV",
     "ContentRootError",
@@ -116,3 +117,24 @@ def without_content_root(source: Callable[[], dict[str, Any]]) -> Callable[[], d
 
     values.__name__ = f"{type(source).__name__}WithoutContentRoot"
     return values
+
+
+class ContentRootSources:
+    """Mixin for pydantic-settings classes whose ``content_root`` defaults to :func:`resolve_content_root`:
+    their environment and ``.env`` sources leave that field out (see :func:`without_content_root`)."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[Any],
+        init_settings: Callable[[], dict[str, Any]],
+        env_settings: Callable[[], dict[str, Any]],
+        dotenv_settings: Callable[[], dict[str, Any]],
+        file_secret_settings: Callable[[], dict[str, Any]],
+    ) -> tuple[Any, ...]:
+        return (
+            init_settings,
+            without_content_root(env_settings),
+            without_content_root(dotenv_settings),
+            file_secret_settings,
+        )
