@@ -11,8 +11,9 @@ setup:
 demo: setup
 	$(VENV)/rathaus demo run
 
-## Run every test: unit, integration (real Rasa, redis-server, Whisper) and browser tests.
+## Run every check: ruff and mypy, then unit, integration (real Rasa, redis-server, Whisper) and browser tests.
 test: setup
+	bash scripts/lint.sh
 	bash scripts/test.sh
 
 ## Only the fast unit tests (no real services, no model, no browser).
@@ -20,13 +21,12 @@ test-fast: setup
 	bash scripts/test.sh -m "not slow and not browser"
 
 lint: setup
-	$(VENV)/ruff check .
-	$(VENV)/mypy content/schema.py asr/cues.py asr/streaming.py asr/live.py channels/messages.py channels/chat.py \
-		bot/retrieval/fusion.py bot/retrieval/text.py bot/retrieval/index.py bot/retrieval/retriever.py content/embeddings.py channels/admission.py rathaus/metrics_access.py
+	bash scripts/lint.sh
 
 ## Quality measurements (print numbers; results are kept in docs/benchmarks.md).
 eval: setup
-	$(VENV)/rathaus bot eval data/eval/chat.yml --report out/chat-eval.json
+	$(VENV)/rathaus bot eval data/eval/chat-independent/test.yml --report out/chat-eval.json
+	$(VENV)/rathaus bot baseline data/eval/chat-independent/test.yml
 	$(VENV)/python data/eval/asr/generate.py --out out/asr-clips
 	$(VENV)/rathaus asr eval --manifest out/asr-clips/manifest.json --report out/asr-eval.json
 
