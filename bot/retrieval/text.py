@@ -87,7 +87,7 @@ class Assessment:
         return self.quality == "ok"
 
 
-_VOWELS = set("aeiouyäöüáàâéèêíìîóòôúùûıаеёиоуыэюяіїєاويآأإ")
+_VOWELS = set("aeiouy")  # only ASCII words are checked for mashing (see _mashed)
 _CONSONANT_RUN = re.compile(r"[bcdfghjklmnpqrstvwxz]{6,}")
 
 
