@@ -193,8 +193,8 @@ def run_fleet_bench(
 async def _fleet_bench(
     *, viewers: int, cues: int, interval: float, client_procs: int, instances: int, join_burst: int, prefill: int
 ) -> dict[str, Any]:
+    from channels.broker import RedisBroker
     from channels.messages import SubtitleCue
-    from channels.redis_broker import RedisBroker
 
     def cue(seq: int) -> SubtitleCue:
         return SubtitleCue(
