@@ -48,7 +48,7 @@ from asr.service import (
     SubtitleService,
     TooManyStreams,
 )
-from channels.streams import STREAM_ID_PATTERN
+from common.streams import STREAM_ID_PATTERN
 from rathaus.auth import GuessThrottle, ThrottleOptions, Verdict, check_token_strength, tokens_equal
 from rathaus.metrics_access import metrics_access
 

@@ -34,7 +34,8 @@ from channels.routes import (
 )
 from channels.security import content_security_policy, origin_allowed, security_headers_middleware
 from channels.settings import GatewaySettings
-from channels.streams import valid_stream_id
+from common.streams import valid_stream_id
+from common.subtitles import Cue, to_webvtt
 from rathaus.metrics_access import metrics_access
 
 __all__ = [
@@ -262,10 +263,7 @@ def _session_cues(envelopes: list[Envelope]) -> list[SubtitleCue]:
 
 
 def transcript_vtt(cues: list[SubtitleCue]) -> str:
-    """WebVTT through asr.formats (the project's one writer of subtitle files)."""
-    from asr.cues import Cue
-    from asr.formats import to_webvtt
-
+    """WebVTT through common.subtitles (the project's one writer of subtitle files)."""
     return to_webvtt([Cue(index=c.seq, start=c.start, end=c.end, lines=tuple(c.lines)) for c in cues])
 
 

@@ -36,7 +36,7 @@ from channels.messages import (
 from channels.metrics import GatewayMetrics
 from channels.security import RateLimiter, client_ip, origin_allowed, tokens_equal
 from channels.settings import GatewaySettings
-from channels.streams import valid_stream_id
+from common.streams import valid_stream_id
 from rathaus.auth import GuessThrottle, Verdict
 
 __all__ = ["Guard", "chat_api", "chat_ws", "staff_ws", "subtitles_ws"]

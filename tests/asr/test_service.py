@@ -8,10 +8,13 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from asr.cues import Cue, validate_cues
+from asr.cues import validate_cues
 from asr.service import ServiceOptions, StreamClosed, StreamExists, SubtitleService, TooManyStreams
+from asr.sink import CollectingSink
 from channels.broker import MemoryBroker
 from channels.messages import SubtitleCue, SubtitlePartial, SubtitleStream
+from channels.subtitle_sink import BrokerSink
+from common.subtitles import Cue
 from tests.asr.fakes import CodedDecoder, coded_audio, coded_pcm, fake_factory, word_text
 
 
@@ -26,7 +29,7 @@ def _cue_words(messages: list) -> list[str]:
 async def test_stream_publishes_started_cues_and_ended_in_order() -> None:
     broker = MemoryBroker()
     decoder = CodedDecoder()
-    async with SubtitleService(broker=broker, factory=fake_factory(decoder)) as service:
+    async with SubtitleService(sink=BrokerSink(broker), factory=fake_factory(decoder)) as service:
         live: list = []
 
         async def watch() -> None:
@@ -62,7 +65,7 @@ async def test_stream_publishes_started_cues_and_ended_in_order() -> None:
 async def test_round_robin_gives_every_ready_stream_a_turn() -> None:
     decoder = CodedDecoder(delay_s=0.01)
     options = ServiceOptions(num_workers=1, max_push_s=1.0)
-    async with SubtitleService(broker=MemoryBroker(), factory=fake_factory(decoder), options=options) as service:
+    async with SubtitleService(sink=CollectingSink(), factory=fake_factory(decoder), options=options) as service:
         handles = [await service.open_stream(name) for name in ("a", "b", "c")]
         for handle in handles:  # 12 s each, queued at once: 12 one-second slices per stream
             await handle.feed(coded_audio(1, 24))
@@ -79,7 +82,7 @@ async def test_round_robin_gives_every_ready_stream_a_turn() -> None:
 async def test_backlogged_stream_does_not_stall_the_others() -> None:
     decoder = CodedDecoder(delay_s=0.01)
     options = ServiceOptions(num_workers=1, max_push_s=1.0)
-    async with SubtitleService(broker=MemoryBroker(), factory=fake_factory(decoder), options=options) as service:
+    async with SubtitleService(sink=CollectingSink(), factory=fake_factory(decoder), options=options) as service:
         heavy = await service.open_stream("heavy")
         light = [await service.open_stream(name) for name in ("l1", "l2")]
         await heavy.feed(coded_audio(1, 50))  # 25 s backlog
@@ -100,7 +103,7 @@ async def test_failing_stream_keeps_its_cues_and_others_continue() -> None:
         return bool((np.rint(audio * 1000) >= 500).any())
 
     decoder = CodedDecoder(fail_on=fail_on)
-    async with SubtitleService(broker=broker, factory=fake_factory(decoder)) as service:
+    async with SubtitleService(sink=BrokerSink(broker), factory=fake_factory(decoder)) as service:
         good = await service.open_stream("good")
         async with broker.subscribe("subtitles:bad") as events:
             bad = await service.open_stream("bad")
@@ -130,7 +133,7 @@ async def test_failing_stream_keeps_its_cues_and_others_continue() -> None:
 
 async def test_duplicate_and_too_many_streams_are_refused() -> None:
     options = ServiceOptions(max_streams=2)
-    async with SubtitleService(broker=MemoryBroker(), factory=fake_factory(CodedDecoder()), options=options) as svc:
+    async with SubtitleService(sink=CollectingSink(), factory=fake_factory(CodedDecoder()), options=options) as svc:
         first = await svc.open_stream("one")
         with pytest.raises(StreamExists):
             await svc.open_stream("one")
@@ -144,7 +147,7 @@ async def test_duplicate_and_too_many_streams_are_refused() -> None:
 
 async def test_shutdown_flushes_open_streams() -> None:
     broker = MemoryBroker()
-    async with SubtitleService(broker=broker, factory=fake_factory(CodedDecoder())) as service:
+    async with SubtitleService(sink=BrokerSink(broker), factory=fake_factory(CodedDecoder())) as service:
         handle = await service.open_stream("rat")
         await handle.feed(coded_audio(1, 5))
     history = await _history(broker, "rat")
@@ -155,7 +158,7 @@ async def test_shutdown_flushes_open_streams() -> None:
 async def test_feed_waits_while_the_queue_is_full() -> None:
     decoder = CodedDecoder(delay_s=0.3)
     options = ServiceOptions(queue_s=2.0, max_push_s=1.0)
-    async with SubtitleService(broker=MemoryBroker(), factory=fake_factory(decoder), options=options) as service:
+    async with SubtitleService(sink=CollectingSink(), factory=fake_factory(decoder), options=options) as service:
         handle = await service.open_stream("rat")
         await handle.feed(coded_audio(1, 2))  # 1 s: goes to the (slow) decoder
         for _ in range(100):  # let the scheduler hand the first slice to a worker
@@ -173,7 +176,7 @@ async def test_feed_waits_while_the_queue_is_full() -> None:
 
 
 async def test_metrics_count_streams_cues_and_latency() -> None:
-    async with SubtitleService(broker=MemoryBroker(), factory=fake_factory(CodedDecoder())) as service:
+    async with SubtitleService(sink=CollectingSink(), factory=fake_factory(CodedDecoder())) as service:
         handle = await service.open_stream("rat")
         assert service.metrics.active_streams._value.get() == 1
         await handle.feed(coded_audio(1, 12))
@@ -186,7 +189,7 @@ async def test_metrics_count_streams_cues_and_latency() -> None:
 
 async def test_source_failure_ends_with_error_state_after_the_cues() -> None:
     broker = MemoryBroker()
-    async with SubtitleService(broker=broker, factory=fake_factory(CodedDecoder())) as service:
+    async with SubtitleService(sink=BrokerSink(broker), factory=fake_factory(CodedDecoder())) as service:
         handle = await service.open_stream("hls")
         await handle.feed(coded_audio(1, 4))
         summary = await handle.end("Die Tonquelle ist nicht erreichbar.", failed=True)
