@@ -48,9 +48,9 @@ from asr.service import (
     SubtitleService,
     TooManyStreams,
 )
+from common.auth import GuessThrottle, ThrottleOptions, Verdict, check_token_strength, tokens_equal
+from common.metrics_access import metrics_access
 from common.streams import STREAM_ID_PATTERN
-from rathaus.auth import GuessThrottle, ThrottleOptions, Verdict, check_token_strength, tokens_equal
-from rathaus.metrics_access import metrics_access
 
 __all__ = [
     "CLOSE_POLICY",

@@ -212,7 +212,7 @@ def feed(
 
 # ---------------------------------------------------------------------------------------------- eval
 def _default_clip_dir() -> Path:
-    from rathaus.paths import repo_root
+    from common.paths import repo_root
 
     return repo_root() / "data" / "eval" / "asr" / "clips"
 
@@ -220,7 +220,7 @@ def _default_clip_dir() -> Path:
 def _generate(out: Path) -> Path:
     import importlib.util
 
-    from rathaus.paths import repo_root
+    from common.paths import repo_root
 
     script = repo_root() / "data" / "eval" / "asr" / "generate.py"
     spec = importlib.util.spec_from_file_location("rathaus_eval_generate", script)

@@ -32,8 +32,8 @@ import yaml
 
 from bot import BotError
 from channels.redact import INSTALLED_MARKER
-from rathaus.auth import check_token_strength
-from rathaus.paths import cache_dir, repo_root
+from common.auth import check_token_strength
+from common.paths import cache_dir, repo_root
 
 __all__ = [
     "RASA_VERSION",

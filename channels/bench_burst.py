@@ -34,7 +34,7 @@ import aiohttp
 from aiohttp import web
 
 from channels.bench import percentile, raise_fd_limit, wait_port
-from rathaus.net import free_port
+from common.net import free_port
 
 __all__ = ["run_chat_burst_bench", "run_fleet_bench"]
 

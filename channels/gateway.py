@@ -34,9 +34,9 @@ from channels.routes import (
 )
 from channels.security import content_security_policy, origin_allowed, security_headers_middleware
 from channels.settings import GatewaySettings
+from common.metrics_access import metrics_access
 from common.streams import valid_stream_id
 from common.subtitles import Cue, to_webvtt
-from rathaus.metrics_access import metrics_access
 
 __all__ = [
     "BROKER",

@@ -36,8 +36,8 @@ from channels.messages import (
 from channels.metrics import GatewayMetrics
 from channels.security import RateLimiter, client_ip, origin_allowed, tokens_equal
 from channels.settings import GatewaySettings
+from common.auth import GuessThrottle, Verdict
 from common.streams import valid_stream_id
-from rathaus.auth import GuessThrottle, Verdict
 
 __all__ = ["Guard", "chat_api", "chat_ws", "staff_ws", "subtitles_ws"]
 

@@ -26,7 +26,7 @@ from bot.runner import (
     training_inputs,
 )
 from channels.redact import INSTALLED_MARKER
-from rathaus.net import free_port
+from common.net import free_port
 
 
 def _project(root: Path) -> Path:
