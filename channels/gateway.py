@@ -17,7 +17,6 @@ from pathlib import Path
 from aiohttp import WSCloseCode, web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from channels import redact
 from channels.broker import Broker, Envelope, broker_from_url
 from channels.chat_service import ChatService
 from channels.fanout import Fanout, topic_for
@@ -34,6 +33,7 @@ from channels.routes import (
 )
 from channels.security import content_security_policy, origin_allowed, security_headers_middleware
 from channels.settings import GatewaySettings
+from common import redact
 from common.metrics_access import metrics_access
 from common.streams import valid_stream_id
 from common.subtitles import Cue, to_webvtt

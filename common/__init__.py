@@ -9,7 +9,9 @@ them without a cycle:
 * :mod:`common.streams`: what a valid live stream id is (ingest, broker topic, viewer page);
 * :mod:`common.paths`: the checkout and the cache for heavy artefacts; :mod:`common.net`: free ports;
 * :mod:`common.auth`: token strength, constant-time comparison, the guess throttle;
-  :mod:`common.metrics_access`: who may read ``/metrics``.
+  :mod:`common.metrics_access`: who may read ``/metrics``;
+* :mod:`common.redact`: personal-data redaction of log records (the gateway installs it; a copy runs in
+  the Rasa processes, so it stays standard library only).
 
 The ``rathaus`` package is the command line only (it mounts the packages' commands and runs the demo);
 no other package imports it.
