@@ -207,7 +207,9 @@ def feed(
         raise _fail(str(exc)) from exc
     except OSError as exc:
         raise _fail(f"cannot reach the ingest at {url}: {exc}; is `rathaus asr serve` running?") from exc
-    console.print(f"stream [bold]{stream}[/] ended: {result.get('cues')} cues, {result.get('audio_s')} s audio")
+    if result is None:
+        raise _fail(f"the ingest closed stream {stream!r} without its end report")
+    console.print(f"stream [bold]{stream}[/] ended: {result.cues} cues, {result.audio_s} s audio")
 
 
 # ---------------------------------------------------------------------------------------------- eval

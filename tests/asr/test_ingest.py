@@ -346,7 +346,7 @@ async def test_feed_client_streams_a_file_and_ends_the_stream(ingest: Ingest, tm
         realtime=False,
         open_timeout=5.0,
     )
-    assert ended["type"] == "ended" and ended["audio_s"] == pytest.approx(5.0)
+    assert ended is not None and ended.stream == "fed" and ended.audio_s == pytest.approx(5.0)
     assert await ingest.words("fed") == [word_text(k) for k in range(1, 11)]
 
 
