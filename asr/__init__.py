@@ -2,7 +2,8 @@
 
 This package root stays light: it must not import faster_whisper or ctranslate2, so that tools, tests
 and the sans-I/O cores run without a speech model in their process. The heavy parts (:mod:`asr.model`,
-:class:`asr.decoder.WhisperDecoder`, :mod:`asr.transcribe`) import faster-whisper lazily.
+:mod:`asr.whisper`, the one module that touches faster-whisper's internals, :mod:`asr.transcribe`)
+are imported lazily.
 
 Core modules (sans-I/O, no asyncio): ``options``, ``decoder`` (protocol + Whisper adapter),
 ``streaming`` (commit policy), ``guards``, ``cues``, ``live`` (the one live pipeline), ``sink`` (where

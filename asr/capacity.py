@@ -149,9 +149,9 @@ async def run_capacity(
     config: CapacityConfig, audio_path: Path, *, progress: Callable[[str], None] = lambda _m: None
 ) -> list[CapacityRow]:
     """Run each N of ``config.streams`` in ascending order; stop after the first N not sustained."""
-    from asr.decoder import WhisperDecoder
     from asr.model import get_shared_model
     from asr.options import ModelOptions
+    from asr.whisper import WhisperDecoder
 
     audio = load_bench_audio(audio_path).astype(np.float32) / 32768.0
     progress(f"loading model {config.model} on {config.device} ...")

@@ -443,10 +443,10 @@ def run_eval(
     if repeat < 1:
         raise AsrError(f"repeat must be at least 1, got {repeat}")
     timer = time.process_time if clock == "cpu" else time.perf_counter
-    from asr.decoder import WhisperDecoder
     from asr.sources import read_pcm
     from asr.streaming import StreamingTranscriber
     from asr.transcribe import TranscribeOptions
+    from asr.whisper import WhisperDecoder
 
     default_batch = TranscribeOptions().batch_size
     decoder = WhisperDecoder(model)

@@ -242,9 +242,9 @@ class SubtitleService:
     def from_settings(cls, settings: AsrSettings, *, sink: SubtitleSink) -> SubtitleService:
         """The production service: one shared Whisper model for every stream of the process."""
         from asr.cues import CueBuilder
-        from asr.decoder import WhisperDecoder
         from asr.model import get_shared_model
         from asr.streaming import StreamingTranscriber
+        from asr.whisper import WhisperDecoder
 
         model = get_shared_model(settings.model_options())
         metrics = ServiceMetrics()

@@ -168,7 +168,7 @@ def transcribe_audio(
 
 def _speech_check(audio: np.ndarray) -> SpeechCheck:
     """Silero VAD over a stretch of ``audio`` (file times), for the guards' suspicious segments."""
-    from asr.streaming import SileroSpeechDetector
+    from asr.whisper import SileroSpeechDetector
 
     detect = SileroSpeechDetector()
 

@@ -85,11 +85,11 @@ def test_eval_and_service_produce_identical_cues_on_the_real_model(
     """Same audio, same options, same step boundaries (one ``min_chunk_s`` of audio per step): the
     evaluation's simulated live path and the service publish the same cues, because both run the one
     LiveSubtitler. One CTranslate2 thread, so the decodes are bit-identical."""
-    from asr.decoder import WhisperDecoder
     from asr.evaluate import simulate_live
     from asr.model import get_shared_model
     from asr.options import ModelOptions
     from asr.synth import read_wav
+    from asr.whisper import WhisperDecoder
 
     model = get_shared_model(ModelOptions(cpu_threads=1))
     options = StreamOptions()
