@@ -220,7 +220,10 @@ class SubtitleService:
         options: ServiceOptions = ServiceOptions(),
         metrics: ServiceMetrics | None = None,
         clock: Callable[[], float] = time.monotonic,
+        on_dispatch: Callable[[str, str], None] | None = None,
     ) -> None:
+        """``on_dispatch(stream, job)`` is called as each job (``"step"`` or ``"finish"``) is handed to a
+        worker, in that order (tests check the scheduler's fairness with it)."""
         self._sink = sink
         self._factory = factory
         self._options = options
@@ -234,8 +237,7 @@ class SubtitleService:
         self._scheduler: asyncio.Task[None] | None = None
         self._jobs: set[asyncio.Task[None]] = set()
         self.decode_seconds_total = 0.0
-        #: (stream id, "step"|"finish") in the order jobs were handed to workers (tests check fairness)
-        self.dispatch_log: deque[tuple[str, str]] = deque(maxlen=10_000)
+        self._on_dispatch = on_dispatch
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -381,7 +383,8 @@ class SubtitleService:
             self._order.append(stream.id)
             stream.busy = True
             self._inflight += 1
-            self.dispatch_log.append((stream.id, job))
+            if self._on_dispatch is not None:
+                self._on_dispatch(stream.id, job)
             task = asyncio.create_task(self._run_job(stream, job), name=f"asr-{job}-{stream.id}")
             self._jobs.add(task)
             task.add_done_callback(self._jobs.discard)

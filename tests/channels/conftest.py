@@ -11,7 +11,7 @@ from channels.broker import Broker, MemoryBroker
 from tests.fixtures.services import RedisServer
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.slow)])
 async def broker(request: pytest.FixtureRequest) -> AsyncIterator[Broker]:
     if request.param == "memory":
         instance: Broker = MemoryBroker(history_size=100)
