@@ -51,8 +51,8 @@ def transcribe(
     ] = True,
 ) -> None:
     """Transcribe MEDIA into German subtitles that follow the broadcast rules."""
-    from asr.formats import SUFFIXES, write_subtitles
     from asr.transcribe import TranscribeOptions, load_audio, transcribe_audio
+    from common.subtitles import SUFFIXES, SubtitleFileError, write_subtitles
 
     for path in output:
         if path.suffix.lower() not in SUFFIXES:
@@ -93,7 +93,7 @@ def transcribe(
         for path in output:
             write_subtitles(result.cues, path)
             console.print(f"wrote {path} ({len(result.cues)} cues)")
-    except AsrError as exc:
+    except (AsrError, SubtitleFileError) as exc:
         raise _fail(exc) from None
     console.print(
         f"{result.duration:.1f} s audio in {result.compute_seconds:.1f} s (real-time factor {result.rtf:.2f}), "

@@ -25,7 +25,8 @@ from rich.console import Console
 from rich.table import Table
 
 from asr.errors import AsrError
-from channels.streams import STREAM_ID_HINT, valid_stream_id
+from asr.sink import AsrWiring, SinkOpener
+from common.streams import STREAM_ID_HINT, valid_stream_id
 from content.errors import ContentError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -55,6 +56,7 @@ def _logging(verbose: bool) -> None:
 # --------------------------------------------------------------------------------------------- serve
 @app.command()
 def serve(
+    ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="interface to listen on [RATHAUS_ASR_HOST]")] = None,
     port: Annotated[int | None, typer.Option(help="ingest port [RATHAUS_ASR_PORT, 8765]")] = None,
     token: Annotated[str | None, typer.Option(help="ingest token [RATHAUS_ASR_INGEST_TOKEN]")] = None,
@@ -93,8 +95,11 @@ def serve(
     sources = _parse_sources(source or [])
     if settings.ingest_token is None and not sources:
         raise _fail("set RATHAUS_ASR_INGEST_TOKEN (or --token), or give --source STREAM=URL to ingest directly")
+    wiring = ctx.find_root().obj
+    if not isinstance(wiring, AsrWiring):
+        raise _fail("no subtitle sink is wired in: start the service as `rathaus asr serve`")
     try:
-        asyncio.run(_serve(settings, sources, loop_sources=loop))
+        asyncio.run(_serve(settings, sources, loop_sources=loop, open_sink=wiring.open_sink))
     except AsrError as exc:
         raise _fail(str(exc)) from exc
 
@@ -113,15 +118,14 @@ def _parse_sources(items: list[str]) -> dict[str, str]:
     return sources
 
 
-async def _serve(settings: Any, sources: dict[str, str], *, loop_sources: bool) -> None:
+async def _serve(settings: Any, sources: dict[str, str], *, loop_sources: bool, open_sink: SinkOpener) -> None:
     from asr.ingest import start_ingest
     from asr.service import SubtitleService
     from asr.sources import SourceOptions, iter_source
-    from channels.broker import broker_from_url
 
-    broker = broker_from_url(settings.broker_url)
+    sink = open_sink(settings.broker_url)
     console.print(f"loading model [bold]{settings.model}[/] on {settings.device} ...")
-    service = await asyncio.to_thread(SubtitleService.from_settings, settings, broker=broker)
+    service = await asyncio.to_thread(SubtitleService.from_settings, settings, sink=sink)
     stop = asyncio.Event()
     running = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -166,7 +170,7 @@ async def _serve(settings: Any, sources: dict[str, str], *, loop_sources: bool) 
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-    await broker.aclose()
+    await sink.aclose()
 
 
 # ---------------------------------------------------------------------------------------------- feed
@@ -203,12 +207,14 @@ def feed(
         raise _fail(str(exc)) from exc
     except OSError as exc:
         raise _fail(f"cannot reach the ingest at {url}: {exc}; is `rathaus asr serve` running?") from exc
-    console.print(f"stream [bold]{stream}[/] ended: {result.get('cues')} cues, {result.get('audio_s')} s audio")
+    if result is None:
+        raise _fail(f"the ingest closed stream {stream!r} without its end report")
+    console.print(f"stream [bold]{stream}[/] ended: {result.cues} cues, {result.audio_s} s audio")
 
 
 # ---------------------------------------------------------------------------------------------- eval
 def _default_clip_dir() -> Path:
-    from rathaus.paths import repo_root
+    from common.paths import repo_root
 
     return repo_root() / "data" / "eval" / "asr" / "clips"
 
@@ -216,7 +222,7 @@ def _default_clip_dir() -> Path:
 def _generate(out: Path) -> Path:
     import importlib.util
 
-    from rathaus.paths import repo_root
+    from common.paths import repo_root
 
     script = repo_root() / "data" / "eval" / "asr" / "generate.py"
     spec = importlib.util.spec_from_file_location("rathaus_eval_generate", script)

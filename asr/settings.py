@@ -28,8 +28,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from asr.options import CueOptions, Device, ModelOptions, StreamOptions, content_hotwords
+from common.auth import check_token_strength
 from content.root import ContentRootSources, resolve_content_root
-from rathaus.auth import check_token_strength
 
 __all__ = ["AsrSettings"]
 
@@ -47,7 +47,7 @@ class AsrSettings(ContentRootSources, BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8765, ge=0, le=65535)
     ingest_token: SecretStr | None = None
-    # /metrics on the ingest port: off unless set, then `Authorization: Bearer <token>` (rathaus/metrics_access.py)
+    # /metrics on the ingest port: off unless set, then `Authorization: Bearer <token>` (common/metrics_access.py)
     metrics_token: SecretStr | None = None
     max_frame_bytes: int = Field(default=1 << 20, ge=1024, description="largest accepted WebSocket frame")
     # broker (None or memory:// = in-process; redis://... = Redis)

@@ -20,7 +20,7 @@ from rich.table import Table
 
 from bot import BotError
 from bot.evaluation import CaseResult, Summary, load_cases, summarise
-from rathaus.net import free_port
+from common.net import free_port
 
 __all__ = ["app"]
 
@@ -89,7 +89,7 @@ def run_command(
 ) -> None:
     """Run the Rasa server and the action server in the foreground until Ctrl-C."""
     from bot.runner import RasaStack, StackOptions, input_hash, model_path, train
-    from rathaus.paths import cache_dir
+    from common.paths import cache_dir
 
     try:
         model = model_path(input_hash(Path(__file__).parent)) if no_train else train(

@@ -31,9 +31,9 @@ from urllib.parse import urlencode, urlparse
 import yaml
 
 from bot import BotError
-from channels.redact import INSTALLED_MARKER
-from rathaus.auth import check_token_strength
-from rathaus.paths import cache_dir, repo_root
+from common.auth import check_token_strength
+from common.paths import cache_dir, repo_root
+from common.redact import INSTALLED_MARKER
 
 __all__ = [
     "RASA_VERSION",
@@ -269,12 +269,12 @@ def _auth_token(options: StackOptions) -> str:
 
 def _redaction_path(folder: Path) -> Path:
     """A folder for ``PYTHONPATH`` whose ``sitecustomize`` makes the Rasa processes redact every log record
-    with the gateway's own ``channels/redact.py`` (copied, so both always run the same code)."""
+    with the gateway's own ``common/redact.py`` (copied, so both always run the same code)."""
     target = folder / "pylib"
     target.mkdir(exist_ok=True)
     root = repo_root()
     shutil.copyfile(root / "bot" / "pylib" / "sitecustomize.py", target / "sitecustomize.py")
-    shutil.copyfile(root / "channels" / "redact.py", target / "rathaus_redact.py")
+    shutil.copyfile(root / "common" / "redact.py", target / "rathaus_redact.py")
     return target
 
 

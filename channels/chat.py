@@ -3,7 +3,7 @@ and the circuit breaker that decides when to try Rasa again.
 
 Rasa's REST channel returns a list of messages; an action that sends text plus a custom payload arrives
 as two entries (``{"text": ...}`` then ``{"custom": {...}}``). :func:`map_rasa_messages` merges such pairs
-into one reply bubble and maps the custom payloads of CONTRACTS.md to reply kinds.
+into one reply bubble and maps the custom payloads (``bot.actions.kinds.ReplyType``) to reply kinds.
 """
 
 from __future__ import annotations
@@ -15,12 +15,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from bot.actions.kinds import ReplyType, reply_type
 from channels.messages import Button, ChatReply, Office, ReplyKind, Source
 
 __all__ = [
     "BreakerState",
     "CircuitBreaker",
     "ChatOutcome",
+    "REPLY_KINDS",
     "CityInfo",
     "RasaMessage",
     "StatusKind",
@@ -66,14 +68,15 @@ class _Custom(_Lenient):
     language_note: str | None = None
 
 
-_KINDS: dict[str, ReplyKind] = {
-    "faq_answer": "answer",
-    "clarify": "clarify",
-    "disclosure": "disclosure",
-    "out_of_scope": "out_of_scope",
-    "handoff": "handoff",
-    "bot_challenge": "bot_challenge",
-    "smalltalk": "smalltalk",
+#: The gateway's reply kind for each kind of bot reply (``bot/actions/kinds.py``); unknown kinds: "info".
+REPLY_KINDS: dict[ReplyType, ReplyKind] = {
+    ReplyType.FAQ_ANSWER: "answer",
+    ReplyType.CLARIFY: "clarify",
+    ReplyType.DISCLOSURE: "disclosure",
+    ReplyType.OUT_OF_SCOPE: "out_of_scope",
+    ReplyType.HANDOFF: "handoff",
+    ReplyType.BOT_CHALLENGE: "bot_challenge",
+    ReplyType.SMALLTALK: "smalltalk",
 }
 
 
@@ -99,6 +102,11 @@ class _Draft:
     custom: _Custom | None = None
 
 
+def _reply_kind(payload_type: str) -> ReplyKind:
+    kind = reply_type({"type": payload_type})
+    return REPLY_KINDS[kind] if kind is not None else "info"
+
+
 def _reply(draft: _Draft, *, session: str, msg_id: str, now: float) -> ChatReply:
     custom = draft.custom
     if custom is None:
@@ -118,7 +126,7 @@ def _reply(draft: _Draft, *, session: str, msg_id: str, now: float) -> ChatReply
     return ChatReply(
         id=msg_id,
         session=session,
-        kind=_KINDS.get(custom.type, "info"),
+        kind=_reply_kind(custom.type),
         # An answer's sources, office and review date travel as fields; its text is the answer alone, not
         # Rasa's text-only rendering with those details appended (which would show them twice).
         text=custom.answer or draft.text or custom.text or ("Meinten Sie eines dieser Themen?" if buttons else ""),
@@ -146,7 +154,7 @@ def map_rasa_messages(raw: Iterable[Any], *, session: str, new_id: Callable[[], 
             custom = _Custom.model_validate(message.custom) if message.custom is not None else None
         except ValidationError:
             continue
-        if custom is not None and custom.type == "handoff":
+        if custom is not None and reply_type({"type": custom.type}) is ReplyType.HANDOFF:
             handoff = True
         current = drafts[-1] if drafts else None
         if message.text or message.buttons:

@@ -21,6 +21,7 @@ import secrets
 import time
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from channels.admission import Admission, Queued, Refused
 from channels.broker import Broker, id_after
@@ -52,7 +53,15 @@ from channels.rasa_client import RasaClient, RasaUnavailable, RasaUnreachable
 from channels.rasa_input import offered_payloads, rasa_text
 from channels.settings import GatewaySettings
 
-__all__ = ["ChatService", "chat_topic", "new_session_id", "valid_session_id"]
+__all__ = [
+    "ChatService",
+    "StaffEvent",
+    "StaffListener",
+    "StaffResync",
+    "chat_topic",
+    "new_session_id",
+    "valid_session_id",
+]
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +74,15 @@ _STATUS_FOR: dict[HandoffState, StatusKind] = {
     HandoffState.ENDED: "handoff_ended",
 }
 
-# A staff console's inbox: a serialised frame, or None for "send the whole queue again" (after the
-# hand-off listener rebuilt its state). Every other change goes out as a small staff.update delta.
-StaffListener = Callable[[str | None], None]
+@dataclass(frozen=True, slots=True)
+class StaffResync:
+    """The hand-off listener rebuilt its state: a staff console needs the whole queue again."""
+
+
+#: What a staff console's listener receives: a delta (staff.update, staff.message) or "send the whole
+#: queue again". The console's shell serialises deltas and builds the queue for a resync.
+StaffEvent = StaffUpdate | StaffMessage | StaffResync
+StaffListener = Callable[[StaffEvent], None]
 
 
 def chat_topic(session: str) -> str:
@@ -405,7 +420,7 @@ class ChatService:
                 staff=conversation.staff,
                 history=tuple(await self.history(conversation.session)) if new else None,
             )
-            self._notify(update.model_dump_json())
+            self._notify(update)
 
     async def run_handoff_listener(self) -> None:
         """Fold the shared ``handoff`` topic into this instance's queue (runs for the app's lifetime)."""
@@ -422,7 +437,7 @@ class ChatService:
                     if c.session not in self._watchers:
                         self._watchers[c.session] = asyncio.create_task(self._watch(c.session))
                 self.handoff_ready.set()
-                self._notify(None)  # rebuilt: consoles get the whole queue once
+                self._notify(StaffResync())  # rebuilt: consoles get the whole queue once
                 # ... then everything after it, live ("0-0": from the start of an empty topic, no gap).
                 since = backlog[-1].id if backlog else "0-0"
                 async with self.broker.subscribe(HANDOFF_TOPIC, since=since) as events:
@@ -461,9 +476,9 @@ class ChatService:
     def remove_staff_listener(self, listener: StaffListener) -> None:
         self._staff_listeners.discard(listener)
 
-    def _notify(self, frame: str | None) -> None:
+    def _notify(self, event: StaffEvent) -> None:
         for listener in list(self._staff_listeners):
-            listener(frame)
+            listener(event)
 
     async def _watch(self, session: str) -> None:
         """Forward new messages of an open conversation to this instance's staff consoles."""
@@ -472,7 +487,7 @@ class ChatService:
                 async for envelope in events:
                     message = envelope.message
                     if isinstance(message, ChatUser | ChatReply | ChatStatus):
-                        self._notify(StaffMessage(session=session, message=message).model_dump_json())
+                        self._notify(StaffMessage(session=session, message=message))
         except BrokerError as exc:
             log.warning("chat.staff.watch_failed error=%s", exc)
 

@@ -35,8 +35,8 @@ def serve(
     from pydantic import ValidationError
 
     from channels.gateway import create_app
-    from channels.redact import install
     from channels.settings import load_settings
+    from common.redact import install
     from content.errors import ContentError
 
     overrides = {

@@ -19,8 +19,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from channels.errors import ConfigError
 from channels.messages import MAX_FRAME_BYTES
+from common.auth import check_token_strength
 from content.root import ContentRootSources, resolve_content_root
-from rathaus.auth import check_token_strength
 
 __all__ = ["GatewaySettings", "load_settings"]
 

@@ -16,6 +16,7 @@ from typing import Any
 from .decide import Candidate
 from .hours import day_status, describe_status, week_lines
 from .index import ContentIndex
+from .kinds import ReplyType
 
 __all__ = [
     "Reply",
@@ -85,7 +86,7 @@ def answer_reply(index: ContentIndex, topic_id: str, confidence: float, *, answe
     if topic.get("last_reviewed"):
         lines.append(f"Stand: {_german_date(topic['last_reviewed'])}")
     custom: dict[str, Any] = {
-        "type": "faq_answer",
+        "type": ReplyType.FAQ_ANSWER.value,
         "topic": topic_id,
         "title": topic.get("title") or topic_id,
         "answer": text_answer,
@@ -146,7 +147,7 @@ def clarify_reply(index: ContentIndex, options: Sequence[Candidate], confidence:
     titles = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " oder " + quoted[-1]
     text = f"Ich bin mir nicht sicher, ob ich Sie richtig verstanden habe. Meinten Sie {titles}?"
     buttons = [{"title": e["title"], "payload": e["payload"]} for e in entries]
-    custom = {"type": "clarify", "options": entries, "confidence": round(float(confidence), 4)}
+    custom = {"type": ReplyType.CLARIFY.value, "options": entries, "confidence": round(float(confidence), 4)}
     return Reply(text=text, custom=custom, buttons=buttons)
 
 
@@ -177,7 +178,7 @@ def disclosure_reply(index: ContentIndex) -> Reply:
         "Bitte geben Sie keine persönlichen Daten wie Namen, Adresse, Geburtsdatum oder Kontodaten ein. "
         + _reach_a_person(index)
     )
-    custom = {"type": "disclosure", "phone": index.phone, "email": index.email}
+    custom = {"type": ReplyType.DISCLOSURE.value, "phone": index.phone, "email": index.email}
     return Reply(text=text, custom=custom, buttons=[dict(HANDOFF_BUTTON)])
 
 
@@ -187,7 +188,7 @@ def bot_challenge_reply(index: ContentIndex) -> Reply:
         "Meine Antworten stammen aus den Informationen der Stadtverwaltung und nennen ihre Quelle. "
         + _reach_a_person(index)
     )
-    return Reply(text=text, custom={"type": "bot_challenge"}, buttons=[dict(HANDOFF_BUTTON)])
+    return Reply(text=text, custom={"type": ReplyType.BOT_CHALLENGE.value}, buttons=[dict(HANDOFF_BUTTON)])
 
 
 def handoff_reply(index: ContentIndex) -> Reply:
@@ -201,7 +202,7 @@ def handoff_reply(index: ContentIndex) -> Reply:
     text = intro
     if contact:
         text += " Sie erreichen den Bürgerservice auch " + " oder ".join(contact) + "."
-    custom = {"type": "handoff", "phone": index.phone, "email": index.email}
+    custom = {"type": ReplyType.HANDOFF.value, "phone": index.phone, "email": index.email}
     return Reply(text=text, custom=custom)
 
 
@@ -210,7 +211,7 @@ def out_of_scope_reply(index: ContentIndex, confidence: float) -> Reply:
         "Dazu kann ich Ihnen leider keine Auskunft geben. " + _capabilities(index)
         + " Stellen Sie Ihre Frage gern anders. " + _reach_a_person(index)
     )
-    custom = {"type": "out_of_scope", "confidence": round(float(confidence), 4)}
+    custom = {"type": ReplyType.OUT_OF_SCOPE.value, "confidence": round(float(confidence), 4)}
     return Reply(text=text, custom=custom, buttons=[dict(HANDOFF_BUTTON)])
 
 
@@ -220,7 +221,7 @@ def not_understood_reply(index: ContentIndex) -> Reply:
         "Ich habe Ihre Nachricht leider nicht verstanden. Bitte schreiben Sie Ihre Frage in ganzen Worten, "
         "zum Beispiel: „Wie beantrage ich einen Personalausweis?“ " + _reach_a_person(index)
     )
-    custom = {"type": "out_of_scope", "confidence": 0.0, "reason": "not_understood"}
+    custom = {"type": ReplyType.OUT_OF_SCOPE.value, "confidence": 0.0, "reason": "not_understood"}
     return Reply(text=text, custom=custom, buttons=[dict(HANDOFF_BUTTON)])
 
 
@@ -262,7 +263,7 @@ _SMALLTALK = {
 
 def smalltalk_reply(intent: str) -> Reply:
     text = _SMALLTALK.get(intent, _SMALLTALK["greet"])
-    return Reply(text=text, custom={"type": "smalltalk", "intent": intent if intent in _SMALLTALK else "greet"})
+    return Reply(text=text, custom={"type": ReplyType.SMALLTALK.value, "intent": intent if intent in _SMALLTALK else "greet"})
 
 
 def error_reply() -> Reply:
@@ -271,5 +272,5 @@ def error_reply() -> Reply:
         "Entschuldigung, dabei ist bei mir ein technischer Fehler aufgetreten. Bitte versuchen Sie es "
         "gleich noch einmal oder wenden Sie sich an den Bürgerservice Ihrer Stadtverwaltung."
     )
-    return Reply(text=text, custom={"type": "out_of_scope", "confidence": 0.0, "error": True},
+    return Reply(text=text, custom={"type": ReplyType.OUT_OF_SCOPE.value, "confidence": 0.0, "error": True},
                  buttons=[dict(HANDOFF_BUTTON)])

@@ -10,8 +10,8 @@ from contextlib import AsyncExitStack, asynccontextmanager
 import pytest
 from aiohttp.test_utils import TestClient
 
+from channels.broker import RedisBroker
 from channels.messages import SubtitleCue
-from channels.redis_broker import RedisBroker
 from tests.channels.helpers import gateway, next_frame, of_type
 from tests.fixtures.services import RedisServer
 
