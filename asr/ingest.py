@@ -21,7 +21,7 @@ message gets ``unknown_type``.
 Whatever ends a connection (``end``, a disconnect, an oversized frame) the stream is finished the same
 way: queued audio is decoded, the committed words become cues and are published. Other streams are
 never affected. ``/healthz`` answers 200 and ``/metrics`` serves Prometheus metrics on the same port (only with
-``RATHAUS_ASR_METRICS_TOKEN`` set, as ``Authorization: Bearer``).
+``RATHAUS_METRICS_TOKEN`` set, as ``Authorization: Bearer``).
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ class IngestServer:
             return connection.respond(HTTPStatus.OK, "ok\n")
         if path == "/metrics":
             access = metrics_access(request.headers.get("Authorization"), token=self._metrics_token,
-                                    setting="RATHAUS_ASR_METRICS_TOKEN")
+                                    setting="RATHAUS_METRICS_TOKEN")
             if not access.allowed:
                 return connection.respond(HTTPStatus(access.status), access.reason)
             body = self.service.metrics.render()

@@ -248,6 +248,10 @@ class SubtitleService:
         from asr.streaming import StreamingTranscriber
         from asr.whisper import WhisperDecoder
 
+        # the city's local terms, once at start-up: a content problem stops the service here, and the
+        # log says which content folder (RATHAUS_CONTENT) the hotwords came from
+        log.info("asr.service.content root=%s hotwords=%s", settings.content_root,
+                 settings.stream_options().hotwords)
         model = get_shared_model(settings.model_options())
         metrics = ServiceMetrics()
         decoder = WhisperDecoder(model)

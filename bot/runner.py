@@ -31,6 +31,7 @@ from urllib.parse import urlencode, urlparse
 import yaml
 
 from bot import BotError
+from bot.settings import BotSettings
 from common.auth import check_token_strength
 from common.paths import cache_dir, repo_root
 from common.redact import INSTALLED_MARKER
@@ -227,7 +228,7 @@ class StackOptions:
     startup_timeout_s: float = 300.0
     log_dir: Path | None = None
     extra_env: tuple[tuple[str, str], ...] = field(default=())
-    # Token of Rasa's HTTP API (--auth-token); None: RATHAUS_RASA_TOKEN, else a new random one per run.
+    # Token of Rasa's HTTP API (--auth-token); None: RATHAUS_RASA_TOKEN(_FILE), else a new random one per run.
     auth_token: str | None = None
 
 
@@ -261,7 +262,10 @@ class RestartBudget:
 
 
 def _auth_token(options: StackOptions) -> str:
-    configured = options.auth_token or os.environ.get("RATHAUS_RASA_TOKEN")
+    if options.auth_token is None:
+        token = BotSettings.load().rasa_token  # RATHAUS_RASA_TOKEN or RATHAUS_RASA_TOKEN_FILE, checked
+        return token.get_secret_value() if token else secrets.token_urlsafe(32)
+    configured = options.auth_token
     if configured:
         return check_token_strength(configured, variable="RATHAUS_RASA_TOKEN")
     return secrets.token_urlsafe(32)

@@ -1,6 +1,8 @@
 """Gateway settings from the environment (prefix ``RATHAUS_``), with city details from the content.
 
-Every field can be set as ``RATHAUS_<FIELD>``, e.g. ``RATHAUS_BROKER_URL=redis://127.0.0.1:6379/0``.
+One of the settings family ``common.settings.RathausSettings`` (docs/configuration.md): every field can be
+set as ``RATHAUS_<FIELD>``, every token also as ``RATHAUS_<FIELD>_FILE``, e.g.
+``RATHAUS_BROKER_URL=redis://127.0.0.1:6379/0``.
 List fields take comma-separated values (``RATHAUS_ALLOWED_ORIGINS=https://www.musterstadt.example``).
 City name, phone and e-mail default to ``municipality.yml`` of the content folder, which is
 ``RATHAUS_CONTENT`` as every service reads it (``content.resolve_content_root``); the earlier
@@ -15,11 +17,12 @@ from typing import Annotated, Any
 
 import yaml
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode
 
 from channels.errors import ConfigError
 from channels.messages import MAX_FRAME_BYTES
 from common.auth import check_token_strength
+from common.settings import RathausSettings
 from content.root import ContentRootSources, resolve_content_root
 
 __all__ = ["GatewaySettings", "load_settings"]
@@ -29,10 +32,8 @@ log = logging.getLogger(__name__)
 _REPO = Path(__file__).resolve().parent.parent
 
 
-class GatewaySettings(ContentRootSources, BaseSettings):
+class GatewaySettings(ContentRootSources, RathausSettings):
     """All options of one gateway instance; passed whole to ``create_app``."""
-
-    model_config = SettingsConfigDict(env_prefix="RATHAUS_", frozen=True, extra="ignore")
 
     host: str = "127.0.0.1"
     port: int = 8080
@@ -118,5 +119,7 @@ class GatewaySettings(ContentRootSources, BaseSettings):
 
 
 def load_settings(**overrides: Any) -> GatewaySettings:
-    """Settings from the environment, then ``overrides``, with city details resolved."""
-    return GatewaySettings(**overrides).with_city()
+    """Settings from the environment, then ``overrides``, with city details resolved.
+
+    Raises ``common.settings.SettingsError`` naming each variable that is wrong."""
+    return GatewaySettings.load(**overrides).with_city()

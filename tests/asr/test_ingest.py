@@ -270,7 +270,7 @@ async def test_health_and_metrics_endpoints(ingest: Ingest) -> None:
     for token in (None, "wrong-token"):
         with pytest.raises(urllib.error.HTTPError) as refused:
             await asyncio.to_thread(get, "/metrics", token)
-        assert refused.value.code == 401 and "RATHAUS_ASR_METRICS_TOKEN" in refused.value.read().decode()
+        assert refused.value.code == 401 and "RATHAUS_METRICS_TOKEN" in refused.value.read().decode()
     with pytest.raises(urllib.error.HTTPError) as missing:
         await asyncio.to_thread(get, "/nothing")
     assert missing.value.code == 404
