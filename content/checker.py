@@ -240,6 +240,29 @@ def _raw_office_ids(offices: Document | Problem) -> set[str] | None:
     return ids or None
 
 
+def _assistant_references(
+    doc: Document, muni: Municipality, office_ids: set[str] | None, topic_ids: set[str]
+) -> list[Problem]:
+    """``assistant.opening_hours`` names a topic and an office of this content."""
+    hours = muni.assistant.opening_hours
+    if hours is None:
+        return []
+    found: list[Problem] = []
+    if hours.topic not in topic_ids:
+        found.append(Problem(
+            doc.path, doc.line_of(("assistant", "opening_hours", "topic")), "assistant.opening_hours.topic",
+            f"unknown topic {hours.topic!r}", "use the id of the topic that asks for opening hours, from topics/",
+            code="unknown-topic",
+        ))
+    if office_ids is not None and hours.default_office not in office_ids:
+        found.append(Problem(
+            doc.path, doc.line_of(("assistant", "opening_hours", "default_office")),
+            "assistant.opening_hours.default_office", f"unknown office {hours.default_office!r}",
+            "use an office id from offices.yml: " + ", ".join(sorted(office_ids)), code="unknown-office",
+        ))
+    return found
+
+
 def check_documents(
     municipality: Document | Problem,
     offices: Document | Problem,
@@ -326,6 +349,8 @@ def check_documents(
         seen_ids[topic.id] = doc.path
         valid.append((doc, topic))
     problems += _conflicts(valid, options)
+    if muni is not None and not isinstance(municipality, Problem):
+        problems += _assistant_references(municipality, muni, office_ids, {t.id for _, t in valid})
     if embed is not None and valid and not has_errors(problems):
         problems += _semantic_conflicts(valid, embed)
 

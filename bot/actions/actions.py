@@ -184,9 +184,10 @@ class ActionAnswerFaq(CitizenAction):
 
     @staticmethod
     def _answer(index: ContentIndex, topic: str, confidence: float, text: str) -> Reply:
-        if topic == "oeffnungszeiten" and index.offices:
+        hours = index.opening_hours
+        if hours is not None and topic == hours.topic and index.offices:
             now = _now(index)
-            office = find_office(text, index.offices, default="buergerbuero")
+            office = find_office(text, index.offices, default=hours.default_office)
             return opening_hours_reply(index, office, now, requested_day(text, now), confidence)
         return answer_reply(index, topic, confidence)
 

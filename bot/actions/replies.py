@@ -127,7 +127,8 @@ def opening_hours_reply(index: ContentIndex, office_id: str, now: datetime, day_
             "day_offset": day_offset,
         }
     }
-    reply = answer_reply(index, "oeffnungszeiten", confidence, answer=" ".join(parts),
+    topic = index.opening_hours.topic if index.opening_hours else ""
+    reply = answer_reply(index, topic, confidence, answer=" ".join(parts),
                          office_id=office_id, extra=extra)
     return reply
 
@@ -152,11 +153,13 @@ def clarify_reply(index: ContentIndex, options: Sequence[Candidate], confidence:
 
 
 def _capabilities(index: ContentIndex) -> str:
-    return (
-        f"Ich beantworte Fragen zu den Dienstleistungen der Stadtverwaltung {index.city}, zum Beispiel "
-        "zu Personalausweis und Reisepass, Wohnsitz anmelden, Müllabfuhr und Sperrmüll, Hundesteuer, "
-        "Kita-Platz oder Öffnungszeiten."
-    )
+    """What the assistant answers; the examples are the content's (``assistant.examples``), never code's."""
+    sentence = f"Ich beantworte Fragen zu den Dienstleistungen der Stadtverwaltung {index.city}"
+    examples = index.examples
+    if not examples:
+        return sentence + "."
+    listed = examples[0] if len(examples) == 1 else ", ".join(examples[:-1]) + " oder " + examples[-1]
+    return f"{sentence}, zum Beispiel zu {listed}."
 
 
 def _reach_a_person(index: ContentIndex) -> str:

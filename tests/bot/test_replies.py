@@ -28,7 +28,9 @@ INDEX_DATA = {
     "municipality": {"name": "Musterstadt", "phone": "0800 123 456 0", "email": "buergerservice@musterstadt.example",
                      "timezone": "Europe/Berlin",
                      "handoff": {"text": "Ich verbinde Sie.", "phone": "0800 123 456 0",
-                                 "email": "buergerservice@musterstadt.example"}},
+                                 "email": "buergerservice@musterstadt.example"},
+                     "assistant": {"examples": ["Personalausweis und Reisepass", "Hundesteuer"],
+                                   "opening_hours": {"topic": "oeffnungszeiten", "default_office": "buergerbuero"}}},
     "offices": {
         "buergerbuero": {
             "id": "buergerbuero", "name": "Bürgerbüro",
@@ -125,3 +127,13 @@ def test_load_index_errors_name_the_fix(tmp_path: Path) -> None:
     good = tmp_path / "index.json"
     good.write_text(json.dumps(INDEX_DATA), encoding="utf-8")
     assert load_index(good).phone == "0800 123 456 0"
+
+
+def test_what_the_assistant_names_comes_from_the_content(index: ContentIndex) -> None:
+    assert "zum Beispiel zu Personalausweis und Reisepass oder Hundesteuer." in disclosure_reply(index).text
+    fahre = {"name": "Beispielhausen", "assistant": {"examples": ["Fähre"]}}
+    other = ContentIndex({**INDEX_DATA, "municipality": fahre})
+    text = disclosure_reply(other).text
+    assert "Beispielhausen, zum Beispiel zu Fähre." in text and "Personalausweis" not in text
+    bare = ContentIndex({**INDEX_DATA, "municipality": {"name": "Beispielhausen"}})
+    assert "Stadtverwaltung Beispielhausen. " in disclosure_reply(bare).text and bare.opening_hours is None
