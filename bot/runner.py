@@ -376,7 +376,9 @@ class RasaStack:
         endpoints, endpoint_env = _endpoints(self.project, self.options, folder)
         base_env = {**os.environ, **_QUIET_ENV, **dict(self.options.extra_env)}
         base_env.setdefault("RATHAUS_CONTENT_INDEX", str(self.project / "content_index.json"))
-        base_env.pop("RATHAUS_RASA_TOKEN", None)  # passed as --auth-token; the children need not see it
+        # passed as --auth-token; the children need not see it
+        for name in ("RATHAUS_RASA_TOKEN", "RATHAUS_RASA_TOKEN_FILE"):
+            base_env.pop(name, None)
         base_env["PYTHONPATH"] = os.pathsep.join(
             [str(_redaction_path(folder)), *filter(None, [base_env.get("PYTHONPATH")])]
         )
