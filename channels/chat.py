@@ -85,6 +85,7 @@ class CityInfo:
     name: str
     phone: str
     email: str | None = None
+    unavailable: str | None = None  # the city's own "nobody in the chat" text (phone, e-mail, hours)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +211,9 @@ class CircuitBreaker:
             self._opened_at = now
 
 
-StatusKind = Literal["handoff_waiting", "handoff_active", "handoff_timeout", "handoff_ended"]
+StatusKind = Literal[
+    "handoff_waiting", "handoff_active", "handoff_timeout", "handoff_ended", "handoff_unavailable", "handoff_cancelled"
+]
 
 
 class texts:  # noqa: N801 - a namespace of German texts citizens read
@@ -223,13 +226,28 @@ class texts:  # noqa: N801 - a namespace of German texts citizens read
         )
 
     @staticmethod
-    def status(kind: StatusKind, city: CityInfo) -> str:
+    def status(kind: StatusKind, city: CityInfo, *, position: int | None = None, timeout_s: float | None = None) -> str:
         contact = f"telefonisch unter {city.phone}"
         if city.email:
             contact += f" oder per E-Mail an {city.email}"
+        waiting = "Ich verbinde Sie mit einer Mitarbeiterin oder einem Mitarbeiter."
+        if position == 1:
+            waiting += " Sie sind als Nächste oder Nächster an der Reihe."
+        elif position is not None:
+            waiting += f" Vor Ihnen warten {position - 1} andere."
+        if timeout_s is not None and timeout_s >= 60:
+            minutes = round(timeout_s / 60)
+            waiting += (
+                f" Wenn in {'einer Minute' if minutes == 1 else f'{minutes} Minuten'} niemand frei ist, "
+                "nenne ich Ihnen andere Wege."
+            )
+        waiting += " Ihre Nachrichten werden weitergegeben."
         return {
-            "handoff_waiting": "Ich verbinde Sie mit einer Mitarbeiterin oder einem Mitarbeiter. "
-            "Bitte haben Sie einen Moment Geduld.",
+            "handoff_waiting": waiting,
+            "handoff_unavailable": city.unavailable
+            or f"Im Moment ist leider niemand im Chat erreichbar. Sie erreichen den Bürgerservice {contact}.",
+            "handoff_cancelled": "Sie haben die Anfrage zurückgezogen. Der Chat-Assistent beantwortet gern weiter "
+            "Ihre Fragen.",
             "handoff_active": "Eine Mitarbeiterin oder ein Mitarbeiter ist jetzt für Sie da.",
             "handoff_timeout": "Im Moment ist leider niemand im Chat erreichbar. Sie erreichen den "
             f"Bürgerservice {contact}. Der Chat-Assistent beantwortet gern weiter Ihre Fragen.",

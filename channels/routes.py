@@ -228,6 +228,8 @@ async def chat_ws(request: web.Request, guard: Guard, service: ChatService) -> w
                 await ws.send_str(ChatHistory(session=session, messages=tuple(history)).model_dump_json())
             if (conversation := service.handoff.get(session)) is not None:
                 await ws.send_str(service.status_frame(conversation).model_dump_json())
+            # whether a person can take over now, before the citizen asks
+            await ws.send_str(service.availability().model_dump_json())
 
             async def relay() -> None:
                 async for envelope in events:
@@ -279,6 +281,8 @@ async def _chat_reader(
                 await service.handle(session, text=frame.text, payload=frame.payload, route="ws", client=ip)
             elif frame.type == "chat.handoff":
                 await service.request_handoff(session, client=ip)
+            elif frame.type == "chat.handoff_cancel":
+                await service.cancel_handoff(session)
             else:  # chat.feedback
                 guard.metrics.feedback.labels(frame.rating).inc()
                 log.info("chat.feedback rating=%s", frame.rating)

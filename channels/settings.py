@@ -56,6 +56,9 @@ class GatewaySettings(ContentRootSources, RathausSettings):
     city_name: str | None = None
     city_phone: str | None = None
     city_email: str | None = None
+    # What a citizen reads when nobody is in the chat: phone, e-mail, service hours (municipality.yml
+    # handoff.unavailable_text); without it the gateway names phone and e-mail only.
+    handoff_unavailable_text: str | None = None
     allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
     staff_token: SecretStr | None = None
     metrics_token: SecretStr | None = None
@@ -96,7 +99,7 @@ class GatewaySettings(ContentRootSources, RathausSettings):
 
     def with_city(self) -> GatewaySettings:
         """A copy with ``city_*`` filled from ``municipality.yml`` where not set explicitly."""
-        if self.city_name and self.city_phone and self.city_email:
+        if self.city_name and self.city_phone and self.city_email and self.handoff_unavailable_text:
             return self
         path = self.content_root / "municipality.yml"
         data: dict[str, Any] = {}
@@ -114,6 +117,8 @@ class GatewaySettings(ContentRootSources, RathausSettings):
                 "city_name": self.city_name or str(data.get("name") or "Ihre Stadt"),
                 "city_phone": self.city_phone or str(handoff.get("phone") or data.get("phone") or "115"),
                 "city_email": self.city_email or (handoff.get("email") or data.get("email")),
+                "handoff_unavailable_text": self.handoff_unavailable_text
+                or (str(handoff["unavailable_text"]) if handoff.get("unavailable_text") else None),
             }
         )
 

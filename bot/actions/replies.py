@@ -111,12 +111,12 @@ def opening_hours_reply(index: ContentIndex, office_id: str, now: datetime, day_
     name = str(office.get("name") or office_id)
     status = day_status(hours, now, day_offset=day_offset)
     sentence = describe_status(name, status, day_offset=day_offset)
-    week = "Öffnungszeiten " + name + ": " + "; ".join(week_lines(hours)) + "."
+    # One line per day, so the week reads as a list; the booking link travels as the office's
+    # appointment_url (the widget shows it as a "Termin buchen" button), not as a bare address in the text.
+    week = "\n".join((f"Öffnungszeiten {name}:", *week_lines(hours)))
     parts = [sentence, week]
     if office.get("notes"):
         parts.append(str(office["notes"]))
-    if office.get("appointment_url"):
-        parts.append(f"Termine: {office['appointment_url']}")
     extra = {
         "hours_status": {
             "office": office_id,
@@ -125,10 +125,13 @@ def opening_hours_reply(index: ContentIndex, office_id: str, now: datetime, day_
             "until": status.until,
             "opens": status.opens,
             "day_offset": day_offset,
-        }
+        },
+        # The topic's own easy text describes the Bürgerbüro; for another office it would give the wrong
+        # hours, so the easy text is this office's week, day by day.
+        "answer_easy": "\n".join((f"So ist {name} offen:", *week_lines(hours))),
     }
     topic = index.opening_hours.topic if index.opening_hours else ""
-    reply = answer_reply(index, topic, confidence, answer=" ".join(parts),
+    reply = answer_reply(index, topic, confidence, answer="\n".join(parts),
                          office_id=office_id, extra=extra)
     return reply
 

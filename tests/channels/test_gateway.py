@@ -261,7 +261,7 @@ async def _seqs(ws, n):  # type: ignore[no-untyped-def]
 async def test_shutdown_closes_sockets_with_1001() -> None:
     async with gateway() as client:
         ws = await client.ws_connect("/ws/chat")
-        await next_frame(ws, of_type("chat.session"))
+        await next_frame(ws, of_type("chat.availability"))  # the last frame a new session gets
         closing = asyncio.create_task(client.server.close())
         msg = await ws.receive(timeout=5)
         await closing
