@@ -274,35 +274,43 @@ def baseline_command(
 
 @app.command("tune")
 def tune_command(
-    file: Annotated[Path, typer.Argument(help="The DEV part of an evaluation set (never the test part).")],
+    files: Annotated[list[Path], typer.Argument(
+        help="The DEV parts of an evaluation set (never the test part); fitted on all of them together.")],
     url: Annotated[str | None, typer.Option(
         "--url", help="A running assistant started with RATHAUS_RETRIEVAL_SIGNALS=1; else one is started.")] = None,
     samples_file: Annotated[Path | None, typer.Option(
         "--samples", help="Keep the collected signals here (JSON lines), for a second look.")] = None,
+    from_samples: Annotated[bool, typer.Option(
+        "--from-samples", help="Read the signals from --samples instead of asking an assistant.")] = False,
     token: Annotated[str | None, typer.Option(
         envvar="RATHAUS_RASA_TOKEN", help="Token of Rasa's HTTP API (/model/parse) of the --url assistant.")] = None,
 ) -> None:
-    """Fit the retrieval fusion (topic weights, in-scope model) on a dev set and print the config."""
+    """Fit the retrieval fusion (topic weights, answerability model, thresholds) on dev sets; print them."""
     from bot.actions.decide import THRESHOLD_NAMES
-    from bot.tune import collect, dump, fit
+    from bot.tune import collect, dump, fit, fit_thresholds, load_samples
 
     try:
-        cases = load_cases(file)
-        if url is None:  # the stack started here gets a token of its own
-            token = token or secrets.token_urlsafe(32)
-        with _assistant(url, extra_env=(("RATHAUS_RETRIEVAL_SIGNALS", "1"),), auth_token=token) as base_url:
-            samples = asyncio.run(collect(base_url, cases, token=token))
+        if from_samples:
+            if samples_file is None or not samples_file.is_file():
+                raise BotError("--from-samples needs --samples FILE written by an earlier `rathaus bot tune`")
+            samples = load_samples(samples_file.read_text(encoding="utf-8"))
+        else:
+            cases = [case for file in files for case in load_cases(file)]
+            if url is None:  # the stack started here gets a token of its own
+                token = token or secrets.token_urlsafe(32)
+            with _assistant(url, extra_env=(("RATHAUS_RETRIEVAL_SIGNALS", "1"),), auth_token=token) as base_url:
+                samples = asyncio.run(collect(base_url, cases, token=token))
+            if samples_file is not None:
+                samples_file.parent.mkdir(parents=True, exist_ok=True)
+                samples_file.write_text(dump(samples), encoding="utf-8")
     except BotError as exc:
         raise _fail(exc) from exc
-    if samples_file is not None:
-        samples_file.parent.mkdir(parents=True, exist_ok=True)
-        samples_file.write_text(dump(samples), encoding="utf-8")
-    from bot.tune import fit_thresholds
 
     tuned = fit(samples)
     chosen = fit_thresholds(samples, tuned.options)
     console.print(f"topic ranked first (German, dev): {_pct(tuned.top1)}; other languages: {_pct(tuned.top1_other)}")
-    console.print(f"in/out of scope right at 0.5 (dev, optimistic): {_pct(tuned.in_scope_accuracy)}")
+    console.print(f"first topic right or not, classified right at 0.5 (dev, optimistic): "
+                  f"{_pct(tuned.in_scope_accuracy)}")
     console.print("Options for the ContentRetriever in bot/config.yml:")
     console.print_json(json.dumps(tuned.config()))
     console.print("Thresholds for bot/actions/decide.py (or RATHAUS_BOT_* in the action server's environment):")

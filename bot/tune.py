@@ -6,9 +6,11 @@ evaluation file through Rasa's ``/model/parse`` and fits, on that file alone:
 
 1. the topic weights (semantic, lexical, selector): the grid point with the most in-scope questions whose
    right topic ranks first;
-2. the in-scope model: a logistic regression (scikit-learn) of in-scope against out-of-scope cases, one
-   for German and one for the semantic features of other languages;
-3. nothing else: the decision thresholds stay in ``bot/actions/decide.py``.
+2. the answerability model: a logistic regression (scikit-learn) of "the first topic is the right one"
+   (in-scope questions ranked right) against everything else (in-scope questions ranked wrong, and
+   out-of-scope questions), one for German and one for the semantic features of other languages;
+3. the thresholds of ``decide()`` on that probability: the grid point with the best utility (right
+   answers minus twice the wrong ones), printed for ``bot/actions/decide.py``.
 
 It prints the values to put into ``bot/config.yml`` (the component's options). Fit on the dev part
 only and report on the test part (docs/bot.md, "Measuring honestly").
@@ -29,7 +31,16 @@ import numpy as np
 from bot import BotError
 from bot.actions.decide import DEFAULT_THRESHOLDS, Candidate, Thresholds, decide
 from bot.evaluation import CaseResult, EvalCase
-from bot.retrieval.fusion import DIALOGUE_INTENTS, FEATURES, FusionOptions, Signals, features, fuse, topic_scores
+from bot.retrieval.fusion import (
+    DIALOGUE_INTENTS,
+    FEATURES,
+    FEATURES_OTHER,
+    FusionOptions,
+    Signals,
+    features,
+    fuse,
+    topic_scores,
+)
 from bot.retrieval.fusion import in_scope as in_scope_probability
 
 __all__ = ["Sample", "Tuned", "collect", "dump", "fit", "fit_thresholds", "load_samples", "simulate"]
@@ -82,7 +93,7 @@ class Tuned:
     options: FusionOptions
     top1: float  # in-scope German questions whose right topic ranks first with these weights
     top1_other: float  # the same for other languages
-    in_scope_accuracy: float  # in/out of scope classified right at threshold 0.5 (dev, i.e. optimistic)
+    in_scope_accuracy: float  # "first topic right or not" classified right at 0.5 (dev, i.e. optimistic)
 
     def config(self) -> dict[str, Any]:
         o = self.options
@@ -98,6 +109,12 @@ def _top1(samples: Sequence[Sample], options: FusionOptions) -> float:
         scores = topic_scores(sample.signals, options)
         hits += sample.signals.topic_ids[int(np.argmax(scores))] == sample.case.expect.removeprefix("faq/")
     return hits / len(samples)
+
+
+def _ranked_right(sample: Sample, options: FusionOptions) -> bool:
+    """Whether answering the first fused topic would be right (never for an out-of-scope case)."""
+    scores = topic_scores(sample.signals, options)
+    return sample.signals.topic_ids[int(np.argmax(scores))] == sample.case.expect.removeprefix("faq/")
 
 
 def _logistic(x: np.ndarray, y: np.ndarray) -> tuple[float, ...]:
@@ -134,23 +151,23 @@ def fit(samples: Sequence[Sample], *, base: FusionOptions | None = None) -> Tune
 
     labelled = [s for s in usable if s.case.expect.startswith("faq/") or s.case.expect == "out_of_scope"]
     de = [s for s in labelled if s.signals.language == "de"]
-    x_de = np.array([[features(s.signals)[n] for n in FEATURES] for s in de])
-    y_de = np.array([s.case.expect.startswith("faq/") for s in de], dtype=int)
+    x_de = np.array([[features(s.signals, options)[n] for n in FEATURES] for s in de])
+    y_de = np.array([_ranked_right(s, options) for s in de], dtype=int)
     coef_de = _logistic(x_de, y_de) if len(set(y_de)) == 2 else options.in_scope_de
-    # Other languages: only in-scope examples exist in the dev set, so the out-of-scope side comes
-    # from the German out-of-scope cases' semantic features (the semantic model is multilingual).
+    # Other languages: only in-scope examples exist in the dev set, so the negative side also takes
+    # the German out-of-scope cases' semantic features (the semantic model is multilingual).
     other = [s for s in labelled if s.signals.language != "de" and s.case.expect.startswith("faq/")]
     oos_de = [s for s in de if s.case.expect == "out_of_scope"]
     if other and oos_de:
         pool = other + oos_de
-        x_o = np.array([[features(s.signals)[n] for n in FEATURES[:2]] for s in pool])
-        y_o = np.array([s.case.expect.startswith("faq/") for s in pool], dtype=int)
-        coef_other = _logistic(x_o, y_o)
+        x_o = np.array([[features(s.signals, options)[n] for n in FEATURES_OTHER] for s in pool])
+        y_o = np.array([_ranked_right(s, options) for s in pool], dtype=int)
+        coef_other = _logistic(x_o, y_o) if len(set(y_o)) == 2 else options.in_scope_other
     else:
         coef_other = options.in_scope_other
     options = FusionOptions(**{**options.__dict__, "in_scope_de": tuple(coef_de),
                                "in_scope_other": tuple(coef_other)})
-    right = sum((in_scope_probability(s.signals, options) >= 0.5) == s.case.expect.startswith("faq/") for s in labelled)
+    right = sum((in_scope_probability(s.signals, options) >= 0.5) == _ranked_right(s, options) for s in labelled)
     others = [s for s in in_scope if s.signals.language != "de"]
     return Tuned(options, best[0], _top1(others, options), right / len(labelled) if labelled else 0.0)
 
@@ -176,30 +193,38 @@ def simulate(samples: Sequence[Sample], options: FusionOptions, thresholds: Thre
     return results
 
 
-def _utility(results: Sequence[CaseResult], wrong_cost: float = 3.0) -> float:
+def _utility(results: Sequence[CaseResult], wrong_cost: float = 2.0) -> float:
     """Right answers minus ``wrong_cost`` per confident wrong answer (a wrong topic, or a topic for a
-    question the city cannot answer); "Meinten Sie" and declines cost nothing but earn nothing."""
+    question the city cannot answer); "Meinten Sie" and declines cost nothing but earn nothing. The cost
+    2 was chosen by cross-validation on the dev parts (docs/bot.md)."""
     right = sum(r.got == r.expect and r.got.startswith("faq/") for r in results)
     wrong = sum(r.got.startswith("faq/") and r.got != r.expect for r in results)
     return right - wrong_cost * wrong
 
 
 def fit_thresholds(samples: Sequence[Sample], options: FusionOptions,
-                   base: Thresholds = DEFAULT_THRESHOLDS) -> Thresholds:
-    """``answer``/``gap`` for German and for other languages, by grid search on :func:`_utility`."""
+                   base: Thresholds = DEFAULT_THRESHOLDS, *, max_declined: float = 0.02) -> Thresholds:
+    """``answer`` (German) and ``answer_other`` by grid search on :func:`_utility`; then ``clarify``, the
+    highest value at which at most ``max_declined`` of the in-scope questions are declined ("Meinten Sie"
+    and a decline both earn nothing, but a decline leaves an in-scope citizen without a way on)."""
     german = [s for s in samples if s.signals.language == "de"]
     other = [s for s in samples if s.signals.language != "de"]
-    steps = [round(0.05 * i, 2) for i in range(2, 17)]
-    gaps = [0.0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.15]
-    # Ties (the utility is flat over a wide range) go to the most cautious values.
-    best_de = max(((a, g) for a in steps for g in gaps),
-                  key=lambda p: (_utility(simulate(german, options, replace(base, answer=p[0], gap=p[1]))), p))
-    tuned = replace(base, answer=best_de[0], gap=best_de[1])
+    answers = [round(0.05 * i, 2) for i in range(4, 20)]
+    # Ties (the utility is flat over a wide range) go to the most cautious value.
+    best = max(answers, key=lambda a: (_utility(simulate(german, options, replace(base, answer=a, clarify=a))), a))
+    tuned = replace(base, answer=best, clarify=best)
     if other:
-        best_other = max(((a, g) for a in steps for g in gaps), key=lambda p: (
-            _utility(simulate(other, options, replace(tuned, answer_other=p[0], gap_other=p[1]))), p))
-        tuned = replace(tuned, answer_other=best_other[0], gap_other=best_other[1])
-    return tuned
+        best_other = max(answers, key=lambda a: (
+            _utility(simulate(other, options, replace(tuned, answer_other=a, clarify=min(a, best)))), a))
+        tuned = replace(tuned, answer_other=best_other)
+    in_scope = [s for s in samples if s.case.expect.startswith("faq/")]
+    for clarify in sorted({round(0.05 * i, 2) for i in range(1, 20)} | {tuned.answer}, reverse=True):
+        if clarify > min(tuned.answer, tuned.answer_other):
+            continue
+        results = simulate(in_scope, options, replace(tuned, clarify=clarify))
+        if sum(r.got == "out_of_scope" for r in results) <= max_declined * max(len(results), 1):
+            return replace(tuned, clarify=clarify)
+    return replace(tuned, clarify=0.05)
 
 
 def dump(samples: Sequence[Sample]) -> str:

@@ -2,12 +2,12 @@
 
 The retrieval component in the Rasa pipeline (``bot/retrieval``) fuses four signals (semantic and
 lexical similarity to the content, DIET's top-level intent, the ResponseSelector) into one topic
-ranking and one in-scope probability, and sets the top-level intent. This module reads that verdict
-(``retrieval`` in the parse data) and answers only when the best topic is strong *and* clearly ahead of
-the runner-up; it offers up to three close topics when unsure, and declines otherwise. A model without
-the component (``retrieval`` missing) falls back to the ResponseSelector's own ranking, which is why
-that reader stays (RasaHQ/rasa#9723: the top-level ``faq`` confidence alone says nothing about the
-topic). Plain Python: no rasa_sdk, no I/O.
+ranking and one probability that the best topic answers the message (``in_scope``, a model fitted on
+the dev parts of the independent evaluation set), and sets the top-level intent. This module reads that
+verdict (``retrieval`` in the parse data) and answers when the probability is high, offers up to three
+close topics when it is middling, and declines otherwise. A model without the component (``retrieval``
+missing) falls back to the ResponseSelector's own ranking, which is why that reader stays (RasaHQ/rasa#9723:
+the top-level ``faq`` confidence alone says nothing about the topic). Plain Python: no rasa_sdk, no I/O.
 """
 
 from __future__ import annotations
@@ -36,31 +36,26 @@ Kind = Literal["answer", "clarify", "out_of_scope"]
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    """When the assistant answers, on the fused topic scores (0..1); values and how they were chosen on
-    the dev set: docs/bot.md.
+    """When the assistant answers, on the retrieval's probability that its best topic answers the message
+    (``in_scope`` of the verdict, 0..1); values and how they were chosen on the dev set: docs/bot.md.
 
-    answer:          the best topic's score must reach this to answer directly ...
-    gap:             ... and be at least this far ahead of the runner-up.
-    clarify:         below that, but at least this: ask "Meinten Sie ...?" ...
-    window:          ... offering every topic within this distance of the best (at most ``options``).
-    in_scope:        when the top-level intent is not ``faq`` (the component judged the message out of
-                     scope or unsure), offer topics only if its in-scope probability reaches this.
-    answer_other, gap_other:  ``answer`` and ``gap`` for messages not in German, whose topic scores come
-                     from the semantic side alone and lie closer together.
+    answer:        answer the best topic directly from this probability on ...
+    answer_other:  ... for messages not in German (the model sees the semantic side only);
+    clarify:       below that, but at least this: ask "Meinten Sie ...?" with the close topics; decline
+                   below.
+    window:        "Meinten Sie" offers every topic within this distance of the best fused score (at
+                   most ``options``).
     """
 
-    answer: float = 0.4
-    gap: float = 0.02
-    clarify: float = 0.35
+    answer: float = 0.5
+    answer_other: float = 0.3
+    clarify: float = 0.2
     window: float = 0.08
-    in_scope: float = 0.35
-    answer_other: float = 0.35
-    gap_other: float = 0.0
     options: int = 3
 
 
 DEFAULT_THRESHOLDS = Thresholds()
-THRESHOLD_NAMES = ("answer", "gap", "clarify", "window", "in_scope", "answer_other", "gap_other")
+THRESHOLD_NAMES = ("answer", "answer_other", "clarify", "window")
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +132,11 @@ def read_verdict(parse_data: Mapping[str, Any]) -> Verdict:
             probability = 0.0
         return Verdict(intent, probability, tuple(ranking), str(block.get("language") or "de"),
                        str(block.get("quality") or "ok"))
-    return Verdict(intent, intent_confidence(parse_data, RETRIEVAL_INTENT), faq_ranking(parse_data))
+    # Without the component: DIET's faq confidence says nothing about the topic (RasaHQ/rasa#9723), so
+    # the chance that the best topic answers is that confidence times the ResponseSelector's best.
+    ranking = faq_ranking(parse_data)
+    best = ranking[0].confidence if ranking else 0.0
+    return Verdict(intent, intent_confidence(parse_data, RETRIEVAL_INTENT) * best, ranking)
 
 
 def intent_confidence(parse_data: Mapping[str, Any], name: str) -> float:
@@ -165,29 +164,21 @@ def decide(
 ) -> Decision:
     """Decide for one message.
 
-    ``intent`` is the top-level intent (``faq`` when the message is judged in scope; ``out_of_scope``
-    or ``nlu_fallback`` otherwise), ``in_scope`` the probability behind that judgement and ``ranking``
-    the fused topic scores. Topics missing from ``known_topics`` (content removed since training) are
-    ignored.
+    ``intent`` is the top-level intent (``faq`` or ``nlu_fallback`` when the retrieval found a candidate,
+    ``out_of_scope`` otherwise), ``in_scope`` the probability that the best topic of ``ranking`` (the
+    fused topic scores) answers the message. Topics missing from ``known_topics`` (content removed since
+    training) are ignored.
     """
     usable = sorted((c for c in ranking if known_topics is None or c.topic in known_topics),
                     key=lambda c: c.confidence, reverse=True)
     if not usable:
         return Decision(kind="out_of_scope", confidence=0.0)
     best = usable[0]
-    gap = best.confidence - (usable[1].confidence if len(usable) > 1 else 0.0)
     close = tuple(c for c in usable[: thresholds.options] if best.confidence - c.confidence <= thresholds.window)
     options = close if len(close) > 1 else tuple(usable[:2])
-
-    answer, min_gap = ((thresholds.answer, thresholds.gap) if language == "de"
-                       else (thresholds.answer_other, thresholds.gap_other))
-    if intent == RETRIEVAL_INTENT:
-        if best.confidence >= answer and gap >= min_gap:
-            return Decision(kind="answer", confidence=best.confidence, topic=best.topic)
-        if best.confidence >= thresholds.clarify:
-            return Decision(kind="clarify", confidence=best.confidence, options=options)
-        return Decision(kind="out_of_scope", confidence=best.confidence)
-    # Judged out of scope or unsure: offer topics only when the in-scope evidence is real.
-    if in_scope >= thresholds.in_scope and best.confidence >= thresholds.clarify:
-        return Decision(kind="clarify", confidence=best.confidence, options=options)
-    return Decision(kind="out_of_scope", confidence=best.confidence)
+    answer = thresholds.answer if language == "de" else thresholds.answer_other
+    if intent != "out_of_scope" and in_scope >= answer:
+        return Decision(kind="answer", confidence=in_scope, topic=best.topic)
+    if in_scope >= thresholds.clarify:
+        return Decision(kind="clarify", confidence=in_scope, options=options)
+    return Decision(kind="out_of_scope", confidence=in_scope)

@@ -18,14 +18,18 @@ Topic ranking: ``score = w_sem * semantic' + w_lex * lexical + w_sel * selector`
 rescales cosines so that the range they actually take (about 0.75-0.95) spans 0-1. The weights were
 tuned on the dev part of the independent evaluation set (docs/bot.md).
 
-Top-level intent: a message is in scope with probability ``in_scope = sigmoid(b . x)``, a logistic
-model over a handful of features (best semantic topic, its margin over the out-of-scope examples,
-DIET's ``faq`` and ``out_of_scope`` confidences, BM25 strength, ResponseSelector's best), fitted on the
-dev part (``rathaus bot tune``). For text that is not German, DIET, BM25 and the ResponseSelector see
-only unknown words, so ``in_scope`` uses the semantic features alone (a second set of coefficients).
-A dialogue intent (AI question, hand-off, greeting ...) wins over ``faq`` when its examples are clearly
-nearer than any topic, or when DIET is confident about it. Messages without content (``text.assess``) are
-``out_of_scope`` whatever the models say.
+Top-level intent: ``answerable = sigmoid(b . x)`` is the probability that the best topic answers the
+message: a logistic model over a handful of features (best semantic topic, its margin over the
+out-of-scope examples, DIET's ``faq`` and ``out_of_scope`` confidences, BM25 strength, the
+ResponseSelector's best, the best fused topic score and its lead over the runner-up), fitted on the dev
+parts of the independent evaluation set (``rathaus bot tune``) with "the first topic is the right one" as
+the label: out-of-scope questions and in-scope questions ranked wrong are both negatives. It is reported
+as ``in_scope`` and ``decide()`` (bot/actions/decide.py) compares it with its thresholds. For text that
+is not German, DIET, BM25 and the ResponseSelector see only unknown words, so the model uses the
+semantic features alone (a second set of coefficients). A dialogue intent (AI question, hand-off,
+greeting ...) wins over ``faq`` when its examples are clearly nearer than any topic, or when DIET is
+confident about it. Messages without content (``text.assess``) are ``out_of_scope`` whatever the models
+say.
 
 Pure: numpy in, frozen dataclasses out.
 """
@@ -41,6 +45,7 @@ import numpy as np
 __all__ = [
     "DIALOGUE_INTENTS",
     "FEATURES",
+    "FEATURES_OTHER",
     "Fused",
     "FusionOptions",
     "Signals",
@@ -54,7 +59,10 @@ FALLBACK = "nlu_fallback"
 DIALOGUE_INTENTS = ("bot_challenge", "human_handoff", "greet", "goodbye", "thanks")
 
 # The in-scope model's features, in order (see features()).
-FEATURES = ("semantic_best", "semantic_margin", "diet_faq", "diet_oos", "lexical_best", "selector_best")
+FEATURES = ("semantic_best", "semantic_margin", "diet_faq", "diet_oos", "lexical_best", "selector_best",
+            "topic_best", "topic_gap")
+# The features that mean something for text that is not German (the semantic side is multilingual).
+FEATURES_OTHER = FEATURES[:2]
 
 
 @dataclass(frozen=True)
@@ -75,28 +83,30 @@ class Signals:
 class FusionOptions:
     """Weights and coefficients of the fusion.
 
-    The defaults were fitted with ``rathaus bot tune data/eval/chat-independent/dev.yml`` on the
+    The defaults were fitted with ``rathaus bot tune data/eval/chat-independent/dev*.yml`` on the
     Musterstadt content (docs/bot.md); a city whose content differs much can fit its own and set them
     as the component's options in bot/config.yml.
     """
 
-    w_semantic: float = 0.4
-    w_lexical: float = 0.2
-    w_selector: float = 0.4
+    w_semantic: float = 0.6
+    w_lexical: float = 0.1
+    w_selector: float = 0.3
     semantic_floor: float = 0.75
     semantic_span: float = 0.2
-    # Logistic in-scope model: bias then one coefficient per FEATURES entry.
-    in_scope_de: tuple[float, ...] = (-31.5313, 27.9555, 46.1422, 0.8208, -0.7801, 3.6539, 2.9141)
-    # Other languages: bias, semantic_best, semantic_margin (the rest are meaningless there).
-    in_scope_other: tuple[float, ...] = (12.0275, -15.0914, 63.9082)
+    # Logistic answerability model: bias then one coefficient per FEATURES entry.
+    in_scope_de: tuple[float, ...] = (-22.7367, 19.0357, 35.199, 0.8251, -0.9711, 2.289, -1.3111, 1.4019, 7.1198)
+    # Other languages: bias, then one coefficient per FEATURES_OTHER entry.
+    in_scope_other: tuple[float, ...] = (21.7924, -27.1469, 83.6959)
     # A dialogue intent wins when its examples are this much nearer than any topic and the
     # out-of-scope examples, or when DIET gives it at least dialogue_diet (see _dialogue()).
     dialogue_margin: float = 0.015
     dialogue_diet: float = 0.5
+    # The top-level intent Rasa's rules route on: ``faq`` from this probability on, ``nlu_fallback``
+    # between the two, ``out_of_scope`` below unsure_threshold. Both ``faq`` and ``nlu_fallback`` go to
+    # the action whose decide() chooses answer, "Meinten Sie ...?" or decline on its own thresholds, so
+    # unsure_threshold stays below decide()'s lowest (``clarify``).
     in_scope_threshold: float = 0.5
-    # Between this and in_scope_threshold the message is ``nlu_fallback``: the action may still offer
-    # topics ("Meinten Sie ...?") instead of declining.
-    unsure_threshold: float = 0.3
+    unsure_threshold: float = 0.05
 
 
 @dataclass(frozen=True)
@@ -118,11 +128,12 @@ def _sigmoid(value: float) -> float:
     return z / (1.0 + z)
 
 
-def features(signals: Signals) -> dict[str, float]:
-    """The in-scope model's inputs, by name (FEATURES)."""
+def features(signals: Signals, options: FusionOptions = FusionOptions()) -> dict[str, float]:
+    """The answerability model's inputs, by name (FEATURES)."""
     semantic_best = float(signals.semantic.max()) if signals.semantic.size else 0.0
     oos = float(signals.intent_semantic.get(OUT_OF_SCOPE, 0.0))
     lexical_best = float(signals.lexical.max()) if signals.lexical.size else 0.0
+    scores = np.sort(topic_scores(signals, options))[::-1] if signals.semantic.size else np.zeros(2)
     return {
         "semantic_best": semantic_best,
         "semantic_margin": semantic_best - oos,
@@ -130,6 +141,8 @@ def features(signals: Signals) -> dict[str, float]:
         "diet_oos": float(signals.diet.get(OUT_OF_SCOPE, 0.0)),
         "lexical_best": math.log1p(max(lexical_best, 0.0)),
         "selector_best": max((float(v) for v in signals.selector.values()), default=0.0),
+        "topic_best": float(scores[0]),
+        "topic_gap": float(scores[0] - scores[1]) if scores.size > 1 else float(scores[0]),
     }
 
 
@@ -147,11 +160,11 @@ def topic_scores(signals: Signals, options: FusionOptions) -> np.ndarray:
 
 
 def in_scope(signals: Signals, options: FusionOptions) -> float:
-    """Probability that the message asks about one of the topics (logistic model over FEATURES)."""
-    x = features(signals)
+    """Probability that the best topic answers the message (logistic model over FEATURES)."""
+    x = features(signals, options)
     if signals.language != "de":
         bias, *coef = options.in_scope_other
-        names: Sequence[str] = FEATURES[:2]
+        names: Sequence[str] = FEATURES_OTHER
     else:
         bias, *coef = options.in_scope_de
         names = FEATURES

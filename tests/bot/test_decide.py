@@ -1,4 +1,4 @@
-"""The answer/clarify/decline decision over the retrieval's fused scores (pure, no Rasa)."""
+"""The answer/clarify/decline decision on the retrieval's answerability probability (pure, no Rasa)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from bot.actions.decide import Candidate, Thresholds, decide, faq_ranking, intent_confidence, read_verdict
 
-T = Thresholds(answer=0.5, gap=0.1, clarify=0.3, window=0.1, in_scope=0.4)
+T = Thresholds(answer=0.5, answer_other=0.4, clarify=0.3, window=0.1)
 
 
 def _parse(ranking: list[tuple[str, float]], *, key: str = "faq") -> dict:
@@ -53,31 +53,41 @@ def test_verdict_is_read_from_the_retrieval_block() -> None:
 
 
 def test_verdict_without_the_component_uses_the_response_selector() -> None:
+    """RasaHQ/rasa#9723: DIET's faq confidence says nothing about the topic, so the probability of a
+    right answer is faq confidence times the ResponseSelector's best."""
     verdict = read_verdict(_parse([("reisepass", 0.9)]))
     assert verdict.ranking == (Candidate("reisepass", 0.9),)
-    assert verdict.in_scope == 0.99
+    assert abs(verdict.in_scope - 0.99 * 0.9) < 1e-9
+    weak = read_verdict(_parse([("a", 0.2), ("b", 0.19)]))
+    assert decide(intent="faq", in_scope=weak.in_scope, ranking=weak.ranking, thresholds=T).kind == "out_of_scope"
 
 
-def test_strong_and_clear_lead_answers() -> None:
-    d = decide(intent="faq", in_scope=0.9, ranking=[Candidate("a", 0.8), Candidate("b", 0.1)], thresholds=T)
-    assert (d.kind, d.topic) == ("answer", "a")
+def test_a_probable_answer_answers_the_best_topic() -> None:
+    d = decide(intent="faq", in_scope=0.9, ranking=[Candidate("b", 0.1), Candidate("a", 0.8)], thresholds=T)
+    assert (d.kind, d.topic, d.confidence) == ("answer", "a", 0.9)
 
 
-def test_in_scope_but_weak_topic_does_not_answer() -> None:
-    """RasaHQ/rasa#9723: the message is judged in scope, but no topic is strong -> never a wrong answer."""
-    d = decide(intent="faq", in_scope=0.99, ranking=[Candidate("a", 0.2), Candidate("b", 0.19)], thresholds=T)
-    assert d.kind == "out_of_scope"
+def test_unsure_offers_topics_and_improbable_declines() -> None:
+    ranking = [Candidate("a", 0.8), Candidate("b", 0.75)]
+    assert decide(intent="faq", in_scope=0.35, ranking=ranking, thresholds=T).kind == "clarify"
+    assert decide(intent="faq", in_scope=0.1, ranking=ranking, thresholds=T).kind == "out_of_scope"
+
+
+def test_other_languages_have_their_own_answer_threshold() -> None:
+    ranking = [Candidate("a", 0.8), Candidate("b", 0.2)]
+    assert decide(intent="faq", in_scope=0.45, ranking=ranking, thresholds=T, language="en").kind == "answer"
+    assert decide(intent="faq", in_scope=0.45, ranking=ranking, thresholds=T, language="de").kind == "clarify"
 
 
 def test_close_topics_are_offered_up_to_three() -> None:
     ranking = [Candidate("a", 0.55), Candidate("b", 0.5), Candidate("c", 0.46), Candidate("d", 0.45)]
-    d = decide(intent="faq", in_scope=0.9, ranking=ranking, thresholds=T)
+    d = decide(intent="faq", in_scope=0.4, ranking=ranking, thresholds=T)
     assert d.kind == "clarify"
     assert [o.topic for o in d.options] == ["a", "b", "c"]
 
 
 def test_a_lone_close_topic_is_offered_with_the_runner_up() -> None:
-    d = decide(intent="faq", in_scope=0.9, ranking=[Candidate("a", 0.45), Candidate("b", 0.2)], thresholds=T)
+    d = decide(intent="faq", in_scope=0.4, ranking=[Candidate("a", 0.45), Candidate("b", 0.2)], thresholds=T)
     assert d.kind == "clarify"
     assert [o.topic for o in d.options] == ["a", "b"]
 
@@ -90,7 +100,7 @@ def test_unknown_topics_are_ignored() -> None:
 
 def test_out_of_scope_intent_never_answers_and_offers_only_on_real_evidence() -> None:
     strong = [Candidate("a", 0.95), Candidate("b", 0.01)]
-    assert decide(intent="out_of_scope", in_scope=0.45, ranking=strong, thresholds=T).kind == "clarify"
+    assert decide(intent="out_of_scope", in_scope=0.9, ranking=strong, thresholds=T).kind == "clarify"
     assert decide(intent="out_of_scope", in_scope=0.1, ranking=strong, thresholds=T).kind == "out_of_scope"
     assert decide(intent="nlu_fallback", in_scope=0.45, ranking=strong, thresholds=T).kind == "clarify"
 
@@ -100,13 +110,16 @@ def test_empty_ranking_declines() -> None:
 
 
 @given(st.lists(st.tuples(st.sampled_from("abcdef"), st.floats(0, 1)), max_size=6),
-       st.sampled_from(["faq", "nlu_fallback", "out_of_scope", None]), st.floats(0, 1))
-def test_an_answer_is_always_the_best_topic_above_threshold(pairs, intent, in_scope) -> None:
+       st.sampled_from(["faq", "nlu_fallback", "out_of_scope", None]), st.floats(0, 1),
+       st.sampled_from(["de", "en"]))
+def test_an_answer_is_always_the_best_topic_above_threshold(pairs, intent, in_scope, language) -> None:
     ranking = [Candidate(t, c) for t, c in pairs]
-    d = decide(intent=intent, in_scope=in_scope, ranking=ranking, thresholds=T)
+    d = decide(intent=intent, in_scope=in_scope, ranking=ranking, thresholds=T, language=language)
     if d.kind == "answer":
         best = max(ranking, key=lambda c: c.confidence)
-        assert intent == "faq"
-        assert d.confidence == best.confidence >= T.answer
+        assert intent != "out_of_scope"
+        assert d.topic in {c.topic for c in ranking if c.confidence == best.confidence}
+        assert in_scope >= (T.answer if language == "de" else T.answer_other)
     if d.kind == "clarify":
+        assert in_scope >= T.clarify
         assert 2 <= len(d.options) <= 3 or len(ranking) == 1

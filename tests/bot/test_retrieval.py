@@ -11,7 +11,7 @@ import yaml
 
 from bot.retrieval.embedder import MODEL_ID as BOT_MODEL_ID
 from bot.retrieval.embedder import Embedder
-from bot.retrieval.fusion import FusionOptions, Signals, fuse, in_scope
+from bot.retrieval.fusion import FEATURES, FusionOptions, Signals, fuse, in_scope
 from bot.retrieval.index import IndexError_, load_content
 from bot.retrieval.retriever import Retriever
 from content import build
@@ -140,9 +140,10 @@ def test_fusion_dialogue_intents_win_when_clearly_nearer() -> None:
 
 
 def test_fusion_unsure_band_is_nlu_fallback() -> None:
-    options = FusionOptions(in_scope_de=(0.0, 0, 0, 0, 0, 0, 0))  # p = 0.5 exactly
+    zeros = (0.0,) * len(FEATURES)
+    options = FusionOptions(in_scope_de=(0.0, *zeros))  # p = 0.5 exactly
     assert fuse(_signals(), options).intent == "faq"
-    options = FusionOptions(in_scope_de=(-0.5, 0, 0, 0, 0, 0, 0))  # p = 0.38
+    options = FusionOptions(in_scope_de=(-0.5, *zeros))  # p = 0.38
     assert fuse(_signals(), options).intent == "nlu_fallback"
-    options = FusionOptions(in_scope_de=(-3.0, 0, 0, 0, 0, 0, 0))  # p = 0.05
+    options = FusionOptions(in_scope_de=(-3.5, *zeros))  # p = 0.03
     assert fuse(_signals(), options).intent == "out_of_scope"

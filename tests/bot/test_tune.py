@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from bot.evaluation import EvalCase
-from bot.retrieval.fusion import Signals, fuse
+from bot.retrieval.fusion import FEATURES, FEATURES_OTHER, Signals, fuse
 from bot.tune import Sample, dump, fit, fit_thresholds, load_samples, simulate
 
 TOPICS = ("a", "b", "c")
@@ -46,7 +46,8 @@ def test_fit_separates_in_and_out_of_scope_and_ranks_right() -> None:
     tuned = fit(samples)
     assert tuned.top1 == 1.0 and tuned.top1_other == 1.0
     assert tuned.in_scope_accuracy >= 0.95
-    assert len(tuned.options.in_scope_de) == 7 and len(tuned.options.in_scope_other) == 3
+    assert len(tuned.options.in_scope_de) == len(FEATURES) + 1
+    assert len(tuned.options.in_scope_other) == len(FEATURES_OTHER) + 1
     verdicts = [fuse(s.signals, tuned.options).intent for s in samples]
     assert verdicts.count("out_of_scope") >= 28
 
