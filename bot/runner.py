@@ -130,7 +130,8 @@ def model_path(key: str, *, cache: Path | None = None) -> Path:
 
 
 def build_content(project: Path) -> bool:
-    """Compile the editors' content into the project (``rathaus content build``); True if files changed.
+    """Compile the editors' content into the project (``rathaus content build``: with ``RATHAUS_CITIES``
+    every city's index, docs/cities.md); True if files changed.
 
     The compiler writes only changed files, so an unchanged content tree leaves the model key alone.
     """
@@ -139,13 +140,14 @@ def build_content(project: Path) -> bool:
     except ImportError as exc:  # pragma: no cover - content ships with the project
         raise BotError("the content package is not importable; install the project (.venv)") from exc
     try:
-        result = content.build(content.default_root(), project)
+        results = content.build_installation(project)
     except content.ContentError as exc:
         raise BotError(f"content has errors, the assistant was not trained:\n{exc}\n"
                        "Fix them (see `rathaus content check`) and train again.") from exc
-    if result.changed:
-        logger.info("bot.content.built changed=%d topics=%d", len(result.changed), result.topics)
-    return bool(result.changed)
+    changed = sum(len(result.changed) for result in results)
+    if changed:
+        logger.info("bot.content.built changed=%d cities=%d topics=%d", changed, len(results), results[0].topics)
+    return bool(changed)
 
 
 @dataclass(frozen=True, slots=True)

@@ -112,7 +112,12 @@ class ChatService:
         *,
         metrics: GatewayMetrics | None = None,
         clock: Callable[[], float] = time.time,
+        city_id: str | None = None,
     ) -> None:
+        # city_id: sent to Rasa with every message when one gateway serves several cities (docs/cities.md);
+        # ``broker`` is then that city's view (channels.cities.CityBroker), so sessions, hand-offs and
+        # presence stay inside the city.
+        self.city_id = city_id
         self.settings = settings
         self.broker = broker
         self.rasa = rasa
@@ -270,7 +275,7 @@ class ChatService:
         try:
             # No wait_for around it: the client's own total timeout (rasa_timeout_s) is the only limit, so
             # a question Rasa is working on is not abandoned early.
-            raw = await self.rasa.send(session, message)
+            raw = await self.rasa.send(session, message, city=self.city_id)
         except RasaUnavailable as exc:
             if isinstance(exc, RasaUnreachable):
                 self.breaker.failure(time.monotonic())

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -19,6 +21,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from channels.broker import Broker, Envelope, broker_from_url
 from channels.chat_service import ChatService
+from channels.cities import CityBroker, CitySite, city_sites
+from channels.city_page import logo_response, render_city_page
 from channels.fanout import Fanout, topic_for
 from channels.messages import MAX_TEXT_CHARS, SCHEMA_VERSION, SubtitleCue, SubtitleStream
 from channels.metrics import GatewayMetrics
@@ -40,9 +44,11 @@ from common.subtitles import Cue, to_webvtt
 
 __all__ = [
     "BROKER",
+    "CITIES",
     "FANOUT",
     "SERVICE",
     "SETTINGS",
+    "ServedCity",
     "create_app",
     "transcript_text",
     "transcript_vtt",
@@ -56,6 +62,7 @@ SERVICE = web.AppKey("service", ChatService)
 FANOUT = web.AppKey("fanout", Fanout)
 GUARD = web.AppKey("guard", Guard)
 METRICS = web.AppKey("metrics", GatewayMetrics)
+CITIES = web.AppKey("cities", tuple)  # tuple[ServedCity, ...], the default city first
 
 _MEDIA = {
     ".js": "text/javascript",
@@ -69,8 +76,14 @@ _MEDIA = {
 }
 
 
-def create_app(settings: GatewaySettings, *, broker: Broker | None = None) -> web.Application:
-    """The gateway app. Pass ``broker`` to share one (tests, demo); it is then not closed by the app."""
+def create_app(
+    settings: GatewaySettings, *, broker: Broker | None = None, environ: Mapping[str, str] | None = None
+) -> web.Application:
+    """The gateway app. Pass ``broker`` to share one (tests, demo); it is then not closed by the app.
+
+    ``environ`` (default ``os.environ``) is read for ``RATHAUS_CITIES`` and the per-city variables
+    (``channels.cities``): with several cities, each is served under ``/{city}/`` and the default city
+    also at ``/``."""
     redact.install()
     settings = settings.with_city()
     owns_broker = broker is None
@@ -88,25 +101,30 @@ def create_app(settings: GatewaySettings, *, broker: Broker | None = None) -> we
         token=settings.rasa_token.get_secret_value() if settings.rasa_token else None,
         action_url=settings.action_url,
     )
-    service = ChatService(settings, broker, rasa, metrics=metrics)
-    fanout = Fanout(broker, queue_size=settings.viewer_queue, replay=settings.subtitle_replay, metrics=metrics)
     guard = Guard.create(settings, metrics)
+    sites = [_serve_city(site, broker, rasa, guard, metrics) for site in city_sites(settings, environ)]
+    default = sites[0]
 
     csp = content_security_policy(frame_ancestors=settings.frame_ancestors, hls_url=settings.hls_url)
     app = web.Application(middlewares=[security_headers_middleware(csp)], client_max_size=settings.max_msg_bytes)
-    app[SETTINGS] = settings
+    app[SETTINGS] = default.site.settings
     app[BROKER] = broker
-    app[SERVICE] = service
-    app[FANOUT] = fanout
+    app[SERVICE] = default.service
+    app[FANOUT] = default.fanout
     app[GUARD] = guard
     app[METRICS] = metrics
+    app[CITIES] = tuple(sites)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         tasks = [
-            asyncio.create_task(service.run_handoff_listener(), name="handoff-listener"),
-            asyncio.create_task(service.run_handoff_timer(), name="handoff-timer"),
-            asyncio.create_task(service.run_presence_announcer(), name="presence-announcer"),
-            asyncio.create_task(service.run_presence_listener(), name="presence-listener"),
+            asyncio.create_task(job(), name=f"{name}-{city.site.id}")
+            for city in sites
+            for name, job in (
+                ("handoff-listener", city.service.run_handoff_listener),
+                ("handoff-timer", city.service.run_handoff_timer),
+                ("presence-announcer", city.service.run_presence_announcer),
+                ("presence-listener", city.service.run_presence_listener),
+            )
         ]
         yield
         for task in tasks:
@@ -114,8 +132,9 @@ def create_app(settings: GatewaySettings, *, broker: Broker | None = None) -> we
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await fanout.aclose()
-        await service.aclose()
+        for city in sites:
+            await city.fanout.aclose()
+            await city.service.aclose()
         await rasa.aclose()
         if owns_broker:
             await broker.aclose()
@@ -136,20 +155,55 @@ def create_app(settings: GatewaySettings, *, broker: Broker | None = None) -> we
     r.add_get("/healthz", healthz)
     r.add_get("/readyz", readyz)
     r.add_get("/metrics", metrics_view)
-    r.add_get("/api/config", config_view)
-    r.add_get("/ws/chat", partial(chat_ws, guard=guard, service=service))
-    r.add_post("/api/chat", partial(chat_api, guard=guard, service=service))
-    r.add_route("OPTIONS", "/api/chat", partial(chat_api_preflight, guard=guard))
-    r.add_get("/ws/staff", partial(staff_ws, guard=guard, service=service))
-    r.add_get("/ws/subtitles/{stream}", partial(subtitles_ws, guard=guard, fanout=fanout))
-    r.add_get("/live/{stream}/transcript.vtt", transcript_view)
-    r.add_get("/live/{stream}/transcript.txt", transcript_view)
-    r.add_get("/", partial(_file, path=web_root / "pages" / "demo.html"))
-    r.add_get("/staff", partial(_file, path=web_root / "pages" / "staff.html"))
-    r.add_get("/live/{stream}", partial(_file, path=web_root / "pages" / "live.html"))
+    _city_routes(r, "", default, page=web_root / "pages" / "demo.html")
+    if default.site.several:
+        for city in sites:
+            _city_routes(r, city.site.path, city, page=None)
     r.add_get("/widget.js", partial(_file, path=web_root / "static" / "widget.js"))
     r.add_get("/static/{path:.+}", partial(_static, root=web_root / "static"))
     return app
+
+
+@dataclass(frozen=True, slots=True)
+class ServedCity:
+    """What the gateway runs for one city: its settings, chat service, subtitle fan-out and limits."""
+
+    site: CitySite
+    service: ChatService
+    fanout: Fanout
+    guard: Guard
+
+
+def _serve_city(site: CitySite, broker: Broker, rasa: RasaClient, guard: Guard, metrics: GatewayMetrics) -> ServedCity:
+    settings = site.settings
+    view = CityBroker(broker, site.topic_prefix) if site.topic_prefix else broker
+    service = ChatService(settings, view, rasa, metrics=metrics, city_id=site.id if site.several else None)
+    fanout = Fanout(view, queue_size=settings.viewer_queue, replay=settings.subtitle_replay, metrics=metrics)
+    # Rate limits, staff-token guesses and the open sockets are the gateway's, shared by every city;
+    # origins and staff token are the city's.
+    return ServedCity(site=site, service=service, fanout=fanout, guard=dataclasses.replace(guard, settings=settings))
+
+
+def _city_routes(r: web.UrlDispatcher, prefix: str, city: ServedCity, *, page: Path | None) -> None:
+    """A city's routes under ``prefix`` (``""`` or ``/{city}``); ``page``: its start page (None: the
+    generated city page, channels/city_page.py)."""
+    web_root = city.site.settings.web_root
+    guard, service = city.guard, city.service
+    r.add_get(f"{prefix}/api/config", partial(config_view, city=city))
+    r.add_get(f"{prefix}/ws/chat", partial(chat_ws, guard=guard, service=service))
+    r.add_post(f"{prefix}/api/chat", partial(chat_api, guard=guard, service=service))
+    r.add_route("OPTIONS", f"{prefix}/api/chat", partial(chat_api_preflight, guard=guard))
+    r.add_get(f"{prefix}/ws/staff", partial(staff_ws, guard=guard, service=service))
+    r.add_get(f"{prefix}/ws/subtitles/{{stream}}", partial(subtitles_ws, guard=guard, fanout=city.fanout))
+    r.add_get(f"{prefix}/live/{{stream}}/transcript.vtt", partial(transcript_view, city=city))
+    r.add_get(f"{prefix}/live/{{stream}}/transcript.txt", partial(transcript_view, city=city))
+    r.add_get(f"{prefix}/logo", partial(logo_view, city=city))
+    if page is not None:
+        r.add_get(f"{prefix}/", partial(_file, path=page))
+    else:
+        r.add_get(f"{prefix}/", partial(city_page_view, city=city))
+    r.add_get(f"{prefix}/staff", partial(_file, path=web_root / "pages" / "staff.html"))
+    r.add_get(f"{prefix}/live/{{stream}}", partial(_file, path=web_root / "pages" / "live.html"))
 
 
 # ---------------------------------------------------------------------- files
@@ -215,9 +269,10 @@ async def metrics_view(request: web.Request) -> web.Response:
     # Viewers per stream are set at scrape time: only streams that exist get their own series; viewers of
     # made-up stream ids are summed under one label, and streams without viewers leave no series behind.
     counts: dict[str, int] = {}
-    for entry in request.app[FANOUT].streams():
-        label = entry.stream if entry.exists else OTHER_STREAMS
-        counts[label] = counts.get(label, 0) + entry.viewers
+    for city in request.app[CITIES]:
+        for entry in city.fanout.streams():
+            label = city.site.topic_prefix + entry.stream if entry.exists else OTHER_STREAMS
+            counts[label] = counts.get(label, 0) + entry.viewers
     metrics.viewers.clear()
     for label, count in counts.items():
         metrics.viewers.labels(label).set(count)
@@ -225,14 +280,22 @@ async def metrics_view(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-async def config_view(request: web.Request) -> web.Response:
-    s = request.app[SETTINGS]
+async def config_view(request: web.Request, *, city: ServedCity) -> web.Response:
+    s = city.site.settings
+    base = city.site.path if city.site.several and request.path.startswith(city.site.path + "/") else ""
     return web.json_response(
         {
             "v": SCHEMA_VERSION,
-            "city": {"name": s.city_name, "phone": s.city_phone, "email": s.city_email},
-            "ws": {"chat": "/ws/chat", "subtitles": "/ws/subtitles/", "staff": "/ws/staff"},
-            "api": {"chat": "/api/chat"},
+            "city": {
+                "id": city.site.id,
+                "name": s.city_name,
+                "phone": s.city_phone,
+                "email": s.city_email,
+                "colour": s.city_colour,
+                "logo": f"/{city.site.id}/logo" if s.city_logo and city.site.several else None,
+            },
+            "ws": {"chat": f"{base}/ws/chat", "subtitles": f"{base}/ws/subtitles/", "staff": f"{base}/ws/staff"},
+            "api": {"chat": f"{base}/api/chat"},
             "live": {"hls_url": s.hls_url, "default_stream": s.default_stream},
             "limits": {"max_text_chars": MAX_TEXT_CHARS},
             "handoff_timeout_s": s.handoff_timeout_s,
@@ -249,6 +312,17 @@ def _config_cors(request: web.Request, settings: GatewaySettings) -> dict[str, s
     ):
         return {}
     return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+
+
+async def city_page_view(request: web.Request, *, city: ServedCity) -> web.Response:
+    settings = city.site.settings
+    template = await asyncio.to_thread((settings.web_root / "pages" / "city.html").read_text, encoding="utf-8")
+    page = render_city_page(template, city=city.site.id, settings=settings)
+    return web.Response(text=page, content_type="text/html", charset="utf-8", headers={"Cache-Control": "no-cache"})
+
+
+async def logo_view(request: web.Request, *, city: ServedCity) -> web.StreamResponse:
+    return await logo_response(city.site.settings)
 
 
 # ---------------------------------------------------------------------- transcripts
@@ -274,12 +348,12 @@ def transcript_text(cues: list[SubtitleCue]) -> str:
     return "".join(" ".join(c.lines) + "\n" for c in cues)
 
 
-async def transcript_view(request: web.Request) -> web.Response:
+async def transcript_view(request: web.Request, *, city: ServedCity) -> web.Response:
     stream = request.match_info["stream"]
     if not valid_stream_id(stream):
         raise web.HTTPNotFound(text="unknown stream id")
-    settings = request.app[SETTINGS]
-    envelopes = await request.app[BROKER].history(topic_for(stream), count=max(settings.broker_history, 1))
+    settings = city.site.settings
+    envelopes = await city.service.broker.history(topic_for(stream), count=max(settings.broker_history, 1))
     cues = _session_cues(envelopes)
     vtt = request.path.endswith(".vtt")
     body = transcript_vtt(cues) if vtt else transcript_text(cues)

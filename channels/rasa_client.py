@@ -58,11 +58,17 @@ class RasaClient:
             self._session = aiohttp.ClientSession(timeout=self.timeout, connector=aiohttp.TCPConnector(limit=200))
         return self._session
 
-    async def send(self, sender: str, message: str) -> list[Any]:
-        """Send one citizen message; returns Rasa's list of bot messages (raw JSON, mapped by ``chat``)."""
+    async def send(self, sender: str, message: str, *, city: str | None = None) -> list[Any]:
+        """Send one citizen message; returns Rasa's list of bot messages (raw JSON, mapped by ``chat``).
+
+        ``city``: the city the conversation belongs to, as the message's ``metadata.city`` (Rasa answers
+        from that city's content index, docs/cities.md); None on a single-city installation."""
         url = f"{self.base_url}/webhooks/rest/webhook"
+        body: dict[str, Any] = {"sender": sender, "message": message}
+        if city is not None:
+            body["metadata"] = {"city": city}
         try:
-            async with self._client().post(url, json={"sender": sender, "message": message}) as response:
+            async with self._client().post(url, json=body) as response:
                 if response.status != 200:
                     raise RasaUnavailable(f"Rasa at {url} answered HTTP {response.status}")
                 data = await response.json(content_type=None)

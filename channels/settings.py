@@ -56,6 +56,10 @@ class GatewaySettings(ContentRootSources, RathausSettings):
     city_name: str | None = None
     city_phone: str | None = None
     city_email: str | None = None
+    # Branding (branding: colour, logo of municipality.yml): the widget's main colour and the city's logo,
+    # a file in the content folder served at /{city}/logo.
+    city_colour: str | None = Field(default=None, pattern=r"^#[0-9a-fA-F]{6}$")
+    city_logo: Path | None = None
     # What a citizen reads when nobody is in the chat: phone, e-mail, service hours (municipality.yml
     # handoff.unavailable_text); without it the gateway names phone and e-mail only.
     handoff_unavailable_text: str | None = None
@@ -99,8 +103,6 @@ class GatewaySettings(ContentRootSources, RathausSettings):
 
     def with_city(self) -> GatewaySettings:
         """A copy with ``city_*`` filled from ``municipality.yml`` where not set explicitly."""
-        if self.city_name and self.city_phone and self.city_email and self.handoff_unavailable_text:
-            return self
         path = self.content_root / "municipality.yml"
         data: dict[str, Any] = {}
         try:
@@ -112,6 +114,9 @@ class GatewaySettings(ContentRootSources, RathausSettings):
             raise ConfigError(f"{path}: not valid YAML ({exc}); fix it or set RATHAUS_CITY_* variables") from exc
         raw_handoff = data.get("handoff")
         handoff: dict[str, Any] = raw_handoff if isinstance(raw_handoff, dict) else {}
+        raw_branding = data.get("branding")
+        branding: dict[str, Any] = raw_branding if isinstance(raw_branding, dict) else {}
+        logo = self.city_logo or (self.content_root / str(branding["logo"]) if branding.get("logo") else None)
         return self.model_copy(
             update={
                 "city_name": self.city_name or str(data.get("name") or "Ihre Stadt"),
@@ -119,6 +124,8 @@ class GatewaySettings(ContentRootSources, RathausSettings):
                 "city_email": self.city_email or (handoff.get("email") or data.get("email")),
                 "handoff_unavailable_text": self.handoff_unavailable_text
                 or (str(handoff["unavailable_text"]) if handoff.get("unavailable_text") else None),
+                "city_colour": self.city_colour or (str(branding["colour"]) if branding.get("colour") else None),
+                "city_logo": logo,
             }
         )
 

@@ -8,6 +8,8 @@ Public API::
     vocabulary(root) -> list[str]          # local terms for ASR hotwords
     default_root() -> Path                 # $RATHAUS_CONTENT or content/musterstadt, checked
     resolve_content_root(environ) -> Path  # the same, for settings (content/root.py)
+    resolve_cities(environ) -> tuple[City]  # $RATHAUS_CITIES, the default city first (docs/cities.md)
+    build_installation(out_dir) -> results  # every city's content index, the default city's training data
 """
 
 from __future__ import annotations
@@ -15,15 +17,26 @@ from __future__ import annotations
 from pathlib import Path
 
 from content.checker import check_content, load_content
+from content.cities import build_cities, build_installation, city_index_dir
 from content.compiler import BuildResult, build
 from content.errors import ContentError, Problem
 from content.model import Content
-from content.root import CONTENT_ENV, ContentRootError, resolve_content_root
+from content.root import (
+    CITIES_ENV,
+    CONTENT_ENV,
+    City,
+    ContentRootError,
+    resolve_cities,
+    resolve_content_root,
+    valid_city_id,
+)
 from content.schema import Municipality, Office, Topic
 from content.vocabulary import vocabulary
 
 __all__ = [
+    "CITIES_ENV",
     "CONTENT_ENV",
+    "City",
     "BuildResult",
     "Content",
     "ContentError",
@@ -33,11 +46,16 @@ __all__ = [
     "Problem",
     "Topic",
     "build",
+    "build_cities",
+    "build_installation",
+    "city_index_dir",
     "check_content",
     "default_out_dir",
     "default_root",
     "load_content",
+    "resolve_cities",
     "resolve_content_root",
+    "valid_city_id",
     "vocabulary",
 ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -12,8 +13,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from content import default_out_dir, default_root
+from content import CITIES_ENV, build_installation, default_out_dir, default_root
 from content.checker import CheckOptions, analyse, display_path
+from content.compiler import BuildResult
 from content.compiler import build as build_content
 from content.embeddings import default_embedder
 from content.errors import ContentError, Problem
@@ -144,8 +146,12 @@ def build(
     """
     folder = root or _default_root()
     out_dir = out or default_out_dir()
+    several = root is None and bool(os.environ.get(CITIES_ENV))
     try:
-        result = build_content(folder, out_dir, today=_today(today))
+        if several:
+            results = build_installation(out_dir, today=_today(today))
+        else:
+            results = (build_content(folder, out_dir, today=_today(today)),)
     except ContentError as exc:
         problems = list(exc.problems)
         if output is OutputFormat.json:
@@ -154,15 +160,20 @@ def build(
             _print_problems(problems)
             _summary(problems)
             console.print(
-                "[bold red]Build stopped: nothing was written.[/bold red] "
+                f"[bold red]Build stopped: {'that city was not' if several else 'nothing was'} written.[/bold red] "
                 "Fix the errors above and run it again."
             )
         raise typer.Exit(1) from None
+    for result in results:
+        _report_build(result, output)
+
+
+def _report_build(result: BuildResult, output: OutputFormat) -> None:
     warnings = list(result.warnings)
     if output is OutputFormat.json:
         typer.echo(
             _json_report(
-                folder,
+                result.root,
                 warnings,
                 written=[display_path(f) for f in result.files],
                 changed=[display_path(f) for f in result.changed],

@@ -62,6 +62,7 @@ class BuildResult:
     topics: int
     examples: int
     warnings: tuple[Problem, ...]
+    root: Path = Path()  # the content folder it was built from
 
 
 def _example(text: str) -> str:
@@ -193,10 +194,13 @@ def write_atomically(out_dir: Path, files: dict[Path, bytes]) -> tuple[Path, ...
     return tuple(target for _, target in staged)
 
 
-def build(root: Path, out_dir: Path, *, embed: Embed | None = None, today: date | None = None) -> BuildResult:
+def build(
+    root: Path, out_dir: Path, *, embed: Embed | None = None, today: date | None = None, index_only: bool = False
+) -> BuildResult:
     """Check ``root``; if error-free, write the Rasa data, responses, content index and the retrieval
     vectors (``embed``: texts to unit vectors; default :func:`content.embeddings.default_embedder`)
-    under ``out_dir``.
+    under ``out_dir``. ``index_only``: only the content index and its vectors (a city that the model is
+    not trained on, docs/cities.md).
 
     Raises :class:`ContentError` (and writes nothing) when the check finds an error.
     """
@@ -206,6 +210,8 @@ def build(root: Path, out_dir: Path, *, embed: Embed | None = None, today: date 
         raise ContentError(problems, f"content at {display_path(Path(root))} has errors; nothing was written")
     files, content_hash, examples = render(content)
     files[VECTORS_PATH] = _vectors(retrieval_rows(content), embed)
+    if index_only:
+        files = {path: files[path] for path in (INDEX_PATH, VECTORS_PATH)}
     out_dir = Path(out_dir)
     changed = write_atomically(out_dir, files)
     logger.info(
@@ -223,4 +229,5 @@ def build(root: Path, out_dir: Path, *, embed: Embed | None = None, today: date 
         topics=len(content.topics),
         examples=examples,
         warnings=tuple(problems),
+        root=Path(root),
     )

@@ -7,6 +7,12 @@ deprecation warning, and an error when they disagree with ``RATHAUS_CONTENT`` (o
 A folder that does not exist or has no ``municipality.yml`` is an error at start-up, naming the
 variable and the path, so a typo never quietly serves another city's facts.
 
+Several cities on one installation (docs/cities.md): ``RATHAUS_CITIES`` lists their content folders,
+comma-separated, each ``PATH`` (the city id is the folder's name) or ``ID=PATH``. :func:`resolve_cities`
+reads it; the first city is the default one, and :func:`resolve_content_root` returns its folder, so every
+single-city service (subtitles, ``content check``, ``bot train``) serves the default city. Unset, the one
+city is ``RATHAUS_CONTENT`` as above. Setting both is an error unless ``RATHAUS_CONTENT`` is the first city.
+
 The gateway (``channels.settings``) and the subtitle service (``asr.settings``) take their default from
 :func:`resolve_content_root`; this module imports neither of them.
 """
@@ -15,20 +21,27 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 from content.errors import ContentError, Problem
 
 __all__ = [
+    "CITIES_ENV",
+    "CITY_ID_PATTERN",
+    "City",
     "ContentRootSources",
     "CONTENT_ENV",
     "DEPRECATED_CONTENT_ENV",
     "ContentRootError",
+    "resolve_cities",
     "resolve_content_root",
     "sample_root",
+    "valid_city_id",
 ]
 
 log = logging.getLogger(__name__)
@@ -37,6 +50,24 @@ log = logging.getLogger(__name__)
 CONTENT_ENV = "RATHAUS_CONTENT"
 #: Names of an earlier release (gateway, subtitle service): read with a warning for one release.
 DEPRECATED_CONTENT_ENV: tuple[str, ...] = ("RATHAUS_CONTENT_ROOT", "RATHAUS_ASR_CONTENT_ROOT")
+#: The content folders of several cities served by one installation; the first is the default city.
+CITIES_ENV = "RATHAUS_CITIES"
+#: A city id names a URL path prefix (``/{city}/``), broker topics and a folder of the content build.
+CITY_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
+_CITY_ID_RE = re.compile(CITY_ID_PATTERN)
+
+
+def valid_city_id(city: str | None) -> bool:
+    """Whether ``city`` may name a city: lower-case letters, digits and ``-``, at most 40 characters."""
+    return city is not None and _CITY_ID_RE.fullmatch(city) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class City:
+    """One city of the installation: its id (URL prefix, topic prefix) and its content folder."""
+
+    id: str
+    root: Path
 
 
 class ContentRootError(ContentError):
@@ -61,6 +92,12 @@ def resolve_content_root(environ: Mapping[str, str] | None = None) -> Path:
     disagree, or when the folder does not exist or lacks ``municipality.yml``.
     """
     env = os.environ if environ is None else environ
+    if env.get(CITIES_ENV):
+        return resolve_cities(env)[0].root
+    return _single_root(env)
+
+
+def _single_root(env: Mapping[str, str]) -> Path:
     new = env.get(CONTENT_ENV) or None
     old = [(name, value) for name in DEPRECATED_CONTENT_ENV if (value := env.get(name))]
     for name, _value in old:
@@ -85,6 +122,53 @@ def resolve_content_root(environ: Mapping[str, str] | None = None) -> Path:
         return _checked(sample_root(), variable=CONTENT_ENV)
     variable, value = named[0]
     return _checked(Path(value).expanduser(), variable=variable)
+
+
+def resolve_cities(environ: Mapping[str, str] | None = None) -> tuple[City, ...]:
+    """The cities this installation serves, the default one first (module docstring).
+
+    Raises :class:`ContentRootError` naming ``RATHAUS_CITIES`` for a bad entry, a repeated id, a folder
+    without ``municipality.yml``, or a ``RATHAUS_CONTENT`` that is not the first city."""
+    env = os.environ if environ is None else environ
+    raw = env.get(CITIES_ENV) or ""
+    if not raw.strip():
+        root = _single_root(env)
+        return (City(id=_folder_id(root), root=root),)
+    cities: list[City] = []
+    for entry in (part.strip() for part in raw.split(",")):
+        if not entry:
+            continue
+        named, sep, path = entry.partition("=")
+        root = Path(path if sep else named).expanduser()
+        city = (named.strip() if sep else _folder_id(root)).lower()
+        if not valid_city_id(city):
+            raise ContentRootError(
+                variable=CITIES_ENV,
+                path=entry,
+                message=f"{city!r} is not a valid city id",
+                hint="write PATH (the folder's name is the id) or ID=PATH, ids of a-z, 0-9 and '-'",
+            )
+        if any(c.id == city for c in cities):
+            raise ContentRootError(
+                variable=CITIES_ENV,
+                path=entry,
+                message=f"city {city!r} is listed twice",
+                hint="give each city its own id (ID=PATH)",
+            )
+        cities.append(City(id=city, root=_checked(root, variable=CITIES_ENV)))
+    single = env.get(CONTENT_ENV)
+    if single and not _same(single, str(cities[0].root)):
+        raise ContentRootError(
+            variable=CONTENT_ENV,
+            path=single,
+            message=f"conflicts with {CITIES_ENV} (first city {cities[0].root})",
+            hint=f"unset {CONTENT_ENV}: with {CITIES_ENV} the first city is the default",
+        )
+    return tuple(cities)
+
+
+def _folder_id(root: Path) -> str:
+    return root.resolve().name.lower()
 
 
 def _same(a: str, b: str) -> bool:

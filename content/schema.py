@@ -192,6 +192,32 @@ class Assistant(BaseModel):
     opening_hours: OpeningHours | None = None
 
 
+def _check_colour(value: str) -> str:
+    """A ``#rrggbb`` colour that white text on it, and it as text on white, can be read (WCAG 1.4.3)."""
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+        raise ValueError("write the colour as #rrggbb, e.g. #00467f")
+
+    def channel(hex_pair: str) -> float:
+        c = int(hex_pair, 16) / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(value[i : i + 2]) for i in (1, 3, 5))
+    ratio = 1.05 / (0.2126 * r + 0.7152 * g + 0.0722 * b + 0.05)
+    if ratio < 4.5:
+        raise ValueError(f"contrast with white is {ratio:.1f}:1, needs at least 4.5:1 (WCAG AA): pick a darker colour")
+    return value
+
+
+class Branding(BaseModel):
+    """How the chat widget and the city page look for this municipality."""
+
+    model_config = _MODEL
+
+    colour: Annotated[str, AfterValidator(_check_colour)] | None = None
+    # A file in the content folder (SVG or PNG), served by the gateway at /{city}/logo.
+    logo: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*\.(svg|png)$")] | None = None
+
+
 class Municipality(BaseModel):
     model_config = _MODEL
 
@@ -205,6 +231,7 @@ class Municipality(BaseModel):
     city: Text
     handoff: Handoff
     assistant: Assistant = Field(default_factory=Assistant)
+    branding: Branding = Field(default_factory=Branding)
     vocabulary: list[Text] = Field(default_factory=list)
 
 

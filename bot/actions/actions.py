@@ -11,9 +11,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted
 from rasa_sdk.executor import CollectingDispatcher
 
+from .cities import CityIndexes, conversation_city
 from .decide import DEFAULT_THRESHOLDS, THRESHOLD_NAMES, Thresholds, Verdict, decide, read_verdict
 from .hours import find_office, requested_day
-from .index import ContentIndex, index_path, load_index
+from .index import ContentIndex
 from .replies import (
     Reply,
     answer_reply,
@@ -37,23 +38,12 @@ try:
 except ImportError:  # pragma: no cover - Python 3.10 always has zoneinfo
     ZoneInfo = None  # type: ignore[assignment]
 
-_INDEX: ContentIndex | None = None
-_INDEX_MTIME: float = -1.0
+_INDEXES = CityIndexes()
 
 
-def content_index() -> ContentIndex:
-    """The content index, reloaded when the file changes (content updates need no restart)."""
-    global _INDEX, _INDEX_MTIME
-    path = index_path()
-    try:
-        mtime = os.stat(path).st_mtime
-    except OSError:
-        mtime = -1.0
-    if _INDEX is None or mtime != _INDEX_MTIME:
-        _INDEX = load_index(path)
-        _INDEX_MTIME = mtime
-        logger.info("bot.index.loaded topics=%d path=%s", len(_INDEX.topics), path)
-    return _INDEX
+def content_index(tracker: Tracker) -> ContentIndex:
+    """The content index of the conversation's city (cities.py), reloaded when the file changes."""
+    return _INDEXES.get(conversation_city(tracker.events, tracker.get_slot("session_started_metadata")))
 
 
 def thresholds() -> Thresholds:
@@ -134,7 +124,7 @@ class ActionSessionStart(CitizenAction):
     action_name = "action_session_start"
 
     def respond(self, tracker: Tracker) -> Reply:
-        return disclosure_reply(content_index())
+        return disclosure_reply(content_index(tracker))
 
     def events(self) -> list[EventType]:
         return [SessionStarted(), ActionExecuted("action_listen")]
@@ -146,7 +136,7 @@ class ActionAnswerFaq(CitizenAction):
     action_name = "action_answer_faq"
 
     def respond(self, tracker: Tracker) -> Reply:
-        index = content_index()
+        index = content_index(tracker)
         message = tracker.latest_message or {}
         intent = (message.get("intent") or {}).get("name")
         text = str(message.get("text") or "")
@@ -199,9 +189,9 @@ class ActionOutOfScope(CitizenAction):
         message = tracker.latest_message or {}
         verdict: Verdict = read_verdict(message)
         if verdict.quality != "ok":
-            return not_understood_reply(content_index())
+            return not_understood_reply(content_index(tracker))
         confidence = float((message.get("intent") or {}).get("confidence") or 0.0)
-        index = content_index()
+        index = content_index(tracker)
         reply = with_candidates(out_of_scope_reply(index, confidence),
                                 [c.topic for c in verdict.ranking if c.topic in index.topics])
         return with_language_note(reply, verdict.language)
@@ -211,14 +201,14 @@ class ActionBotChallenge(CitizenAction):
     action_name = "action_bot_challenge"
 
     def respond(self, tracker: Tracker) -> Reply:
-        return bot_challenge_reply(content_index())
+        return bot_challenge_reply(content_index(tracker))
 
 
 class ActionHumanHandoff(CitizenAction):
     action_name = "action_human_handoff"
 
     def respond(self, tracker: Tracker) -> Reply:
-        return handoff_reply(content_index())
+        return handoff_reply(content_index(tracker))
 
 
 class ActionSmalltalk(CitizenAction):

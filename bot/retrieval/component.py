@@ -11,8 +11,9 @@ intent ranking with the fused ones (``fusion.py``); the full verdict goes to the
 Training embeds the examples of the non-FAQ intents (greet, bot_challenge, out_of_scope ...) and
 stores them in the model; the content's vectors come from ``rathaus content build`` and are loaded at
 start from ``$RATHAUS_CONTENT_INDEX`` (default ``content_index.json`` in the working directory), so
-the content is per deployment while the model is not. The only module of the package that imports
-rasa.
+the content is per deployment while the model is not. Several cities: the message's metadata names the
+city (``{"city": "beispielhausen"}``, set by the gateway) and its index is used (``cities.py``); the
+verdict then carries ``"city"``. The only module of the package that imports rasa.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from .cities import CityRetrievers, message_city
 from .embedder import MODEL_ID, Embedder
 from .fusion import FAQ, FusionOptions
 from .index import Grouped
@@ -87,6 +89,7 @@ class ContentRetriever(GraphComponent):
         self._retriever = Retriever(Path(os.environ.get(ENV_INDEX) or "content_index.json"),
                                     Embedder(threads=int(config.get("threads") or 1)),
                                     intents=intents, options=options)
+        self._cities = CityRetrievers(self._retriever)
 
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
@@ -131,7 +134,7 @@ class ContentRetriever(GraphComponent):
             logger.warning("retrieval.intents.missing error=%s", exc)
         component = cls(config, model_storage, resource, intents)
         # Fail at start, with the fix in the message, rather than on every citizen's first question.
-        component._retriever.content()
+        component._cities.load_all()
         return component
 
     # -- inference -----------------------------------------------------------------------------------
@@ -140,7 +143,8 @@ class ContentRetriever(GraphComponent):
         for message in messages:
             if not message.get("text"):
                 continue
-            signals, verdict = self._retriever.verdict(
+            city = message_city(message.get("metadata"))
+            signals, verdict = self._cities.for_city(city).verdict(
                 str(message.get("text")), diet=_ranking(message, "intent_ranking"), selector=_selector(message))
             diet_intent = (message.get("intent") or {}).get("name")
             ranking = [{"name": name, "confidence": round(conf, 4)} for name, conf in verdict.intent_ranking]
@@ -157,6 +161,8 @@ class ContentRetriever(GraphComponent):
                 "diet_intent": diet_intent,
                 "topics": [{"topic": t, "score": s} for t, s in verdict.topics[:TOP_TOPICS]],
             }
+            if city is not None:
+                result["city"] = city
             if os.environ.get(ENV_SIGNALS) == "1":
                 result["signals"] = {
                     "semantic": [round(float(v), 4) for v in signals.semantic],

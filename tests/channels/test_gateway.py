@@ -26,9 +26,12 @@ async def test_health_ready_metrics_and_config() -> None:
         assert "rathaus_gateway_connections" in await metrics.text()
         config = await (await client.get("/api/config")).json()
         assert config["city"] == {
+            "id": "musterstadt",
             "name": "Musterstadt",
             "phone": "0800 123 456 0",
             "email": "buergerservice@musterstadt.example",
+            "colour": None,
+            "logo": None,
         }
         assert config["ws"]["chat"] == "/ws/chat"
 

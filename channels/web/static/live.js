@@ -255,13 +255,15 @@
   }
 
   // ------------------------------------------------------------------ start
-  const base = `/live/${encodeURIComponent(stream)}/transcript`;
+  // /{city}/live/{stream} on a gateway that serves several cities: that city's paths (docs/cities.md)
+  const cityBase = location.pathname.slice(0, Math.max(0, location.pathname.indexOf("/live/")));
+  const base = `${cityBase}/live/${encodeURIComponent(stream)}/transcript`;
   $("dl-vtt").href = `${base}.vtt`;
   $("dl-txt").href = `${base}.txt`;
   applyPrefs();
   setStatus("connecting");
 
-  fetch("/api/config", { credentials: "same-origin" })
+  fetch(`${cityBase}/api/config`, { credentials: "same-origin" })
     .then((r) => (r.ok ? r.json() : {}))
     .catch(() => ({}))
     .then((cfg) => {

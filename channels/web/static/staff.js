@@ -77,7 +77,9 @@
 
   // ------------------------------------------------------------------ connection
   function connect() {
-    const url = new URL("/ws/staff", location.href.replace(/^http/, "ws"));
+    // /{city}/staff on a gateway that serves several cities: that city's console (docs/cities.md)
+    const base = location.pathname.replace(/\/staff\/?$/, "");
+    const url = new URL(`${base}/ws/staff`, location.href.replace(/^http/, "ws"));
     url.searchParams.set("token", state.token);
     if (state.name) url.searchParams.set("name", state.name);
     els.status.textContent = "Verbindung wird aufgebaut …";

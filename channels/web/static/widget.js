@@ -15,7 +15,11 @@
   const script = document.currentScript || document.querySelector('script[src$="/widget.js"]');
   const ORIGIN = new URL(script ? script.src : "/", location.href).origin;
   const WS_ORIGIN = ORIGIN.replace(/^http/, "ws");
-  const KEY_SESSION = "rathaus.chat.session";
+  // data-city="beispielhausen": a gateway that serves several cities (docs/cities.md); every path then
+  // starts with /{city}, and the conversation is remembered per city.
+  const CITY = (script && /^[a-z0-9][a-z0-9-]{0,39}$/.test(script.dataset.city || "")) ? script.dataset.city : "";
+  const BASE = CITY ? `${ORIGIN}/${CITY}` : ORIGIN;
+  const KEY_SESSION = CITY ? `rathaus.chat.session.${CITY}` : "rathaus.chat.session";
   const KEY_EASY = "rathaus.chat.easy";
   const KEY_OPEN = "rathaus.chat.open";
   const KEY_RATINGS = "rathaus.chat.ratings";
@@ -272,7 +276,7 @@
   let configPromise = null;
   function loadConfig() {
     if (!configPromise) {
-      configPromise = fetch(`${ORIGIN}/api/config`, { credentials: "omit" })
+      configPromise = fetch(`${BASE}/api/config`, { credentials: "omit" })
         .then((r) => (r.ok ? r.json() : {}))
         .catch(() => ({}))
         .then((cfg) => {
@@ -304,6 +308,12 @@
   }
 
   function applyConfig() {
+    // the city's colour (branding.colour of its content, checked for contrast by `content check`)
+    const colour = String(cityInfo().colour || "");
+    if (/^#[0-9a-fA-F]{6}$/.test(colour)) {
+      wrapper.style.setProperty("--rh-primary", colour);
+      wrapper.style.setProperty("--rh-user-bg", colour);
+    }
     const name = cityName();
     if (name) titleEl.textContent = `${T.title} ${name}`;
     const phone = cityPhone();
@@ -736,7 +746,7 @@
 
   async function postChat(frame) {
     try {
-      const response = await fetch(`${ORIGIN}/api/chat`, {
+      const response = await fetch(`${BASE}/api/chat`, {
         method: "POST",
         credentials: "omit",
         headers: { "Content-Type": "application/json" },

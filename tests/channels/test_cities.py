@@ -1,0 +1,106 @@
+"""One gateway serving Musterstadt and Beispielhausen (docs/cities.md): routing by /{city}/, each city's
+own /api/config, branding, staff token and broker topics, so that no city sees another's conversations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from channels.cities import city_variable
+from channels.gateway import CITIES
+from content.root import sample_root
+from tests.channels.helpers import STAFF_TOKEN, gateway, next_frame, of_type
+
+MUSTERSTADT = sample_root()
+BEISPIELHAUSEN = MUSTERSTADT.parent / "beispielhausen"
+BEISPIELHAUSEN_STAFF = "beispielhausen-staff-token-0123456789"
+
+
+@pytest.fixture
+def two_cities(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("RATHAUS_CONTENT", "RATHAUS_CONTENT_ROOT", "RATHAUS_ASR_CONTENT_ROOT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("RATHAUS_CITIES", f"{MUSTERSTADT},{BEISPIELHAUSEN}")
+    monkeypatch.setenv(city_variable("beispielhausen", "staff_token"), BEISPIELHAUSEN_STAFF)
+    monkeypatch.setenv(city_variable("beispielhausen", "allowed_origins"), "https://www.beispielhausen.example")
+
+
+async def test_each_city_has_its_own_config_page_and_logo(two_cities: None) -> None:
+    async with gateway(allowed_origins="https://www.musterstadt.example") as client:
+        assert [c.site.id for c in client.app[CITIES]] == ["musterstadt", "beispielhausen"]
+        root = await (await client.get("/api/config")).json()
+        muster = await (await client.get("/musterstadt/api/config")).json()
+        beispiel = await (await client.get("/beispielhausen/api/config")).json()
+        assert root["city"]["name"] == muster["city"]["name"] == "Musterstadt"
+        assert root["ws"]["chat"] == "/ws/chat" and muster["ws"]["chat"] == "/musterstadt/ws/chat"
+        assert beispiel["city"] | {"logo": None} == {
+            "id": "beispielhausen",
+            "name": "Beispielhausen",
+            "phone": "0700 555 010 0",
+            "email": "rathaus@beispielhausen.example",
+            "colour": beispiel["city"]["colour"],
+            "logo": None,
+        }
+        assert beispiel["ws"] == {
+            "chat": "/beispielhausen/ws/chat",
+            "subtitles": "/beispielhausen/ws/subtitles/",
+            "staff": "/beispielhausen/ws/staff",
+        }
+        assert beispiel["city"]["colour"] != muster["city"]["colour"]
+        logo = await client.get(beispiel["city"]["logo"])
+        assert logo.status == 200 and logo.headers["Content-Type"] == "image/svg+xml"
+        assert (await client.get("/musterstadt/logo")).status == 404
+
+        page = await (await client.get("/beispielhausen/")).text()
+        assert 'data-city="beispielhausen"' in page and "Beispielhausen" in page and "Musterstadt" not in page
+        assert "0700 555 010 0" in page
+
+        # Allowed origins are per city: Beispielhausen's site may read its config, not Musterstadt's.
+        origin = {"Origin": "https://www.beispielhausen.example"}
+        allowed = await client.get("/beispielhausen/api/config", headers=origin)
+        refused = await client.get("/musterstadt/api/config", headers=origin)
+        assert allowed.headers.get("Access-Control-Allow-Origin") == origin["Origin"]
+        assert "Access-Control-Allow-Origin" not in refused.headers
+
+
+async def test_staff_see_only_their_own_citys_conversations(two_cities: None) -> None:
+    async with gateway() as client:
+        muster_staff = await client.ws_connect(f"/musterstadt/ws/staff?token={STAFF_TOKEN}&name=M")
+        beispiel_staff = await client.ws_connect(f"/beispielhausen/ws/staff?token={BEISPIELHAUSEN_STAFF}&name=B")
+        assert (await next_frame(muster_staff, of_type("staff.queue")))["conversations"] == []
+        assert (await next_frame(beispiel_staff, of_type("staff.queue")))["conversations"] == []
+        # One city's token does not open the other city's console.
+        assert (await client.get(f"/beispielhausen/ws/staff?token={STAFF_TOKEN}")).status in (401, 403)
+
+        citizen = await client.ws_connect("/beispielhausen/ws/chat")
+        session = (await next_frame(citizen, of_type("chat.session")))["session"]
+        await citizen.send_json({"type": "chat.handoff", "v": 1})
+        waiting = await next_frame(citizen, of_type("chat.status"))
+        assert waiting["status"] == "handoff_waiting"
+        update = await next_frame(beispiel_staff, of_type("staff.update", status="waiting"))
+        assert update["session"] == session
+
+        # Musterstadt's staff get nothing, and a fresh Musterstadt console lists nothing.
+        with pytest.raises(TimeoutError):
+            await next_frame(muster_staff, of_type("staff.update"), within=1.0)
+        late = await client.ws_connect(f"/ws/staff?token={STAFF_TOKEN}&name=M2")
+        assert (await next_frame(late, of_type("staff.queue")))["conversations"] == []
+
+        # The session is Beispielhausen's: resuming it at Musterstadt starts a new one.
+        other = await client.ws_connect(f"/musterstadt/ws/chat?session={session}")
+        assert (await next_frame(other, of_type("chat.session")))["session"] != session
+        for ws in (muster_staff, beispiel_staff, citizen, late, other):
+            await ws.close()
+
+
+def test_a_city_without_municipality_yml_stops_the_gateway(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from content.root import ContentRootError, resolve_cities
+
+    monkeypatch.delenv("RATHAUS_CONTENT", raising=False)
+    with pytest.raises(ContentRootError, match="RATHAUS_CITIES"):
+        resolve_cities({"RATHAUS_CITIES": f"{MUSTERSTADT},{tmp_path}"})
+    with pytest.raises(ContentRootError, match="twice"):
+        resolve_cities({"RATHAUS_CITIES": f"{MUSTERSTADT},musterstadt={BEISPIELHAUSEN}"})
+    cities = resolve_cities({"RATHAUS_CITIES": f"stadt-a={MUSTERSTADT}, {BEISPIELHAUSEN}"})
+    assert [(c.id, c.root) for c in cities] == [("stadt-a", MUSTERSTADT), ("beispielhausen", BEISPIELHAUSEN)]
