@@ -20,6 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from channels.broker import Broker, Envelope, broker_from_url
 from channels.chat_service import ChatService
 from channels.fanout import Fanout, topic_for
+from channels.live import add_live_routes
 from channels.messages import MAX_TEXT_CHARS, SCHEMA_VERSION, SubtitleCue, SubtitleStream
 from channels.metrics import GatewayMetrics
 from channels.rasa_client import RasaClient
@@ -146,6 +147,7 @@ def create_app(settings: GatewaySettings, *, broker: Broker | None = None) -> we
     r.add_get("/live/{stream}/transcript.txt", transcript_view)
     r.add_get("/", partial(_file, path=web_root / "pages" / "demo.html"))
     r.add_get("/staff", partial(_file, path=web_root / "pages" / "staff.html"))
+    add_live_routes(r, settings)
     r.add_get("/live/{stream}", partial(_file, path=web_root / "pages" / "live.html"))
     r.add_get("/widget.js", partial(_file, path=web_root / "static" / "widget.js"))
     r.add_get("/static/{path:.+}", partial(_static, root=web_root / "static"))
