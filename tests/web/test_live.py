@@ -45,14 +45,15 @@ async def test_cue_appears_in_overlay_and_transcript(new_page, gateway: Gateway)
         ),
     )
     overlay = page.locator("#overlay-text")
-    await expect(overlay).to_have_text("Zu Tagesordnungspunkt eins:\nder Haushalt 2027.")
+    finished = overlay.locator(".cap-line[data-cue]")
+    await expect(finished).to_have_text(["Zu Tagesordnungspunkt eins:", "der Haushalt 2027."])
     await expect(transcript.locator(".cue")).to_have_count(2)
     await expect(transcript.locator(".cue").last).to_contain_text("0:04")
 
-    # partial text is shown, styled as provisional; the next cue replaces it
+    # partial text is shown on its own provisional line (roll-up): the finished lines stay
     await gateway.broker.publish(TOPIC, SubtitlePartial(stream="demo", text="Gibt es Wortmeldungen"), durable=False)
-    await expect(overlay).to_have_text("Gibt es Wortmeldungen")
-    await expect(overlay).to_have_class("overlay-text is-partial")
+    await expect(overlay.locator(".cap-line.is-partial")).to_have_text("Gibt es Wortmeldungen")
+    await expect(finished).to_have_text(["Zu Tagesordnungspunkt eins:", "der Haushalt 2027."])
     await expect(transcript.locator(".cue")).to_have_count(2)
 
     await gateway.broker.publish(TOPIC, SubtitleStream(stream="demo", state="ended"))
