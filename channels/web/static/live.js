@@ -35,6 +35,7 @@
     partialText: $("partial-text"),
     size: $("font-size"),
     mode: $("mode"),
+    videoToggle: $("captions-only"),
     position: $("position"),
     contrast: $("contrast"),
     partials: $("partials"),
@@ -49,6 +50,9 @@
     failures: 0,
     ended: false,
     offset: Infinity, // captions only: wall clock minus stream time, from the most live cue so far
+    origin: null, // Unix seconds of stream time 0 (subtitle.stream "started"), for captions in the picture
+    hls: null, // the hls.js player, where the browser has no native HLS
+    playing: false, // the picture is shown (not "captions only")
     rendered: "",
     prefs: loadPrefs(),
   };
@@ -56,7 +60,7 @@
 
   // ------------------------------------------------------------------ preferences
   function loadPrefs() {
-    const defaults = { mode: "rollup", size: "m", position: "bottom", contrast: false, partials: true };
+    const defaults = { mode: "rollup", size: "m", position: "bottom", contrast: false, partials: true, video: true };
     try {
       const stored = JSON.parse(window.localStorage.getItem(PREFS_KEY) || "{}");
       return { ...defaults, ...(stored && typeof stored === "object" ? stored : {}) };
@@ -110,8 +114,31 @@
     return performance.now() / 1000;
   }
 
+  /** Wall-clock time (ms) of the frame in the picture, from EXT-X-PROGRAM-DATE-TIME; null if unknown. */
+  function pictureDate() {
+    if (state.hls) {
+      if (state.hls.playingDate) return state.hls.playingDate.getTime();
+      // hls.js leaves programDateTime unset on some playlists: read the fragment's own tag
+      const level = state.hls.levels && state.hls.levels[Math.max(0, state.hls.currentLevel)];
+      const t = els.video.currentTime;
+      const frag = level && level.details
+        && level.details.fragments.find((f) => t >= f.start && t < f.start + f.duration && f.rawProgramDateTime);
+      const pdt = frag ? Date.parse(frag.rawProgramDateTime) : NaN;
+      return Number.isFinite(pdt) ? pdt + (t - frag.start) * 1000 : null;
+    }
+    const start = typeof els.video.getStartDate === "function" ? els.video.getStartDate() : null;
+    const ms = start ? start.getTime() : NaN;
+    return Number.isFinite(ms) ? ms + els.video.currentTime * 1000 : null;
+  }
+
+  /** Whether captions follow the picture: video shown, its clock known, the stream's origin announced. */
+  function synced() {
+    return state.playing && state.origin !== null && pictureDate() !== null;
+  }
+
   /** Stream time now: the picture's position with video, else the live edge estimated from the cues. */
   function streamNow() {
+    if (synced()) return pictureDate() / 1000 - state.origin;
     return Number.isFinite(state.offset) ? wallNow() - state.offset : -Infinity;
   }
 
@@ -135,6 +162,8 @@
   }
 
   function render() {
+    // Provisional text runs ahead of a delayed picture: over the video only finished cues, at their time.
+    state.sched.configure({ partials: Boolean(state.prefs.partials) && !synced() });
     const view = state.sched.view(streamNow(), wallNow());
     const key = JSON.stringify(view);
     if (key === state.rendered) return;
@@ -223,6 +252,7 @@
       if (frame.state === "started") {
         state.ended = false;
         state.offset = Infinity; // a new session starts its stream time at zero
+        state.origin = Number.isFinite(Number(frame.origin)) && frame.origin !== null ? Number(frame.origin) : null;
         setStatus("started");
       }
       else if (frame.state === "ended") {
@@ -274,30 +304,76 @@
   }
 
   // ------------------------------------------------------------------ video
-  function setupVideo() {
+  function hlsUrl() {
     const hls = (config.live && config.live.hls_url) || config.hls_url;
     const raw = hls ? String(hls).replace("{stream}", encodeURIComponent(stream)) : "";
-    let url = null;
     try {
       const parsed = new URL(raw, location.href);
-      if (raw && (parsed.protocol === "https:" || parsed.protocol === "http:")) url = parsed.href;
-    } catch (_) { url = null; }
+      if (raw && (parsed.protocol === "https:" || parsed.protocol === "http:")) return parsed.href;
+    } catch (_) { /* not a URL */ }
+    return null;
+  }
+
+  function nativeHls(video) {
+    return Boolean(video.canPlayType("application/vnd.apple.mpegurl") || video.canPlayType("application/x-mpegURL"));
+  }
+
+  function stopVideo() {
+    if (state.hls) { state.hls.destroy(); state.hls = null; }
+    els.video.pause();
+    els.video.removeAttribute("src");
+    els.video.load();
+    els.video.hidden = true;
+    els.noVideo.hidden = false;
+    els.player.classList.remove("has-video");
+    state.playing = false;
+  }
+
+  function setupVideo() {
+    const url = hlsUrl();
+    els.videoToggle.hidden = !url;
     if (!url) return; // placeholder "Kein Video — nur Untertitel" stays
+    if (!state.prefs.video) {
+      stopVideo();
+      els.noVideoDetail.textContent = "Sie haben „Nur Untertitel“ gewählt. Die Untertitel und die Mitschrift " +
+        "erscheinen live.";
+      return;
+    }
     const video = els.video;
-    if (video.canPlayType("application/vnd.apple.mpegurl") || video.canPlayType("application/x-mpegURL")) {
+    // hls.js first where MSE works: it exposes the picture's program date time, which Chromium's own HLS
+    // playback does not (no getStartDate()); native HLS for browsers without MSE (Safari on iPhone)
+    if (window.Hls && window.Hls.isSupported()) {
+      // no worker: the page's CSP allows scripts from our origin only, not blob: workers
+      state.hls = new window.Hls({ enableWorker: false, liveSyncDurationCount: 3 });
+      state.hls.loadSource(url);
+      state.hls.attachMedia(video);
+    } else if (nativeHls(video)) {
       video.src = url;
-      video.hidden = false;
-      els.noVideo.hidden = true;
-      els.player.classList.add("has-video");
     } else {
-      els.noVideoDetail.textContent = "Ihr Browser kann diesen Videostream nicht direkt abspielen. " +
+      els.noVideoDetail.textContent = "Ihr Browser kann diesen Videostream nicht abspielen. " +
         "Die Untertitel und die Mitschrift erscheinen trotzdem live. Adresse des Videostreams: ";
       const link = document.createElement("a");
       link.href = url;
       link.textContent = url;
       els.noVideoDetail.append(link);
+      return;
     }
+    video.hidden = false;
+    els.noVideo.hidden = true;
+    els.player.classList.add("has-video");
+    state.playing = true;
   }
+
+  function applyVideoPref() {
+    els.videoToggle.setAttribute("aria-pressed", String(!state.prefs.video));
+  }
+
+  els.videoToggle.addEventListener("click", () => {
+    state.prefs.video = !state.prefs.video;
+    savePrefs();
+    applyVideoPref();
+    setupVideo();
+  });
 
   // ------------------------------------------------------------------ start
   const base = `/live/${encodeURIComponent(stream)}/transcript`;
@@ -318,6 +394,7 @@
         els.city.textContent = String(city);
         document.title = `Live-Übertragung mit Untertiteln – ${city}`;
       }
+      applyVideoPref();
       setupVideo();
       connect();
     });
