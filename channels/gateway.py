@@ -24,6 +24,7 @@ from channels.chat_service import ChatService
 from channels.cities import CityBroker, CitySite, city_sites
 from channels.city_page import logo_response, render_city_page
 from channels.fanout import Fanout, topic_for
+from channels.live import add_live_routes
 from channels.messages import MAX_TEXT_CHARS, SCHEMA_VERSION, SubtitleCue, SubtitleStream
 from channels.metrics import GatewayMetrics
 from channels.rasa_client import RasaClient
@@ -159,6 +160,7 @@ def create_app(
     if default.site.several:
         for city in sites:
             _city_routes(r, city.site.path, city, page=None)
+    add_live_routes(r, default.site.settings)
     r.add_get("/widget.js", partial(_file, path=web_root / "static" / "widget.js"))
     r.add_get("/static/{path:.+}", partial(_static, root=web_root / "static"))
     return app

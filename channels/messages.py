@@ -337,6 +337,9 @@ class SubtitleStream(_Model):
     stream: str
     state: Literal["started", "ended", "error"]
     detail: str | None = None
+    # Unix time (seconds) of the stream's second 0, from the livestream's EXT-X-PROGRAM-DATE-TIME: a player
+    # that knows the wall-clock time of its picture shows each cue when its words are spoken there.
+    origin: float | None = None
 
 
 # ---------------------------------------------------------------- staff console

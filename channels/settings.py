@@ -69,6 +69,9 @@ class GatewaySettings(ContentRootSources, RathausSettings):
     handoff_timeout_s: float = Field(default=120.0, gt=0)
     handoff_per_client: int = Field(default=3, ge=1)
     hls_url: str | None = None
+    # a folder of HLS files (playlists, segments) the gateway serves at /hls/: demos and small set-ups; at
+    # scale the city's web server or CDN serves them (docs/live.md)
+    hls_dir: Path | None = None
     default_stream: str = "ratssitzung"
     frame_ancestors: str = "'none'"
     max_msg_bytes: int = Field(default=MAX_FRAME_BYTES, ge=1024)

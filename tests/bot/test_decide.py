@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from bot.actions.decide import Candidate, Thresholds, decide, faq_ranking, intent_confidence, read_verdict
 
-T = Thresholds(answer=0.5, answer_other=0.4, clarify=0.3, window=0.1)
+T = Thresholds(answer=0.5, answer_other=0.4, gap=0.05, clarify=0.3, window=0.1)
 
 
 def _parse(ranking: list[tuple[str, float]], *, key: str = "faq") -> dict:
@@ -123,3 +123,9 @@ def test_an_answer_is_always_the_best_topic_above_threshold(pairs, intent, in_sc
     if d.kind == "clarify":
         assert in_scope >= T.clarify
         assert 2 <= len(d.options) <= 3 or len(ranking) == 1
+
+
+def test_a_near_tie_in_german_is_asked_back() -> None:
+    tie = [Candidate("personalausweis", 0.81), Candidate("reisepass", 0.8)]
+    assert decide(intent="faq", in_scope=0.9, ranking=tie, thresholds=T).kind == "clarify"
+    assert decide(intent="faq", in_scope=0.9, ranking=tie, thresholds=T, language="en").kind == "answer"

@@ -1,8 +1,10 @@
 /*
  * Live subtitle viewer for /live/{stream}.
- * Connects to /ws/subtitles/{stream}, shows the latest cue over the video (at most 2 lines) and the
- * whole transcript in a log beside it; reconnects with ?since=<last cue id> so no cue is missed.
- * Viewer preferences (font size, contrast, position, partial text) are kept in localStorage.
+ * Connects to /ws/subtitles/{stream}, shows captions over the video and the whole transcript in a log
+ * beside it; reconnects with ?since=<last cue id> so no cue is missed. Which caption lines are on screen
+ * when is decided by the scheduler in captions.js (reading times, roll-up or pop-on); this shell feeds it
+ * frames and a clock, and renders its view.
+ * Viewer preferences (mode, font size, contrast, position, partial text) are kept in localStorage.
  * Untrusted text is only inserted with textContent.
  */
 (() => {
@@ -10,8 +12,8 @@
 
   const $ = (id) => document.getElementById(id);
   const PREFS_KEY = "rathaus.live.prefs";
-  const CUE_HOLD_MS = 8000; // a cue stays on screen at most this long without a newer one
-  const MAX_OVERLAY_CHARS = 80; // partial text is cut to about two subtitle lines (2 x 37)
+  const TICK_MS = 100; // how often the caption view is brought up to date
+  const { createScheduler } = window.RathausCaptions;
 
   // the stream id rule of channels/streams.py (STREAM_ID_PATTERN)
   const match = /^\/live\/([A-Za-z0-9][A-Za-z0-9._-]{0,63})\/?$/.exec(location.pathname);
@@ -32,6 +34,8 @@
     partial: $("partial"),
     partialText: $("partial-text"),
     size: $("font-size"),
+    mode: $("mode"),
+    videoToggle: $("captions-only"),
     position: $("position"),
     contrast: $("contrast"),
     partials: $("partials"),
@@ -45,14 +49,18 @@
     ws: null,
     failures: 0,
     ended: false,
-    hideTimer: null,
-    showingPartial: false,
+    offset: Infinity, // captions only: wall clock minus stream time, from the most live cue so far
+    origin: null, // Unix seconds of stream time 0 (subtitle.stream "started"), for captions in the picture
+    hls: null, // the hls.js player, where the browser has no native HLS
+    playing: false, // the picture is shown (not "captions only")
+    rendered: "",
     prefs: loadPrefs(),
   };
+  state.sched = createScheduler({ mode: state.prefs.mode, partials: state.prefs.partials });
 
   // ------------------------------------------------------------------ preferences
   function loadPrefs() {
-    const defaults = { size: "m", position: "bottom", contrast: false, partials: true };
+    const defaults = { mode: "rollup", size: "m", position: "bottom", contrast: false, partials: true, video: true };
     try {
       const stored = JSON.parse(window.localStorage.getItem(PREFS_KEY) || "{}");
       return { ...defaults, ...(stored && typeof stored === "object" ? stored : {}) };
@@ -69,9 +77,12 @@
     const p = state.prefs;
     const sizes = ["s", "m", "l", "xl"];
     const positions = ["bottom", "top", "below"];
+    const modes = ["rollup", "popon"];
+    if (!modes.includes(p.mode)) p.mode = "rollup";
     if (!sizes.includes(p.size)) p.size = "m";
     if (!positions.includes(p.position)) p.position = "bottom";
     els.size.value = p.size;
+    els.mode.value = p.mode;
     els.position.value = p.position;
     els.contrast.setAttribute("aria-pressed", String(Boolean(p.contrast)));
     els.partials.checked = Boolean(p.partials);
@@ -81,9 +92,12 @@
     els.below.hidden = p.position !== "below";
     els.overlay.hidden = p.position === "below";
     if (!p.partials) els.partial.hidden = true;
+    for (const mode of modes) els.player.classList.toggle(`mode-${mode}`, p.mode === mode);
+    state.sched.configure({ mode: p.mode, partials: Boolean(p.partials) });
   }
 
   els.size.addEventListener("change", () => { state.prefs.size = els.size.value; savePrefs(); applyPrefs(); });
+  els.mode.addEventListener("change", () => { state.prefs.mode = els.mode.value; savePrefs(); applyPrefs(); });
   els.position.addEventListener("change", () => {
     state.prefs.position = els.position.value; savePrefs(); applyPrefs();
   });
@@ -96,15 +110,68 @@
   $("controls").addEventListener("submit", (event) => event.preventDefault());
 
   // ------------------------------------------------------------------ captions
-  function setCaption(text, partial) {
-    for (const target of [els.overlayText, els.belowText]) {
-      target.textContent = text;
-      target.classList.toggle("is-partial", Boolean(partial));
+  function wallNow() {
+    return performance.now() / 1000;
+  }
+
+  /** Wall-clock time (ms) of the frame in the picture, from EXT-X-PROGRAM-DATE-TIME; null if unknown. */
+  function pictureDate() {
+    if (state.hls) {
+      if (state.hls.playingDate) return state.hls.playingDate.getTime();
+      // hls.js leaves programDateTime unset on some playlists: read the fragment's own tag
+      const level = state.hls.levels && state.hls.levels[Math.max(0, state.hls.currentLevel)];
+      const t = els.video.currentTime;
+      const frag = level && level.details
+        && level.details.fragments.find((f) => t >= f.start && t < f.start + f.duration && f.rawProgramDateTime);
+      const pdt = frag ? Date.parse(frag.rawProgramDateTime) : NaN;
+      return Number.isFinite(pdt) ? pdt + (t - frag.start) * 1000 : null;
     }
-    els.overlay.classList.toggle("is-empty", !text);
-    els.below.classList.toggle("is-empty", !text);
-    clearTimeout(state.hideTimer);
-    if (text) state.hideTimer = setTimeout(() => setCaption("", false), CUE_HOLD_MS);
+    const start = typeof els.video.getStartDate === "function" ? els.video.getStartDate() : null;
+    const ms = start ? start.getTime() : NaN;
+    return Number.isFinite(ms) ? ms + els.video.currentTime * 1000 : null;
+  }
+
+  /** Whether captions follow the picture: video shown, its clock known, the stream's origin announced. */
+  function synced() {
+    return state.playing && state.origin !== null && pictureDate() !== null;
+  }
+
+  /** Stream time now: the picture's position with video, else the live edge estimated from the cues. */
+  function streamNow() {
+    if (synced()) return pictureDate() / 1000 - state.origin;
+    return Number.isFinite(state.offset) ? wallNow() - state.offset : -Infinity;
+  }
+
+  function renderLines(target, view) {
+    const rows = [];
+    for (const line of view.lines) {
+      const row = document.createElement("span");
+      row.className = "cap-line";
+      row.dataset.cue = line.key;
+      row.textContent = line.text;
+      rows.push(row);
+    }
+    for (const text of view.partial) {
+      const row = document.createElement("span");
+      row.className = "cap-line is-partial";
+      row.textContent = text;
+      rows.push(row);
+    }
+    target.replaceChildren(...rows);
+    target.classList.toggle("is-partial", view.lines.length === 0 && view.partial.length > 0);
+  }
+
+  function render() {
+    // Provisional text runs ahead of a delayed picture: over the video only finished cues, at their time.
+    state.sched.configure({ partials: Boolean(state.prefs.partials) && !synced() });
+    const view = state.sched.view(streamNow(), wallNow());
+    const key = JSON.stringify(view);
+    if (key === state.rendered) return;
+    state.rendered = key;
+    const empty = !view.lines.length && !view.partial.length;
+    for (const target of [els.overlayText, els.belowText]) renderLines(target, view);
+    els.overlay.classList.toggle("is-empty", empty);
+    els.below.classList.toggle("is-empty", empty);
   }
 
   function clock(seconds) {
@@ -144,8 +211,12 @@
     if (seq >= state.lastSeq) {
       state.lastSeq = seq;
       els.partial.hidden = true;
-      setCaption(lines.join("\n"), false);
     }
+    const start = Number(cue.start) || 0;
+    const end = Math.max(start, Number(cue.end) || 0);
+    // captions only: the most live cue so far (smallest delay since its end) sets the stream clock
+    state.offset = Math.min(state.offset, wallNow() - end);
+    state.sched.cue(key, lines, start, end);
   }
 
   function showPartial(text) {
@@ -153,9 +224,7 @@
     const clean = String(text || "").trim();
     els.partialText.textContent = clean;
     els.partial.hidden = !clean;
-    if (!clean) return;
-    const cut = clean.length > MAX_OVERLAY_CHARS ? `… ${clean.slice(-MAX_OVERLAY_CHARS).replace(/^\S*\s/, "")}` : clean;
-    setCaption(cut, true);
+    state.sched.partial(clean);
   }
 
   const STATUS = {
@@ -180,11 +249,17 @@
     } else if (frame.type === "subtitle.partial") {
       showPartial(frame.text);
     } else if (frame.type === "subtitle.stream") {
-      if (frame.state === "started") { state.ended = false; setStatus("started"); }
+      if (frame.state === "started") {
+        state.ended = false;
+        state.offset = Infinity; // a new session starts its stream time at zero
+        state.origin = Number.isFinite(Number(frame.origin)) && frame.origin !== null ? Number(frame.origin) : null;
+        setStatus("started");
+      }
       else if (frame.state === "ended") {
         state.ended = true;
         setStatus("ended");
         els.partial.hidden = true;
+        state.sched.partial("");
       } else if (frame.state === "error") setStatus("error");
     }
   }
@@ -229,30 +304,76 @@
   }
 
   // ------------------------------------------------------------------ video
-  function setupVideo() {
+  function hlsUrl() {
     const hls = (config.live && config.live.hls_url) || config.hls_url;
     const raw = hls ? String(hls).replace("{stream}", encodeURIComponent(stream)) : "";
-    let url = null;
     try {
       const parsed = new URL(raw, location.href);
-      if (raw && (parsed.protocol === "https:" || parsed.protocol === "http:")) url = parsed.href;
-    } catch (_) { url = null; }
+      if (raw && (parsed.protocol === "https:" || parsed.protocol === "http:")) return parsed.href;
+    } catch (_) { /* not a URL */ }
+    return null;
+  }
+
+  function nativeHls(video) {
+    return Boolean(video.canPlayType("application/vnd.apple.mpegurl") || video.canPlayType("application/x-mpegURL"));
+  }
+
+  function stopVideo() {
+    if (state.hls) { state.hls.destroy(); state.hls = null; }
+    els.video.pause();
+    els.video.removeAttribute("src");
+    els.video.load();
+    els.video.hidden = true;
+    els.noVideo.hidden = false;
+    els.player.classList.remove("has-video");
+    state.playing = false;
+  }
+
+  function setupVideo() {
+    const url = hlsUrl();
+    els.videoToggle.hidden = !url;
     if (!url) return; // placeholder "Kein Video — nur Untertitel" stays
+    if (!state.prefs.video) {
+      stopVideo();
+      els.noVideoDetail.textContent = "Sie haben „Nur Untertitel“ gewählt. Die Untertitel und die Mitschrift " +
+        "erscheinen live.";
+      return;
+    }
     const video = els.video;
-    if (video.canPlayType("application/vnd.apple.mpegurl") || video.canPlayType("application/x-mpegURL")) {
+    // hls.js first where MSE works: it exposes the picture's program date time, which Chromium's own HLS
+    // playback does not (no getStartDate()); native HLS for browsers without MSE (Safari on iPhone)
+    if (window.Hls && window.Hls.isSupported()) {
+      // no worker: the page's CSP allows scripts from our origin only, not blob: workers
+      state.hls = new window.Hls({ enableWorker: false, liveSyncDurationCount: 3 });
+      state.hls.loadSource(url);
+      state.hls.attachMedia(video);
+    } else if (nativeHls(video)) {
       video.src = url;
-      video.hidden = false;
-      els.noVideo.hidden = true;
-      els.player.classList.add("has-video");
     } else {
-      els.noVideoDetail.textContent = "Ihr Browser kann diesen Videostream nicht direkt abspielen. " +
+      els.noVideoDetail.textContent = "Ihr Browser kann diesen Videostream nicht abspielen. " +
         "Die Untertitel und die Mitschrift erscheinen trotzdem live. Adresse des Videostreams: ";
       const link = document.createElement("a");
       link.href = url;
       link.textContent = url;
       els.noVideoDetail.append(link);
+      return;
     }
+    video.hidden = false;
+    els.noVideo.hidden = true;
+    els.player.classList.add("has-video");
+    state.playing = true;
   }
+
+  function applyVideoPref() {
+    els.videoToggle.setAttribute("aria-pressed", String(!state.prefs.video));
+  }
+
+  els.videoToggle.addEventListener("click", () => {
+    state.prefs.video = !state.prefs.video;
+    savePrefs();
+    applyVideoPref();
+    setupVideo();
+  });
 
   // ------------------------------------------------------------------ start
   // /{city}/live/{stream} on a gateway that serves several cities: that city's paths (docs/cities.md)
@@ -262,6 +383,8 @@
   $("dl-txt").href = `${base}.txt`;
   applyPrefs();
   setStatus("connecting");
+  setInterval(render, TICK_MS);
+  render();
 
   fetch(`${cityBase}/api/config`, { credentials: "same-origin" })
     .then((r) => (r.ok ? r.json() : {}))
@@ -273,6 +396,7 @@
         els.city.textContent = String(city);
         document.title = `Live-Übertragung mit Untertiteln – ${city}`;
       }
+      applyVideoPref();
       setupVideo();
       connect();
     });
