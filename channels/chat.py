@@ -64,6 +64,7 @@ class _Custom(_Lenient):
     options: list[_ClarifyOption] = []
     language: str | None = None
     language_note: str | None = None
+    aspect: str | None = None
 
 
 _KINDS: dict[str, ReplyKind] = {
@@ -132,6 +133,7 @@ def _reply(draft: _Draft, *, session: str, msg_id: str, now: float) -> ChatReply
         office=custom.office,
         language=custom.language,
         language_note=custom.language_note,
+        aspect=custom.aspect,
         ts=now,
     )
 

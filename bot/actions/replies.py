@@ -174,8 +174,10 @@ def aspect_reply(index: ContentIndex, topic_id: str, aspect: str, confidence: fl
     else:
         body = found
     heading = f"{label} – {title}:"
+    # answer_easy: the easy-language text is of the whole answer, not of this aspect
     reply = answer_reply(index, topic_id, confidence, answer=heading + "\n" + body,
-                         extra={"aspect": aspect, "aspect_label": label, "aspect_found": found is not None})
+                         extra={"aspect": aspect, "aspect_label": label, "aspect_found": found is not None,
+                                "answer_easy": None})
     button = {"title": f"Alles zu {title}", "payload": choose_topic_payload(topic_id)}
     return Reply(text=reply.text, custom=reply.custom, buttons=[button])
 
