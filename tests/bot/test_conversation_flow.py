@@ -74,7 +74,7 @@ def test_a_topic_switch_carries_the_fee_aspect(rasa_stack: RasaStack) -> None:
 
 def test_out_of_scope_and_hand_off_in_between_keep_the_topic(rasa_stack: RasaStack) -> None:
     chat = Chat(rasa_stack)
-    assert _label(chat("Ich ziehe nächste Woche nach Musterstadt um")) == "faq/wohnsitz_anmelden"
+    assert _label(chat("Ich muss meinen neuen Wohnsitz anmelden")) == "faq/wohnsitz_anmelden"
     assert chat("Wer hat gestern das Fußballspiel gewonnen?")["type"] == "out_of_scope"
     deadline = chat("Bis wann muss ich das erledigen?")
     assert _label(deadline) == "faq/wohnsitz_anmelden#deadline"
