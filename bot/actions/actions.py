@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from .decide import DEFAULT_THRESHOLDS, THRESHOLD_NAMES, Thresholds, Verdict, decide, read_verdict
 from .dialogue import Context, current_topic, dialogue_options, resolve
-from .hours import find_office, requested_day
+from .hours import find_office, named_office, requested_day
 from .index import ContentIndex, index_path, load_index
 from .replies import (
     Reply,
@@ -200,7 +200,9 @@ class ActionAnswerFaq(CitizenAction):
             language=verdict.language,
         )
         detected, detected_confidence = _detected_aspect(message)
-        plan = resolve(decision=decision, detected=detected, context=_context(tracker))
+        context = _context(tracker)
+        plan = resolve(decision=decision, detected=detected, context=context,
+                       general_hours=self._general_hours(index, decision.topic, text, context.topic))
         logger.info("bot.decision kind=%s topic=%s aspect=%s carried=%s confidence=%.3f intent=%s in_scope=%.3f "
                     "language=%s", decision.kind, plan.topic, plan.aspect, plan.carried, decision.confidence,
                     intent, verdict.in_scope, verdict.language)
@@ -214,6 +216,14 @@ class ActionAnswerFaq(CitizenAction):
             reply = out_of_scope_reply(index, decision.confidence)
         reply = with_candidates(reply, [c.topic for c in verdict.ranking if c.topic in known])
         return with_language_note(reply, verdict.language)
+
+    @staticmethod
+    def _general_hours(index: ContentIndex, decided: str | None, text: str, current: str | None) -> bool:
+        """The general opening-hours topic, asked without naming an office other than the current topic's."""
+        if decided != "oeffnungszeiten" or not current:
+            return False
+        named = named_office(text, index.offices)
+        return named is None or named == (index.topic(current) or {}).get("office")
 
     @staticmethod
     def _answer(index: ContentIndex, topic: str, confidence: float, text: str, aspect: str | None = None) -> Reply:

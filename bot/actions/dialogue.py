@@ -94,24 +94,25 @@ class Plan:
     carried: bool = False  # the topic or aspect came from the conversation, not from the message
 
 
-def resolve(*, decision: Decision, detected: str, context: Context) -> Plan:
+def resolve(*, decision: Decision, detected: str, context: Context, general_hours: bool = False) -> Plan:
     """Combine the decision on the message (``decide()``), the detector's label (an aspect,
     ``follow_up`` or ``no_aspect``) and the conversation's context.
 
     - The message names a topic (``decision`` answers): that topic, with the aspect asked for; a topic
       switch without an aspect keeps the previous aspect.
-    - Unsure between topics, but the current topic is among them, and the message asks for an aspect:
-      the current topic's aspect ("Und wie lange dauert das?").
-    - No topic in the message but an aspect asked for: the current topic's aspect.
+    - ``general_hours``: the decision is the general opening-hours topic and the message names no office
+      other than the current topic's ("Und haben die heute geöffnet?"): the current topic's hours.
+    - Unsure between topics ("Meinten Sie ...?") or no topic at all, and the message asks for an
+      aspect: the current topic's aspect ("Und wie lange dauert das?", "Kann ich das im Netz anmelden?").
     - Otherwise the decision stands (clarify or decline); the slots stay as they are.
     """
     aspect = detected if detected in ASPECTS else None
+    if general_hours and context.topic and aspect == "hours":
+        return Plan(context.topic, aspect, decision, carried=True)
     if decision.kind == "answer" and decision.topic:
         if aspect is None and detected == FOLLOW_UP and context.aspect:
             return Plan(decision.topic, context.aspect, decision, carried=True)
         return Plan(decision.topic, aspect, decision)
     if context.topic and aspect:
-        offered = {c.topic for c in decision.options}
-        if decision.kind != "clarify" or context.topic in offered or not offered:
-            return Plan(context.topic, aspect, decision, carried=True)
+        return Plan(context.topic, aspect, decision, carried=True)
     return Plan(None, None, decision)

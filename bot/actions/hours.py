@@ -18,6 +18,7 @@ __all__ = [
     "day_status",
     "describe_status",
     "find_office",
+    "named_office",
     "requested_day",
     "week_lines",
 ]
@@ -152,6 +153,14 @@ def _normalise(text: str) -> str:
 
 def find_office(text: str, offices: Mapping[str, Mapping[str, Any]], default: str = "buergerbuero") -> str:
     """The office a message talks about (by name, id or alias); ``default`` if none is named."""
+    named = named_office(text, offices)
+    if named is not None:
+        return named
+    return default if default in offices else next(iter(offices), default)
+
+
+def named_office(text: str, offices: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """The office a message names (by name, id or alias), or ``None``."""
     lowered = _normalise(text)
     best: tuple[int, str] | None = None
     for office_id, office in offices.items():
@@ -161,9 +170,7 @@ def find_office(text: str, offices: Mapping[str, Mapping[str, Any]], default: st
                 # The longest match wins ("stadtbibliothek" over "bibliothek" elsewhere).
                 if best is None or len(word) > best[0]:
                     best = (len(word), office_id)
-    if best is not None:
-        return best[1]
-    return default if default in offices else next(iter(offices), default)
+    return best[1] if best is not None else None
 
 
 def requested_day(text: str, now: datetime) -> int:

@@ -6,7 +6,8 @@ Runs after the ``ContentRetriever`` (bot/config.yml). For each message it adds
   (``name`` is an aspect, ``follow_up`` or ``no_aspect``);
 - an ``aspect`` entity when an aspect was found (so Rasa's tracker shows it);
 - the top-level intent ``follow_up`` when the retrieval found no topic to answer (its intent is
-  ``out_of_scope`` or ``nlu_fallback``) but the message asks for an aspect or switches topic
+  ``out_of_scope`` or ``nlu_fallback``; greetings, thanks and the AI question only when the detector is
+  at least ``override_smalltalk`` sure) but the message asks for an aspect or switches topic
   ("Und was kostet das?", "Und beim Reisepass?"): the rules in bot/data/ then let the action answer it
   from the conversation's topic. The retrieval's own verdict (``retrieval``) is left as it was.
 
@@ -39,6 +40,10 @@ FOLLOW_UP_INTENT = "follow_up"
 _NEGATIVES = "no_aspect_examples.json"
 _SKIP_INTENTS = {"faq", "choose_topic"}
 _UNSURE_INTENTS = {"out_of_scope", "nlu_fallback"}
+# Smalltalk and the AI question, which the retrieval sometimes gives to short follow-ups ("Bis wann geht
+# das?" -> goodbye, "Geht das auch digital?" -> bot_challenge): overridden only when the detector, which
+# learnt those intents' examples as no_aspect, is very sure. A hand-off request is never overridden.
+_SMALLTALK_INTENTS = {"greet", "goodbye", "thanks", "bot_challenge"}
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
@@ -48,7 +53,7 @@ class AspectDetectorComponent(GraphComponent):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         defaults = AspectOptions()
-        return {"min_confidence": defaults.min_confidence, "c": defaults.c}
+        return {"min_confidence": defaults.min_confidence, "c": defaults.c, "override_smalltalk": 0.8}
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                  detector: AspectDetector | None = None) -> None:
@@ -116,8 +121,10 @@ class AspectDetectorComponent(GraphComponent):
                 message.set("entities", entities, add_to_output=True)
             retrieval = message.get("retrieval") or {}
             intent = (message.get("intent") or {}).get("name")
-            if (guess.label in ASPECTS or guess.label == FOLLOW_UP) and intent in _UNSURE_INTENTS \
-                    and retrieval.get("quality", "ok") == "ok":
+            unsure = intent in _UNSURE_INTENTS or (
+                intent in _SMALLTALK_INTENTS and guess.confidence >= float(self._config["override_smalltalk"]))
+            asks = guess.label in ASPECTS or guess.label == FOLLOW_UP
+            if asks and unsure and retrieval.get("quality", "ok") == "ok":
                 ranking = list(message.get("intent_ranking") or [])
                 message.set("intent", {"name": FOLLOW_UP_INTENT, "confidence": guess.confidence}, add_to_output=True)
                 message.set("intent_ranking", [{"name": FOLLOW_UP_INTENT, "confidence": guess.confidence}, *ranking],

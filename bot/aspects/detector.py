@@ -29,7 +29,7 @@ class AspectOptions:
     """min_confidence: below this the message counts as ``no_aspect``; c: the regression's inverse
     regularisation strength."""
 
-    min_confidence: float = 0.45
+    min_confidence: float = 0.35
     c: float = 10.0
 
 

@@ -79,8 +79,17 @@ def test_without_a_topic_a_follow_up_keeps_the_decision() -> None:
     assert plan.topic is None and plan.decision == DECLINE
 
 
-def test_unsure_between_topics_prefers_the_current_one_only_when_offered() -> None:
+def test_unsure_between_topics_an_aspect_refers_to_the_current_topic() -> None:
     clarify = Decision(kind="clarify", confidence=0.37,
                        options=(Candidate("reisepass", 0.37), Candidate("personalausweis", 0.36)))
-    assert resolve(decision=clarify, detected="fees", context=Context("personalausweis")).topic == "personalausweis"
-    assert resolve(decision=clarify, detected="fees", context=Context("hundesteuer")).topic is None
+    assert resolve(decision=clarify, detected="fees", context=Context("hundesteuer")).topic == "hundesteuer"
+    assert resolve(decision=clarify, detected="no_aspect", context=Context("hundesteuer")).topic is None
+    assert resolve(decision=clarify, detected="fees", context=Context()).decision == clarify
+
+
+def test_general_opening_hours_without_another_office_are_the_current_topics() -> None:
+    hours = Decision(kind="answer", confidence=0.8, topic="oeffnungszeiten")
+    plan = resolve(decision=hours, detected="hours", context=Context("gewerbe_abmelden"), general_hours=True)
+    assert (plan.topic, plan.aspect) == ("gewerbe_abmelden", "hours")
+    plan = resolve(decision=hours, detected="hours", context=Context("gewerbe_abmelden"), general_hours=False)
+    assert (plan.topic, plan.aspect) == ("oeffnungszeiten", "hours")
