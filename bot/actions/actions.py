@@ -12,7 +12,7 @@ from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from .decide import DEFAULT_THRESHOLDS, THRESHOLD_NAMES, Thresholds, Verdict, decide, read_verdict
-from .dialogue import Context, current_topic, dialogue_options, resolve
+from .dialogue import current_topic, dialogue_options, resolve
 from .hours import find_office, named_office, requested_day
 from .index import ContentIndex, index_path, load_index
 from .replies import (
@@ -157,10 +157,6 @@ def _detected_aspect(message: dict[str, Any]) -> tuple[str, float]:
         return "no_aspect", 0.0
 
 
-def _context(tracker: Tracker) -> Context:
-    return current_topic(tracker.events or [], datetime.now().timestamp(), dialogue_options())
-
-
 class ActionAnswerFaq(CitizenAction):
     """Answers a FAQ topic (whole, or the one aspect asked for), asks "Meinten Sie ...?", or declines
     (decide.py); follow-ups refer to the conversation's topic (dialogue.py)."""
@@ -200,9 +196,11 @@ class ActionAnswerFaq(CitizenAction):
             language=verdict.language,
         )
         detected, detected_confidence = _detected_aspect(message)
-        context = _context(tracker)
+        options = dialogue_options()
+        context = current_topic(tracker.events or [], datetime.now().timestamp(), options)
         plan = resolve(decision=decision, detected=detected, context=context,
-                       general_hours=self._general_hours(index, decision.topic, text, context.topic))
+                       general_hours=self._general_hours(index, decision.topic, text, context.topic),
+                       ranking=verdict.ranking, options=options)
         logger.info("bot.decision kind=%s topic=%s aspect=%s carried=%s confidence=%.3f intent=%s in_scope=%.3f "
                     "language=%s", decision.kind, plan.topic, plan.aspect, plan.carried, decision.confidence,
                     intent, verdict.in_scope, verdict.language)

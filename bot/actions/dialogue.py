@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .decide import Decision
+from .decide import Candidate, Decision
 
 __all__ = ["ASPECTS", "Context", "DialogueOptions", "Plan", "current_topic", "dialogue_options", "resolve"]
 
@@ -30,10 +30,16 @@ FOLLOW_UP = "follow_up"
 
 @dataclass(frozen=True, slots=True)
 class DialogueOptions:
-    """How long a topic stays current: at most ``max_turns`` later messages and ``max_minutes``."""
+    """How long a topic stays current: at most ``max_turns`` later messages and ``max_minutes``.
+
+    keep_margin: a message that asks for an aspect stays with the current topic when the retrieval
+    scores that topic within this distance of its best one ("Was kostet die Abmeldung?" while talking
+    about giving up a business: the conversation tells which Abmeldung is meant).
+    """
 
     max_turns: int = 6
     max_minutes: float = 30.0
+    keep_margin: float = 0.1
 
 
 def dialogue_options(environ: Mapping[str, str] | None = None) -> DialogueOptions:
@@ -45,7 +51,7 @@ def dialogue_options(environ: Mapping[str, str] | None = None) -> DialogueOption
         minutes = float(env.get("RATHAUS_BOT_TOPIC_MINUTES") or defaults.max_minutes)
     except ValueError:
         return defaults
-    return DialogueOptions(max_turns=max(1, turns), max_minutes=max(0.0, minutes))
+    return DialogueOptions(max_turns=max(1, turns), max_minutes=max(0.0, minutes), keep_margin=defaults.keep_margin)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,12 +100,15 @@ class Plan:
     carried: bool = False  # the topic or aspect came from the conversation, not from the message
 
 
-def resolve(*, decision: Decision, detected: str, context: Context, general_hours: bool = False) -> Plan:
+def resolve(*, decision: Decision, detected: str, context: Context, general_hours: bool = False,
+            ranking: Sequence[Candidate] = (), options: DialogueOptions = DialogueOptions()) -> Plan:
     """Combine the decision on the message (``decide()``), the detector's label (an aspect,
     ``follow_up`` or ``no_aspect``) and the conversation's context.
 
     - The message names a topic (``decision`` answers): that topic, with the aspect asked for; a topic
-      switch without an aspect keeps the previous aspect.
+      switch without an aspect keeps the previous aspect. But a message asking for an aspect keeps the
+      current topic when ``ranking`` (the retrieval's fused scores) has it within ``keep_margin`` of the
+      best.
     - ``general_hours``: the decision is the general opening-hours topic and the message names no office
       other than the current topic's ("Und haben die heute geöffnet?"): the current topic's hours.
     - Unsure between topics ("Meinten Sie ...?") or no topic at all, and the message asks for an
@@ -110,6 +119,11 @@ def resolve(*, decision: Decision, detected: str, context: Context, general_hour
     if general_hours and context.topic and aspect == "hours":
         return Plan(context.topic, aspect, decision, carried=True)
     if decision.kind == "answer" and decision.topic:
+        if aspect and context.topic and context.topic != decision.topic and ranking:
+            best = max(c.confidence for c in ranking)
+            current = max((c.confidence for c in ranking if c.topic == context.topic), default=None)
+            if current is not None and best - current <= options.keep_margin:
+                return Plan(context.topic, aspect, decision, carried=True)
         if aspect is None and detected == FOLLOW_UP and context.aspect:
             return Plan(decision.topic, context.aspect, decision, carried=True)
         return Plan(decision.topic, aspect, decision)

@@ -93,3 +93,15 @@ def test_general_opening_hours_without_another_office_are_the_current_topics() -
     assert (plan.topic, plan.aspect) == ("gewerbe_abmelden", "hours")
     plan = resolve(decision=hours, detected="hours", context=Context("gewerbe_abmelden"), general_hours=False)
     assert (plan.topic, plan.aspect) == ("oeffnungszeiten", "hours")
+
+
+def test_an_aspect_stays_with_the_current_topic_when_the_retrieval_scores_it_close() -> None:
+    other = Decision(kind="answer", confidence=0.62, topic="wohnsitz_abmelden")
+    close = (Candidate("wohnsitz_abmelden", 0.62), Candidate("gewerbe_abmelden", 0.55))
+    context = Context("gewerbe_abmelden", None)
+    plan = resolve(decision=other, detected="fees", context=context, ranking=close)
+    assert (plan.topic, plan.aspect, plan.carried) == ("gewerbe_abmelden", "fees", True)
+    far = (Candidate("wohnsitz_abmelden", 0.62), Candidate("gewerbe_abmelden", 0.4))
+    assert resolve(decision=other, detected="fees", context=context, ranking=far).topic == "wohnsitz_abmelden"
+    # naming another topic without an aspect is a switch, however close
+    assert resolve(decision=other, detected="follow_up", context=context, ranking=close).topic == "wohnsitz_abmelden"
