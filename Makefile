@@ -28,7 +28,7 @@ eval: setup
 	$(VENV)/rathaus bot eval data/eval/chat-independent/test.yml --report out/chat-eval.json
 	$(VENV)/rathaus bot baseline data/eval/chat-independent/test.yml
 	$(VENV)/python data/eval/asr/generate.py --out out/asr-clips
-	$(VENV)/rathaus asr eval --manifest out/asr-clips/manifest.json --report out/asr-eval.json
+	$(VENV)/rathaus asr eval --cpu-threads 1 --manifest out/asr-clips/manifest.json --report out/asr-eval.json
 
 bench: setup
 	$(VENV)/rathaus bot bench

@@ -63,8 +63,8 @@ def bench_encoder(
     """Encoder cost per call for the full 30 s window and for ``buffer_s`` + ``pad_s`` (streaming)."""
     from faster_whisper.audio import pad_or_trim
 
-    from asr.decoder import short_window_view
     from asr.model import get_shared_model
+    from asr.whisper import short_window_view
 
     model = get_shared_model(model_options)
     rng = np.random.default_rng(0)

@@ -104,8 +104,8 @@ async def _run_once(n: int, config: CapacityConfig, audio: np.ndarray, decoder: 
     from asr.cues import CueBuilder
     from asr.options import StreamOptions
     from asr.service import ServiceOptions, SubtitleService
+    from asr.sink import CollectingSink
     from asr.streaming import StreamingTranscriber
-    from channels.broker import MemoryBroker
 
     stream_options = StreamOptions()
     if config.min_chunk_s:
@@ -117,8 +117,7 @@ async def _run_once(n: int, config: CapacityConfig, audio: np.ndarray, decoder: 
     options = ServiceOptions(
         num_workers=config.num_workers, max_streams=n, queue_s=config.duration_s + 60, feed_timeout_s=3600
     )
-    broker = MemoryBroker()
-    async with SubtitleService(broker=broker, factory=factory, options=options) as service:
+    async with SubtitleService(sink=CollectingSink(), factory=factory, options=options) as service:
         handles = [await service.open_stream(f"bench-{i}") for i in range(n)]
         offsets = [int(i * audio.size / n) for i in range(n)]
         started = time.monotonic()
@@ -131,7 +130,6 @@ async def _run_once(n: int, config: CapacityConfig, audio: np.ndarray, decoder: 
         commits = [x for h in handles for x in h.stats().commit_latency_s]
         busy = service.decode_seconds_total / (wall * config.num_workers)
         await asyncio.gather(*(h.end(discard_queued=True) for h in handles))
-    await broker.aclose()
     lag_p95 = _pct(lags, 95)
     return CapacityRow(
         streams=n,
@@ -151,9 +149,9 @@ async def run_capacity(
     config: CapacityConfig, audio_path: Path, *, progress: Callable[[str], None] = lambda _m: None
 ) -> list[CapacityRow]:
     """Run each N of ``config.streams`` in ascending order; stop after the first N not sustained."""
-    from asr.decoder import WhisperDecoder
     from asr.model import get_shared_model
     from asr.options import ModelOptions
+    from asr.whisper import WhisperDecoder
 
     audio = load_bench_audio(audio_path).astype(np.float32) / 32768.0
     progress(f"loading model {config.model} on {config.device} ...")

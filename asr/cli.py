@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from asr.errors import AsrError
+from asr.model_flags import DEFAULT, ComputeTypeFlag, CpuThreadsFlag, DeviceFlag, ModelFlag
 from asr.options import ModelOptions, content_hotwords
 from content.errors import ContentError
 
@@ -36,12 +37,10 @@ def transcribe(
     output: Annotated[
         list[Path], typer.Option("--output", "-o", help="Subtitle file to write (.vtt or .srt); repeatable.")
     ],
-    model: Annotated[str, typer.Option(help="'base' (bundled CPU model), a model directory, or a name.")] = "base",
-    device: Annotated[str, typer.Option(help="cpu, cuda or auto.")] = "cpu",
-    compute_type: Annotated[
-        str | None, typer.Option(help="CTranslate2 compute type (default int8 on CPU, float16 on cuda).")
-    ] = None,
-    cpu_threads: Annotated[int, typer.Option(help="CPU threads for the model (0 = all).")] = 0,
+    model: ModelFlag = DEFAULT.model,
+    device: DeviceFlag = DEFAULT.device,
+    compute_type: ComputeTypeFlag = DEFAULT.compute_type,
+    cpu_threads: CpuThreadsFlag = DEFAULT.cpu_threads,
     batch_size: Annotated[int, typer.Option(help="Batched inference over VAD chunks; 0 = sequential.")] = 8,
     beam_size: Annotated[int, typer.Option(help="Beam size.")] = 5,
     language: Annotated[str, typer.Option(help="Spoken language (forced).")] = "de",
@@ -51,8 +50,8 @@ def transcribe(
     ] = True,
 ) -> None:
     """Transcribe MEDIA into German subtitles that follow the broadcast rules."""
-    from asr.formats import SUFFIXES, write_subtitles
     from asr.transcribe import TranscribeOptions, load_audio, transcribe_audio
+    from common.subtitles import SUFFIXES, SubtitleFileError, write_subtitles
 
     for path in output:
         if path.suffix.lower() not in SUFFIXES:
@@ -93,7 +92,7 @@ def transcribe(
         for path in output:
             write_subtitles(result.cues, path)
             console.print(f"wrote {path} ({len(result.cues)} cues)")
-    except AsrError as exc:
+    except (AsrError, SubtitleFileError) as exc:
         raise _fail(exc) from None
     console.print(
         f"{result.duration:.1f} s audio in {result.compute_seconds:.1f} s (real-time factor {result.rtf:.2f}), "
@@ -105,9 +104,9 @@ def transcribe(
 def bench(
     media: Annotated[Path, typer.Argument(help="Audio or video file with speech.")],
     ref: Annotated[Path | None, typer.Option(help="Reference text file for WER.")] = None,
-    cpu_threads: Annotated[int, typer.Option(help="CPU threads for the model (0 = all).")] = 0,
-    device: Annotated[str, typer.Option(help="cpu, cuda or auto.")] = "cpu",
-    model: Annotated[str, typer.Option(help="Model name or directory.")] = "base",
+    cpu_threads: CpuThreadsFlag = DEFAULT.cpu_threads,
+    device: DeviceFlag = DEFAULT.device,
+    model: ModelFlag = DEFAULT.model,
 ) -> None:
     """Print file-path speed/WER for sequential vs batched decoding and the encoder cost per window."""
     from rich.table import Table

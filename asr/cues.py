@@ -21,9 +21,10 @@ from typing import Literal
 
 from asr.decoder import Word
 from asr.options import CueOptions
+from common.subtitles import Cue
 
 __all__ = [
-    "Cue", "CueBuilder", "CueOptions", "Violation", "build_cues", "layout_lines", "spell_small_number", "validate_cues",
+    "CueBuilder", "CueOptions", "Violation", "build_cues", "layout_lines", "spell_small_number", "validate_cues",
 ]
 
 #: Words that bind to the following noun/phrase: a line or a cue never ends with them if avoidable.
@@ -42,20 +43,6 @@ CONJUNCTIONS = frozenset(
 _CLAUSE_END = (",", ";", ":", "–", "-")
 _SENTENCE_END = (".", "?", "!", "…")
 _CLOSERS = "\"'»«)”“"
-
-
-@dataclass(frozen=True, slots=True)
-class Cue:
-    """One subtitle: 1-based ``index``, start/end in seconds, 1..2 lines of text."""
-
-    index: int
-    start: float
-    end: float
-    lines: tuple[str, ...]
-
-    @property
-    def text(self) -> str:
-        return " ".join(self.lines)
 
 
 @dataclass(frozen=True, slots=True)

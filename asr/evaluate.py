@@ -39,12 +39,13 @@ import jiwer
 import numpy as np
 
 from asr.anchor import OfflineRun, anchor_transcribe, merge_drops, offline_transcribe
-from asr.cues import Cue, CueBuilder, validate_cues
+from asr.cues import CueBuilder, validate_cues
 from asr.decoder import Word, join_words
 from asr.errors import AsrError
 from asr.live import CueReady, LiveSubtitler, ProvisionalText, TranscriberLike, WordsCommitted, WordsDropped
 from asr.options import CueOptions, StreamOptions
 from asr.textnorm import normalize
+from common.subtitles import Cue
 
 __all__ = [
     "ClipResult",
@@ -442,10 +443,10 @@ def run_eval(
     if repeat < 1:
         raise AsrError(f"repeat must be at least 1, got {repeat}")
     timer = time.process_time if clock == "cpu" else time.perf_counter
-    from asr.decoder import WhisperDecoder
     from asr.sources import read_pcm
     from asr.streaming import StreamingTranscriber
     from asr.transcribe import TranscribeOptions
+    from asr.whisper import WhisperDecoder
 
     default_batch = TranscribeOptions().batch_size
     decoder = WhisperDecoder(model)

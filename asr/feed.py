@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import signal
 from typing import Any
 
+from pydantic import ValidationError
 from rich.console import Console
 
 from asr.errors import AsrError
+from asr.ingest_protocol import IngestEnd, IngestEnded, IngestError, IngestReady, IngestStart, parse_server_frame
 
 __all__ = ["feed_source"]
 
@@ -32,8 +33,9 @@ async def feed_source(
     loop_forever: bool,
     realtime: bool,
     open_timeout: float,
-) -> dict[str, Any]:
-    """Stream ``source`` into the ingest at ``url`` as ``stream``; returns the server's ``ended`` frame."""
+) -> IngestEnded | None:
+    """Stream ``source`` into the ingest at ``url`` as ``stream``; returns the server's ``ended`` frame
+    (``None`` when the server closed without one)."""
     from asr.sources import SourceOptions
 
     options = SourceOptions(open_timeout_s=open_timeout, read_timeout_s=open_timeout)
@@ -61,37 +63,27 @@ async def _stream(
     realtime: bool,
     options: Any,
     stop: asyncio.Event,
-) -> dict[str, Any]:
+) -> IngestEnded | None:
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed
 
     from asr.sources import iter_source
 
     async with connect(url, max_size=None, compression=None) as ws:
-        await ws.send(
-            json.dumps(
-                {
-                    "type": "start",
-                    "stream": stream,
-                    "language": language,
-                    "token": token,
-                    "sample_rate": 16000,
-                    "format": "pcm_s16le",
-                }
-            )
-        )
-        reply = json.loads(await ws.recv())
-        if reply.get("type") != "ready":
-            raise AsrError(f"ingest refused stream {stream!r}: {reply.get('code')}: {reply.get('message')}")
-        final: dict[str, Any] = {}
+        await ws.send(IngestStart(stream=stream, language=language, token=token).model_dump_json())
+        reply = _server_frame(await ws.recv())
+        if not isinstance(reply, IngestReady):
+            detail = f"{reply.code}: {reply.message}" if isinstance(reply, IngestError) else reply.type
+            raise AsrError(f"ingest refused stream {stream!r}: {detail}")
+        final: list[IngestEnded] = []
 
         async def read_replies() -> None:
             async for message in ws:
-                data = json.loads(message)
-                if data.get("type") == "error":
-                    console.print(f"[yellow]ingest:[/] {data.get('code')}: {data.get('message')}")
-                elif data.get("type") == "ended":
-                    final.update(data)
+                frame = _server_frame(message)
+                if isinstance(frame, IngestError):
+                    console.print(f"[yellow]ingest:[/] {frame.code}: {frame.message}")
+                elif isinstance(frame, IngestEnded):
+                    final.append(frame)
 
         reader = asyncio.create_task(read_replies())
         try:
@@ -100,7 +92,7 @@ async def _stream(
                     break
                 await ws.send(pcm)
             if not reader.done():
-                await ws.send(json.dumps({"type": "end"}))
+                await ws.send(IngestEnd().model_dump_json())
                 await asyncio.wait_for(reader, timeout=120)
         except ConnectionClosed as exc:
             raise AsrError(f"the ingest closed the connection: {exc}") from exc
@@ -108,4 +100,11 @@ async def _stream(
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
                 await reader
-        return final
+        return final[-1] if final else None
+
+
+def _server_frame(message: str | bytes) -> IngestReady | IngestEnded | IngestError:
+    try:
+        return parse_server_frame(message)
+    except ValidationError as exc:
+        raise AsrError(f"the ingest sent a frame this client does not understand: {exc.errors()[0]['msg']}") from exc

@@ -21,7 +21,7 @@ message gets ``unknown_type``.
 Whatever ends a connection (``end``, a disconnect, an oversized frame) the stream is finished the same
 way: queued audio is decoded, the committed words become cues and are published. Other streams are
 never affected. ``/healthz`` answers 200 and ``/metrics`` serves Prometheus metrics on the same port (only with
-``RATHAUS_ASR_METRICS_TOKEN`` set, as ``Authorization: Bearer``).
+``RATHAUS_METRICS_TOKEN`` set, as ``Authorization: Bearer``).
 """
 
 from __future__ import annotations
@@ -32,14 +32,24 @@ import logging
 import time
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from asr.ingest_protocol import (
+    CLOSE_POLICY,
+    CLOSE_TRY_AGAIN,
+    CLOSE_UNSUPPORTED,
+    PCM_FORMAT,
+    IngestEnded,
+    IngestError,
+    IngestReady,
+    IngestStart,
+)
 from asr.service import (
     StreamBusy,
     StreamClosed,
@@ -48,70 +58,12 @@ from asr.service import (
     SubtitleService,
     TooManyStreams,
 )
-from channels.streams import STREAM_ID_PATTERN
-from rathaus.auth import GuessThrottle, ThrottleOptions, Verdict, check_token_strength, tokens_equal
-from rathaus.metrics_access import metrics_access
+from common.auth import GuessThrottle, ThrottleOptions, Verdict, check_token_strength, tokens_equal
+from common.metrics_access import metrics_access
 
-__all__ = [
-    "CLOSE_POLICY",
-    "CLOSE_TRY_AGAIN",
-    "CLOSE_UNSUPPORTED",
-    "IngestEnd",
-    "IngestEnded",
-    "IngestError",
-    "IngestReady",
-    "IngestStart",
-    "IngestServer",
-    "start_ingest",
-]
+__all__ = ["IngestServer", "start_ingest"]
 
 log = logging.getLogger(__name__)
-
-CLOSE_UNSUPPORTED = 1003
-CLOSE_POLICY = 1008
-CLOSE_TRY_AGAIN = 1013
-
-
-class _Frame(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class IngestStart(_Frame):
-    type: Literal["start"] = "start"
-    v: Literal[1] = 1
-    stream: str = Field(pattern=STREAM_ID_PATTERN)
-    language: str = Field(default="de", pattern=r"^[a-z]{2,3}$")
-    token: str = Field(default="", max_length=512)
-    sample_rate: int = 16_000
-    format: str = "pcm_s16le"
-
-
-class IngestEnd(_Frame):
-    type: Literal["end"] = "end"
-    v: Literal[1] = 1
-
-
-class IngestReady(_Frame):
-    type: Literal["ready"] = "ready"
-    v: Literal[1] = 1
-    stream: str
-
-
-class IngestEnded(_Frame):
-    type: Literal["ended"] = "ended"
-    v: Literal[1] = 1
-    stream: str
-    state: str = "ended"
-    cues: int
-    audio_s: float
-
-
-class IngestError(_Frame):
-    type: Literal["error"] = "error"
-    v: Literal[1] = 1
-    code: str
-    message: str
-
 
 class _Reject(Exception):
     """A fatal protocol error: send an error frame, then close with ``close_code``."""
@@ -157,7 +109,7 @@ class IngestServer:
             return connection.respond(HTTPStatus.OK, "ok\n")
         if path == "/metrics":
             access = metrics_access(request.headers.get("Authorization"), token=self._metrics_token,
-                                    setting="RATHAUS_ASR_METRICS_TOKEN")
+                                    setting="RATHAUS_METRICS_TOKEN")
             if not access.allowed:
                 return connection.respond(HTTPStatus(access.status), access.reason)
             body = self.service.metrics.render()
@@ -259,7 +211,7 @@ class IngestServer:
                 f"sample_rate {start.sample_rate} is not supported; resample to {self._sample_rate} Hz mono",
                 CLOSE_UNSUPPORTED,
             )
-        if start.format != "pcm_s16le":
+        if start.format != PCM_FORMAT:
             raise _Reject(
                 "unsupported_format",
                 f"format {start.format!r} is not supported; send pcm_s16le (signed 16-bit little-endian)",

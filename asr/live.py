@@ -29,10 +29,10 @@ from typing import Protocol
 
 import numpy as np
 
-from asr.cues import Cue
 from asr.decoder import Word
 from asr.guards import DropReason, GuardDrop
 from asr.streaming import Committed, Partial
+from common.subtitles import Cue
 
 __all__ = [
     "CueBuilderLike",

@@ -81,7 +81,7 @@ def _package_data_dir(import_name: str, pip_name: str, files: tuple[str, ...]) -
 def default_model_dir(cache: Path | None = None) -> Path:
     """Where the assembled default model lives (it may not exist yet)."""
     if cache is None:
-        from rathaus.paths import cache_dir
+        from common.paths import cache_dir
 
         cache = cache_dir()
     return cache / "models" / f"whisper-base-{DEFAULT_MODEL_SHA256[:12]}"

@@ -1,4 +1,4 @@
-"""The live subtitle service: many streams, one shared model, a fair scheduler, cues to the broker.
+"""The live subtitle service: many streams, one shared model, a fair scheduler, cues to a sink.
 
 Each stream is a :class:`~asr.live.LiveSubtitler` (commit policy + cue builder + guards, sans-I/O; the
 same pipeline the evaluation runs), fed through a bounded per-stream audio queue. This module only
@@ -7,8 +7,9 @@ decode steps to a pool of ``num_workers`` threads, least recently served stream 
 stream at a time: a stream with a long backlog gets one turn like every other stream, so it never
 stalls them. Whisper runs only in the worker threads; the event loop moves audio and publishes.
 
-Events go to the broker topic ``subtitles:{stream}``: :class:`SubtitlePartial` (live only),
-:class:`SubtitleCue` (durable) and :class:`SubtitleStream` ``started``/``ended``/``error``. Whatever
+Events go to a :class:`~asr.sink.SubtitleSink` (wired by the CLI; in production the broker topic
+``subtitles:{stream}``): partials (live only), cues (durable) and stream states
+``started``/``ended``/``error``. Whatever
 ends a stream (its end message, a client that disconnects, a decoder error, shutdown) the words
 committed so far are turned into cues and published before the ``ended``/``error`` event.
 """
@@ -20,10 +21,10 @@ import bisect
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -39,11 +40,12 @@ from asr.live import (
     WordsDropped,
 )
 from asr.metrics import ServiceMetrics
-from channels.streams import STREAM_ID_HINT, valid_stream_id
+from asr.sink import StreamState, SubtitleSink
+from common.streams import STREAM_ID_HINT, valid_stream_id
 
 if TYPE_CHECKING:  # pragma: no cover
-    from asr.cues import Cue
     from asr.settings import AsrSettings
+    from common.subtitles import Cue
 
 __all__ = [
     "CueBuilderLike",
@@ -63,7 +65,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16_000
-StreamState = Literal["started", "ended", "error"]
 
 
 class StreamExists(AsrError):
@@ -214,13 +215,16 @@ class SubtitleService:
     def __init__(
         self,
         *,
-        broker: Any,
+        sink: SubtitleSink,
         factory: TranscriberFactory,
         options: ServiceOptions = ServiceOptions(),
         metrics: ServiceMetrics | None = None,
         clock: Callable[[], float] = time.monotonic,
+        on_dispatch: Callable[[str, str], None] | None = None,
     ) -> None:
-        self._broker = broker
+        """``on_dispatch(stream, job)`` is called as each job (``"step"`` or ``"finish"``) is handed to a
+        worker, in that order (tests check the scheduler's fairness with it)."""
+        self._sink = sink
         self._factory = factory
         self._options = options
         self.metrics = metrics or ServiceMetrics()
@@ -233,18 +237,21 @@ class SubtitleService:
         self._scheduler: asyncio.Task[None] | None = None
         self._jobs: set[asyncio.Task[None]] = set()
         self.decode_seconds_total = 0.0
-        #: (stream id, "step"|"finish") in the order jobs were handed to workers (tests check fairness)
-        self.dispatch_log: deque[tuple[str, str]] = deque(maxlen=10_000)
+        self._on_dispatch = on_dispatch
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
-    def from_settings(cls, settings: AsrSettings, *, broker: Any) -> SubtitleService:
+    def from_settings(cls, settings: AsrSettings, *, sink: SubtitleSink) -> SubtitleService:
         """The production service: one shared Whisper model for every stream of the process."""
         from asr.cues import CueBuilder
-        from asr.decoder import WhisperDecoder
         from asr.model import get_shared_model
         from asr.streaming import StreamingTranscriber
+        from asr.whisper import WhisperDecoder
 
+        # the city's local terms, once at start-up: a content problem stops the service here, and the
+        # log says which content folder (RATHAUS_CONTENT) the hotwords came from
+        log.info("asr.service.content root=%s hotwords=%s", settings.content_root,
+                 settings.stream_options().hotwords)
         model = get_shared_model(settings.model_options())
         metrics = ServiceMetrics()
         decoder = WhisperDecoder(model)
@@ -257,7 +264,7 @@ class SubtitleService:
         options = ServiceOptions(
             num_workers=settings.num_workers, queue_s=settings.queue_s, max_streams=settings.max_streams
         )
-        return cls(broker=broker, factory=factory, options=options, metrics=metrics)
+        return cls(sink=sink, factory=factory, options=options, metrics=metrics)
 
     async def __aenter__(self) -> SubtitleService:
         self._executor = ThreadPoolExecutor(max_workers=self._options.num_workers, thread_name_prefix="asr-decode")
@@ -380,7 +387,8 @@ class SubtitleService:
             self._order.append(stream.id)
             stream.busy = True
             self._inflight += 1
-            self.dispatch_log.append((stream.id, job))
+            if self._on_dispatch is not None:
+                self._on_dispatch(stream.id, job)
             task = asyncio.create_task(self._run_job(stream, job), name=f"asr-{job}-{stream.id}")
             self._jobs.add(task)
             task.add_done_callback(self._jobs.discard)
@@ -501,31 +509,23 @@ class SubtitleService:
         stream.done.set()
 
     # ------------------------------------------------------------------ publishing
-    async def _publish(self, stream: _Stream, message: Any, *, durable: bool) -> None:
-        try:
-            await self._broker.publish(f"subtitles:{stream.id}", message, durable=durable)
-        except Exception as exc:  # noqa: BLE001 - a broker outage must not stop transcription
-            self.metrics.publish_errors.inc()
-            log.warning("asr.publish.failed stream=%s type=%s error=%s", stream.id, message.type, exc)
-
     async def _publish_cue(self, stream: _Stream, cue: Cue) -> None:
-        from channels.messages import SubtitleCue
-
-        message = SubtitleCue(stream=stream.id, seq=cue.index, start=cue.start, end=cue.end, lines=cue.lines)
         stream.cues_published += 1
         self.metrics.cues.inc()
-        await self._publish(stream, message, durable=True)
+        await self._deliver(stream, "cue", self._sink.cue(stream.id, cue))
 
     async def _publish_partial(self, stream: _Stream, text: str) -> None:
-        from channels.messages import SubtitlePartial
-
-        await self._publish(stream, SubtitlePartial(stream=stream.id, text=text), durable=False)
+        await self._deliver(stream, "partial", self._sink.partial(stream.id, text))
 
     async def _publish_state(self, stream: _Stream, state: StreamState, detail: str | None) -> None:
-        from channels.messages import SubtitleStream
+        await self._deliver(stream, "state", self._sink.state(stream.id, state, detail))
 
-        message = SubtitleStream(stream=stream.id, state=state, detail=detail)
-        await self._publish(stream, message, durable=True)
+    async def _deliver(self, stream: _Stream, kind: str, delivery: Awaitable[None]) -> None:
+        try:
+            await delivery
+        except Exception as exc:  # noqa: BLE001 - a sink (broker) outage must not stop transcription
+            self.metrics.publish_errors.inc()
+            log.warning("asr.publish.failed stream=%s type=%s error=%s", stream.id, kind, exc)
 
 
 def _as_float32(pcm: bytes | np.ndarray) -> np.ndarray:

@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
 from asr.errors import AsrError
-from channels.streams import STREAM_ID_HINT, valid_stream_id
+from asr.model_flags import DEFAULT, ComputeTypeFlag, CpuThreadsFlag, DeviceFlag, ModelFlag, NumWorkersFlag
+from asr.sink import AsrWiring, SinkOpener
+from common.settings import SettingsError
+from common.streams import STREAM_ID_HINT, valid_stream_id
 from content.errors import ContentError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -55,10 +57,11 @@ def _logging(verbose: bool) -> None:
 # --------------------------------------------------------------------------------------------- serve
 @app.command()
 def serve(
+    ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="interface to listen on [RATHAUS_ASR_HOST]")] = None,
     port: Annotated[int | None, typer.Option(help="ingest port [RATHAUS_ASR_PORT, 8765]")] = None,
     token: Annotated[str | None, typer.Option(help="ingest token [RATHAUS_ASR_INGEST_TOKEN]")] = None,
-    broker_url: Annotated[str | None, typer.Option(help="memory:// or redis://... [RATHAUS_ASR_BROKER_URL]")] = None,
+    broker_url: Annotated[str | None, typer.Option(help="memory:// or redis://... [RATHAUS_BROKER_URL]")] = None,
     model: Annotated[str | None, typer.Option(help="base, large-v3-turbo or a model dir [RATHAUS_ASR_MODEL]")] = None,
     device: Annotated[str | None, typer.Option(help="cpu or cuda [RATHAUS_ASR_DEVICE]")] = None,
     compute_type: Annotated[str | None, typer.Option(help="int8, float16, ... [RATHAUS_ASR_COMPUTE_TYPE]")] = None,
@@ -85,16 +88,19 @@ def serve(
         "num_workers": num_workers,
     }
     try:
-        settings = AsrSettings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
-    except ValidationError as exc:
-        raise _fail("; ".join(str(err["msg"]) for err in exc.errors())) from exc
+        settings = AsrSettings.load(**{k: v for k, v in overrides.items() if v is not None})
+    except SettingsError as exc:
+        raise _fail(str(exc)) from exc
     except ContentError as exc:  # RATHAUS_CONTENT unusable (content/root.py)
         raise _fail(str(exc)) from exc
     sources = _parse_sources(source or [])
     if settings.ingest_token is None and not sources:
         raise _fail("set RATHAUS_ASR_INGEST_TOKEN (or --token), or give --source STREAM=URL to ingest directly")
+    wiring = ctx.find_root().obj
+    if not isinstance(wiring, AsrWiring):
+        raise _fail("no subtitle sink is wired in: start the service as `rathaus asr serve`")
     try:
-        asyncio.run(_serve(settings, sources, loop_sources=loop))
+        asyncio.run(_serve(settings, sources, loop_sources=loop, open_sink=wiring.open_sink))
     except AsrError as exc:
         raise _fail(str(exc)) from exc
 
@@ -113,15 +119,14 @@ def _parse_sources(items: list[str]) -> dict[str, str]:
     return sources
 
 
-async def _serve(settings: Any, sources: dict[str, str], *, loop_sources: bool) -> None:
+async def _serve(settings: Any, sources: dict[str, str], *, loop_sources: bool, open_sink: SinkOpener) -> None:
     from asr.ingest import start_ingest
     from asr.service import SubtitleService
     from asr.sources import SourceOptions, iter_source
-    from channels.broker import broker_from_url
 
-    broker = broker_from_url(settings.broker_url)
+    sink = open_sink(settings.broker_url)
     console.print(f"loading model [bold]{settings.model}[/] on {settings.device} ...")
-    service = await asyncio.to_thread(SubtitleService.from_settings, settings, broker=broker)
+    service = await asyncio.to_thread(SubtitleService.from_settings, settings, sink=sink)
     stop = asyncio.Event()
     running = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -166,7 +171,7 @@ async def _serve(settings: Any, sources: dict[str, str], *, loop_sources: bool) 
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-    await broker.aclose()
+    await sink.aclose()
 
 
 # ---------------------------------------------------------------------------------------------- feed
@@ -203,12 +208,14 @@ def feed(
         raise _fail(str(exc)) from exc
     except OSError as exc:
         raise _fail(f"cannot reach the ingest at {url}: {exc}; is `rathaus asr serve` running?") from exc
-    console.print(f"stream [bold]{stream}[/] ended: {result.get('cues')} cues, {result.get('audio_s')} s audio")
+    if result is None:
+        raise _fail(f"the ingest closed stream {stream!r} without its end report")
+    console.print(f"stream [bold]{stream}[/] ended: {result.cues} cues, {result.audio_s} s audio")
 
 
 # ---------------------------------------------------------------------------------------------- eval
 def _default_clip_dir() -> Path:
-    from rathaus.paths import repo_root
+    from common.paths import repo_root
 
     return repo_root() / "data" / "eval" / "asr" / "clips"
 
@@ -216,7 +223,7 @@ def _default_clip_dir() -> Path:
 def _generate(out: Path) -> Path:
     import importlib.util
 
-    from rathaus.paths import repo_root
+    from common.paths import repo_root
 
     script = repo_root() / "data" / "eval" / "asr" / "generate.py"
     spec = importlib.util.spec_from_file_location("rathaus_eval_generate", script)
@@ -245,10 +252,10 @@ def eval_(
     generate: Annotated[bool, typer.Option(help="render the project's clips first (espeak-ng) and use them")] = False,
     clips_dir: Annotated[Path | None, typer.Option(help="where --generate writes [data/eval/asr/clips]")] = None,
     report: Annotated[Path | None, typer.Option(help="write the JSON report here")] = None,
-    model: Annotated[str, typer.Option(help="model name or directory")] = "base",
-    device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
-    compute_type: Annotated[str | None, typer.Option(help="int8 (CPU default), float16 (GPU default)")] = None,
-    cpu_threads: Annotated[int, typer.Option(help="CTranslate2 threads (1: one core per stream)")] = 1,
+    model: ModelFlag = DEFAULT.model,
+    device: DeviceFlag = DEFAULT.device,
+    compute_type: ComputeTypeFlag = DEFAULT.compute_type,
+    cpu_threads: CpuThreadsFlag = DEFAULT.cpu_threads,
     clock: Annotated[
         str, typer.Option(help="cpu: compute = process CPU time (robust on a shared machine); wall")
     ] = "cpu",
@@ -472,11 +479,11 @@ def bench(
     ] = None,
     duration: Annotated[float, typer.Option(help="seconds of real-time audio per stream and run")] = 60.0,
     audio: Annotated[Path | None, typer.Option(help="clip to loop [the generated eval clips]")] = None,
-    model: Annotated[str, typer.Option(help="model name or directory")] = "base",
-    device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
-    compute_type: Annotated[str | None, typer.Option(help="int8 (CPU default), float16 (GPU default)")] = None,
-    cpu_threads: Annotated[int, typer.Option(help="CTranslate2 threads per decode (0: all cores)")] = 0,
-    num_workers: Annotated[int, typer.Option(help="parallel decode steps")] = 1,
+    model: ModelFlag = DEFAULT.model,
+    device: DeviceFlag = DEFAULT.device,
+    compute_type: ComputeTypeFlag = DEFAULT.compute_type,
+    cpu_threads: CpuThreadsFlag = DEFAULT.cpu_threads,
+    num_workers: NumWorkersFlag = DEFAULT.num_workers,
     max_lag: Annotated[float, typer.Option(help="a run is sustained while decode lag p95 stays below this")] = 5.0,
     report: Annotated[Path | None, typer.Option(help="write the results as JSON")] = None,
 ) -> None:

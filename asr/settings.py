@@ -1,4 +1,10 @@
-"""Settings of the live subtitle service, from the environment (prefix ``RATHAUS_ASR_``) or a ``.env``.
+"""Settings of the live subtitle service, from the environment or a ``.env``.
+
+One of the settings family ``common.settings.RathausSettings`` (docs/configuration.md). The service's own
+options are ``RATHAUS_ASR_<FIELD>``; what it shares with the gateway has the gateway's name:
+``RATHAUS_BROKER_URL`` (the broker both must use) and ``RATHAUS_METRICS_TOKEN``. The earlier
+``RATHAUS_ASR_BROKER_URL`` and ``RATHAUS_ASR_METRICS_TOKEN`` are read for one release, with a warning.
+Tokens also come from files (``RATHAUS_ASR_INGEST_TOKEN_FILE``, ``RATHAUS_METRICS_TOKEN_FILE``).
 
 Operators configure the service here; the components get their options objects from
 :meth:`AsrSettings.model_options`, :meth:`AsrSettings.stream_options` and :meth:`AsrSettings.cue_options`.
@@ -6,7 +12,7 @@ Operators configure the service here; the components get their options objects f
 Examples::
 
     RATHAUS_ASR_INGEST_TOKEN=...            # required to accept ingest connections
-    RATHAUS_ASR_BROKER_URL=redis://127.0.0.1:6379/0
+    RATHAUS_BROKER_URL=redis://127.0.0.1:6379/0
     RATHAUS_ASR_MODEL=large-v3-turbo RATHAUS_ASR_DEVICE=cuda RATHAUS_ASR_COMPUTE_TYPE=float16
     RATHAUS_CONTENT=/srv/rathaus/content/beispielstadt   # hotwords: the content folder every service reads
 
@@ -20,16 +26,17 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import ClassVar
 
-from dotenv import dotenv_values
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from asr.options import CueOptions, Device, ModelOptions, StreamOptions, content_hotwords
+from common.auth import check_token_strength
+from common.settings import RathausSettings
 from content.root import ContentRootSources, resolve_content_root
-from rathaus.auth import check_token_strength
 
 __all__ = ["AsrSettings"]
 
@@ -37,34 +44,43 @@ _ENV_FILE = ".env"
 
 log = logging.getLogger(__name__)
 
+_MODEL = ModelOptions()
 
-class AsrSettings(ContentRootSources, BaseSettings):
+
+class AsrSettings(ContentRootSources, RathausSettings):
     """Everything the live service reads from its environment."""
 
-    model_config = SettingsConfigDict(env_prefix="RATHAUS_ASR_", env_file=_ENV_FILE, extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="RATHAUS_ASR_", env_file=_ENV_FILE, extra="ignore", frozen=True, populate_by_name=True
+    )
+    deprecated_variables: ClassVar[Mapping[str, str]] = {
+        "RATHAUS_ASR_BROKER_URL": "broker_url",
+        "RATHAUS_ASR_METRICS_TOKEN": "metrics_token",
+    }
 
     # ingest server
     host: str = "127.0.0.1"
     port: int = Field(default=8765, ge=0, le=65535)
     ingest_token: SecretStr | None = None
-    # /metrics on the ingest port: off unless set, then `Authorization: Bearer <token>` (rathaus/metrics_access.py)
-    metrics_token: SecretStr | None = None
+    # /metrics on the ingest port: off unless set, then `Authorization: Bearer <token>` (common/metrics_access.py)
+    metrics_token: SecretStr | None = Field(default=None, validation_alias="RATHAUS_METRICS_TOKEN")
     max_frame_bytes: int = Field(default=1 << 20, ge=1024, description="largest accepted WebSocket frame")
     # broker (None or memory:// = in-process; redis://... = Redis)
-    broker_url: str | None = None
+    broker_url: str | None = Field(default=None, validation_alias="RATHAUS_BROKER_URL")
     # model, shared by every stream of the process
-    model: str = "base"
-    device: Device = "cpu"
-    compute_type: str | None = None
-    cpu_threads: int = Field(default=0, ge=0)
-    num_workers: int = Field(default=1, ge=1, description="decode steps that run at the same time")
+    # defaults: ModelOptions' own, as every command's model flags (asr/model_flags.py)
+    model: str = _MODEL.model
+    device: Device = _MODEL.device
+    compute_type: str | None = _MODEL.compute_type
+    cpu_threads: int = Field(default=_MODEL.cpu_threads, ge=0)
+    num_workers: int = Field(default=_MODEL.num_workers, ge=1, description="decode steps that run at the same time")
     # streams
     language: str = "de"
     min_chunk_s: float = Field(default=0.8, gt=0)
     queue_s: float = Field(default=30.0, gt=0, description="audio a stream may queue before ingest waits")
     max_streams: int = Field(default=8, ge=1)
     # content for hotwords (local vocabulary): RATHAUS_CONTENT, as for every service; see the module docstring
-    content_root: Path = Field(default_factory=lambda: resolve_content_root(_environment()))
+    content_root: Path = Field(default_factory=lambda: resolve_content_root(AsrSettings._environment()))
     hotwords: bool = True
     # sources read by the service itself (files, HLS, RTMP)
     open_timeout_s: float = Field(default=10.0, gt=0)
@@ -99,10 +115,3 @@ class AsrSettings(ContentRootSources, BaseSettings):
     def cue_options(self) -> CueOptions:
         return CueOptions()
 
-
-def _environment() -> dict[str, str]:
-    """The process environment over ``.env`` (pydantic-settings' order), for the content resolver."""
-    if not os.path.isfile(_ENV_FILE):
-        return dict(os.environ)
-    from_file = {k: v for k, v in dotenv_values(_ENV_FILE).items() if v is not None}
-    return from_file | dict(os.environ)

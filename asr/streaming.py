@@ -49,7 +49,6 @@ __all__ = [
     "EnergySpeechDetector",
     "GuardDrop",
     "Partial",
-    "SileroSpeechDetector",
     "SpeechDetector",
     "StreamEvent",
     "StreamingTranscriber",
@@ -110,26 +109,6 @@ class EnergySpeechDetector:
         return bool((rms > self.threshold).any())
 
 
-class SileroSpeechDetector:
-    """faster-whisper's bundled Silero VAD (ONNX, CPU): True when a speech region is found."""
-
-    context_s = 0.3
-
-    def __init__(self, threshold: float = 0.5) -> None:
-        from faster_whisper.vad import VadOptions
-
-        self._options = VadOptions(
-            threshold=threshold, min_speech_duration_ms=120, min_silence_duration_ms=200, speech_pad_ms=0
-        )
-
-    def __call__(self, audio: np.ndarray) -> bool:
-        from faster_whisper.vad import get_speech_timestamps
-
-        if audio.size < SAMPLE_RATE // 10:
-            return False
-        return bool(get_speech_timestamps(audio, self._options))
-
-
 def _is_sentence_end(word: Word) -> bool:
     return word.text.rstrip("\"'»«)”“").endswith(_SENTENCE_END)
 
@@ -160,6 +139,10 @@ class StreamingTranscriber:
         self.decoder = decoder
         self.options = options or StreamOptions()
         if speech_detector is None and self.options.vad:
+            # The default detector is faster-whisper's Silero VAD; imported here, as an optional heavy
+            # dependency, so that the commit policy itself never loads the speech engine.
+            from asr.whisper import SileroSpeechDetector
+
             speech_detector = SileroSpeechDetector(self.options.vad_threshold)
         self._detect = speech_detector
         # Committed words inside the buffer go to the decoder as a forced prefix when it supports one.

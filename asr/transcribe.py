@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from asr.cues import Cue, build_cues
+from asr.cues import build_cues
 from asr.decoder import SAMPLE_RATE, DecodeResult, Word, check_audio, segments_from_whisper
 from asr.errors import AudioError
 from asr.guards import GuardDrop, SpeechCheck, apply_guards
 from asr.options import CueOptions, GuardOptions, ModelOptions
+from common.subtitles import Cue
 
 if TYPE_CHECKING:  # pragma: no cover
     from faster_whisper import WhisperModel
@@ -167,7 +168,7 @@ def transcribe_audio(
 
 def _speech_check(audio: np.ndarray) -> SpeechCheck:
     """Silero VAD over a stretch of ``audio`` (file times), for the guards' suspicious segments."""
-    from asr.streaming import SileroSpeechDetector
+    from asr.whisper import SileroSpeechDetector
 
     detect = SileroSpeechDetector()
 

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import secrets
 import signal
 import threading
@@ -21,7 +20,7 @@ from rich.table import Table
 from bot import BotError
 from bot.conversations import ConversationResult, ConversationSummary, load_conversations, summarise_conversations
 from bot.evaluation import CaseResult, Summary, load_cases, summarise
-from rathaus.net import free_port
+from common.net import free_port
 
 __all__ = ["app"]
 
@@ -31,7 +30,7 @@ logger = logging.getLogger(__name__)
 _URL_HELP = "A running assistant (Rasa base URL); else one is started and stopped afterwards."
 
 
-def _fail(exc: BotError) -> typer.Exit:
+def _fail(exc: Exception) -> typer.Exit:
     console.print("[bold red]error:[/]", end=" ")
     console.print(str(exc), markup=False, highlight=False)
     return typer.Exit(code=1)
@@ -78,11 +77,12 @@ def run_command(
     action_port: Annotated[int, typer.Option(help="Port of the action server.")] = 5055,
     host: Annotated[str, typer.Option(help="Interface the Rasa server listens on.")] = "127.0.0.1",
     redis_url: Annotated[str | None, typer.Option(
-        envvar="RATHAUS_REDIS_URL",
-        help="Keep conversations and locks in Redis (redis://[:pass@]host:port/db) for several instances.",
+        help="Keep conversations and locks in Redis (redis://[:pass@]host:port/db) for several instances "
+             "[RATHAUS_REDIS_URL].",
     )] = None,
-    retention: Annotated[int, typer.Option(
-        help="Seconds Redis keeps a conversation (RedisTrackerStore record_exp).")] = 86400,
+    retention: Annotated[int | None, typer.Option(
+        help="Seconds Redis keeps a conversation (RedisTrackerStore record_exp) [RATHAUS_CHAT_RETENTION_S, 86400].",
+    )] = None,
     cors: Annotated[list[str] | None, typer.Option(
         help="Allowed CORS origin for the Rasa server (repeatable).")] = None,
     no_train: Annotated[bool, typer.Option(
@@ -90,13 +90,22 @@ def run_command(
 ) -> None:
     """Run the Rasa server and the action server in the foreground until Ctrl-C."""
     from bot.runner import RasaStack, StackOptions, input_hash, model_path, train
-    from rathaus.paths import cache_dir
+    from bot.settings import BotSettings
+    from common.paths import cache_dir
+    from common.settings import SettingsError
 
+    try:
+        settings = BotSettings.load()
+    except SettingsError as exc:  # names each bad variable
+        raise _fail(exc) from exc
+    redis_url = redis_url or settings.redis_url
+    retention = settings.chat_retention_s if retention is None else retention
+    token = settings.rasa_token.get_secret_value() if settings.rasa_token else None
     try:
         model = model_path(input_hash(Path(__file__).parent)) if no_train else train(
             log=lambda message: console.print(f"[dim]{message}[/]", soft_wrap=True)).model
         options = StackOptions(rasa_port=port, action_port=action_port, host=host, redis_url=redis_url,
-                               chat_retention_s=retention, cors=tuple(cors or ()),
+                               chat_retention_s=retention, cors=tuple(cors or ()), auth_token=token,
                                log_dir=cache_dir() / "logs" / "bot")
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -106,7 +115,7 @@ def run_command(
             console.print(f"[green]assistant ready[/]: REST webhook {stack.webhook_url}, "
                           f"actions {stack.action_url}; logs in {stack.log_dir}. Ctrl-C stops.")
             console.print("Rasa's HTTP API needs ?token=: " + (
-                "RATHAUS_RASA_TOKEN" if os.environ.get("RATHAUS_RASA_TOKEN")
+                "RATHAUS_RASA_TOKEN" if token
                 else "a random token of this run; set RATHAUS_RASA_TOKEN to use the API"))
             # A crashed child is restarted with back-off; one that keeps crashing ends this command with
             # exit code 1 (BotError below), so systemd or Docker restarts the whole stack.

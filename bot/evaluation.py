@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot import BotError
+from bot.actions.kinds import ReplyType, reply_type
 
 __all__ = [
     "CaseResult",
@@ -147,21 +148,21 @@ def label_from_messages(messages: Iterable[Mapping[str, Any]], *,
         custom = message.get("custom")
         if not isinstance(custom, Mapping):
             continue
-        kind = custom.get("type")
+        kind = reply_type(custom)
         confidence = custom.get("confidence")
         value = float(confidence) if isinstance(confidence, int | float) else None
-        if kind == "faq_answer":
+        if kind is ReplyType.FAQ_ANSWER:
             aspect = custom.get("aspect") if with_aspect else None
             return f"faq/{custom.get('topic')}" + (f"#{aspect}" if aspect else ""), value
-        if kind == "clarify":
+        if kind is ReplyType.CLARIFY:
             return CLARIFY, value
-        if kind == "out_of_scope":
+        if kind is ReplyType.OUT_OF_SCOPE:
             return OUT_OF_SCOPE, value
-        if kind == "handoff":
+        if kind is ReplyType.HANDOFF:
             return "human_handoff", value
-        if kind == "bot_challenge":
+        if kind is ReplyType.BOT_CHALLENGE:
             return "bot_challenge", value
-        if kind == "smalltalk":
+        if kind is ReplyType.SMALLTALK:
             return str(custom.get("intent") or "greet"), value
     return "none", None
 

@@ -31,9 +31,10 @@ from urllib.parse import urlencode, urlparse
 import yaml
 
 from bot import BotError
-from channels.redact import INSTALLED_MARKER
-from rathaus.auth import check_token_strength
-from rathaus.paths import cache_dir, repo_root
+from bot.settings import BotSettings
+from common.auth import check_token_strength
+from common.paths import cache_dir, repo_root
+from common.redact import INSTALLED_MARKER
 
 __all__ = [
     "RASA_VERSION",
@@ -227,7 +228,7 @@ class StackOptions:
     startup_timeout_s: float = 300.0
     log_dir: Path | None = None
     extra_env: tuple[tuple[str, str], ...] = field(default=())
-    # Token of Rasa's HTTP API (--auth-token); None: RATHAUS_RASA_TOKEN, else a new random one per run.
+    # Token of Rasa's HTTP API (--auth-token); None: RATHAUS_RASA_TOKEN(_FILE), else a new random one per run.
     auth_token: str | None = None
 
 
@@ -261,7 +262,10 @@ class RestartBudget:
 
 
 def _auth_token(options: StackOptions) -> str:
-    configured = options.auth_token or os.environ.get("RATHAUS_RASA_TOKEN")
+    if options.auth_token is None:
+        token = BotSettings.load().rasa_token  # RATHAUS_RASA_TOKEN or RATHAUS_RASA_TOKEN_FILE, checked
+        return token.get_secret_value() if token else secrets.token_urlsafe(32)
+    configured = options.auth_token
     if configured:
         return check_token_strength(configured, variable="RATHAUS_RASA_TOKEN")
     return secrets.token_urlsafe(32)
@@ -269,12 +273,12 @@ def _auth_token(options: StackOptions) -> str:
 
 def _redaction_path(folder: Path) -> Path:
     """A folder for ``PYTHONPATH`` whose ``sitecustomize`` makes the Rasa processes redact every log record
-    with the gateway's own ``channels/redact.py`` (copied, so both always run the same code)."""
+    with the gateway's own ``common/redact.py`` (copied, so both always run the same code)."""
     target = folder / "pylib"
     target.mkdir(exist_ok=True)
     root = repo_root()
     shutil.copyfile(root / "bot" / "pylib" / "sitecustomize.py", target / "sitecustomize.py")
-    shutil.copyfile(root / "channels" / "redact.py", target / "rathaus_redact.py")
+    shutil.copyfile(root / "common" / "redact.py", target / "rathaus_redact.py")
     return target
 
 
@@ -372,7 +376,9 @@ class RasaStack:
         endpoints, endpoint_env = _endpoints(self.project, self.options, folder)
         base_env = {**os.environ, **_QUIET_ENV, **dict(self.options.extra_env)}
         base_env.setdefault("RATHAUS_CONTENT_INDEX", str(self.project / "content_index.json"))
-        base_env.pop("RATHAUS_RASA_TOKEN", None)  # passed as --auth-token; the children need not see it
+        # passed as --auth-token; the children need not see it
+        for name in ("RATHAUS_RASA_TOKEN", "RATHAUS_RASA_TOKEN_FILE"):
+            base_env.pop(name, None)
         base_env["PYTHONPATH"] = os.pathsep.join(
             [str(_redaction_path(folder)), *filter(None, [base_env.get("PYTHONPATH")])]
         )

@@ -26,7 +26,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from rathaus.net import free_port
+from common.net import free_port
 
 __all__ = ["percentile", "raise_fd_limit", "run_chat_bench", "run_viewer_bench", "wait_port"]
 

@@ -34,7 +34,7 @@ import aiohttp
 from aiohttp import web
 
 from channels.bench import percentile, raise_fd_limit, wait_port
-from rathaus.net import free_port
+from common.net import free_port
 
 __all__ = ["run_chat_burst_bench", "run_fleet_bench"]
 
@@ -193,8 +193,8 @@ def run_fleet_bench(
 async def _fleet_bench(
     *, viewers: int, cues: int, interval: float, client_procs: int, instances: int, join_burst: int, prefill: int
 ) -> dict[str, Any]:
+    from channels.broker import RedisBroker
     from channels.messages import SubtitleCue
-    from channels.redis_broker import RedisBroker
 
     def cue(seq: int) -> SubtitleCue:
         return SubtitleCue(

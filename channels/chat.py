@@ -3,7 +3,7 @@ and the circuit breaker that decides when to try Rasa again.
 
 Rasa's REST channel returns a list of messages; an action that sends text plus a custom payload arrives
 as two entries (``{"text": ...}`` then ``{"custom": {...}}``). :func:`map_rasa_messages` merges such pairs
-into one reply bubble and maps the custom payloads of CONTRACTS.md to reply kinds.
+into one reply bubble and maps the custom payloads (``bot.actions.kinds.ReplyType``) to reply kinds.
 """
 
 from __future__ import annotations
@@ -15,12 +15,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from bot.actions.kinds import ReplyType, reply_type
 from channels.messages import Button, ChatReply, Office, ReplyKind, Source
 
 __all__ = [
     "BreakerState",
     "CircuitBreaker",
     "ChatOutcome",
+    "REPLY_KINDS",
     "CityInfo",
     "RasaMessage",
     "StatusKind",
@@ -67,14 +69,15 @@ class _Custom(_Lenient):
     aspect: str | None = None
 
 
-_KINDS: dict[str, ReplyKind] = {
-    "faq_answer": "answer",
-    "clarify": "clarify",
-    "disclosure": "disclosure",
-    "out_of_scope": "out_of_scope",
-    "handoff": "handoff",
-    "bot_challenge": "bot_challenge",
-    "smalltalk": "smalltalk",
+#: The gateway's reply kind for each kind of bot reply (``bot/actions/kinds.py``); unknown kinds: "info".
+REPLY_KINDS: dict[ReplyType, ReplyKind] = {
+    ReplyType.FAQ_ANSWER: "answer",
+    ReplyType.CLARIFY: "clarify",
+    ReplyType.DISCLOSURE: "disclosure",
+    ReplyType.OUT_OF_SCOPE: "out_of_scope",
+    ReplyType.HANDOFF: "handoff",
+    ReplyType.BOT_CHALLENGE: "bot_challenge",
+    ReplyType.SMALLTALK: "smalltalk",
 }
 
 
@@ -83,6 +86,7 @@ class CityInfo:
     name: str
     phone: str
     email: str | None = None
+    unavailable: str | None = None  # the city's own "nobody in the chat" text (phone, e-mail, hours)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +102,11 @@ class _Draft:
     text: str = ""
     buttons: list[Button] = field(default_factory=list)
     custom: _Custom | None = None
+
+
+def _reply_kind(payload_type: str) -> ReplyKind:
+    kind = reply_type({"type": payload_type})
+    return REPLY_KINDS[kind] if kind is not None else "info"
 
 
 def _reply(draft: _Draft, *, session: str, msg_id: str, now: float) -> ChatReply:
@@ -119,7 +128,7 @@ def _reply(draft: _Draft, *, session: str, msg_id: str, now: float) -> ChatReply
     return ChatReply(
         id=msg_id,
         session=session,
-        kind=_KINDS.get(custom.type, "info"),
+        kind=_reply_kind(custom.type),
         # An answer's sources, office and review date travel as fields; its text is the answer alone, not
         # Rasa's text-only rendering with those details appended (which would show them twice).
         text=custom.answer or draft.text or custom.text or ("Meinten Sie eines dieser Themen?" if buttons else ""),
@@ -148,7 +157,7 @@ def map_rasa_messages(raw: Iterable[Any], *, session: str, new_id: Callable[[], 
             custom = _Custom.model_validate(message.custom) if message.custom is not None else None
         except ValidationError:
             continue
-        if custom is not None and custom.type == "handoff":
+        if custom is not None and reply_type({"type": custom.type}) is ReplyType.HANDOFF:
             handoff = True
         current = drafts[-1] if drafts else None
         if message.text or message.buttons:
@@ -204,7 +213,9 @@ class CircuitBreaker:
             self._opened_at = now
 
 
-StatusKind = Literal["handoff_waiting", "handoff_active", "handoff_timeout", "handoff_ended"]
+StatusKind = Literal[
+    "handoff_waiting", "handoff_active", "handoff_timeout", "handoff_ended", "handoff_unavailable", "handoff_cancelled"
+]
 
 
 class texts:  # noqa: N801 - a namespace of German texts citizens read
@@ -217,13 +228,28 @@ class texts:  # noqa: N801 - a namespace of German texts citizens read
         )
 
     @staticmethod
-    def status(kind: StatusKind, city: CityInfo) -> str:
+    def status(kind: StatusKind, city: CityInfo, *, position: int | None = None, timeout_s: float | None = None) -> str:
         contact = f"telefonisch unter {city.phone}"
         if city.email:
             contact += f" oder per E-Mail an {city.email}"
+        waiting = "Ich verbinde Sie mit einer Mitarbeiterin oder einem Mitarbeiter."
+        if position == 1:
+            waiting += " Sie sind als Nächste oder Nächster an der Reihe."
+        elif position is not None:
+            waiting += f" Vor Ihnen warten {position - 1} andere."
+        if timeout_s is not None and timeout_s >= 60:
+            minutes = round(timeout_s / 60)
+            waiting += (
+                f" Wenn in {'einer Minute' if minutes == 1 else f'{minutes} Minuten'} niemand frei ist, "
+                "nenne ich Ihnen andere Wege."
+            )
+        waiting += " Ihre Nachrichten werden weitergegeben."
         return {
-            "handoff_waiting": "Ich verbinde Sie mit einer Mitarbeiterin oder einem Mitarbeiter. "
-            "Bitte haben Sie einen Moment Geduld.",
+            "handoff_waiting": waiting,
+            "handoff_unavailable": city.unavailable
+            or f"Im Moment ist leider niemand im Chat erreichbar. Sie erreichen den Bürgerservice {contact}.",
+            "handoff_cancelled": "Sie haben die Anfrage zurückgezogen. Der Chat-Assistent beantwortet gern weiter "
+            "Ihre Fragen.",
             "handoff_active": "Eine Mitarbeiterin oder ein Mitarbeiter ist jetzt für Sie da.",
             "handoff_timeout": "Im Moment ist leider niemand im Chat erreichbar. Sie erreichen den "
             f"Bürgerservice {contact}. Der Chat-Assistent beantwortet gern weiter Ihre Fragen.",

@@ -21,6 +21,7 @@ import secrets
 import time
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from channels.admission import Admission, Queued, Refused
 from channels.broker import Broker, id_after
@@ -36,6 +37,7 @@ from channels.chat import (
 from channels.errors import BrokerError
 from channels.handoff import Conversation, HandoffConflict, HandoffQueue, HandoffState
 from channels.messages import (
+    ChatAvailability,
     ChatEvent,
     ChatReply,
     ChatStatus,
@@ -44,19 +46,31 @@ from channels.messages import (
     HandoffEvent,
     StaffConversation,
     StaffMessage,
+    StaffPresence,
     StaffQueue,
     StaffUpdate,
 )
 from channels.metrics import GatewayMetrics
+from channels.presence import PresenceBoard
 from channels.rasa_client import RasaClient, RasaUnavailable, RasaUnreachable
 from channels.rasa_input import offered_payloads, rasa_text
 from channels.settings import GatewaySettings
 
-__all__ = ["ChatService", "chat_topic", "new_session_id", "valid_session_id"]
+__all__ = [
+    "ChatService",
+    "StaffEvent",
+    "StaffListener",
+    "StaffResync",
+    "chat_topic",
+    "new_session_id",
+    "valid_session_id",
+]
 
 log = logging.getLogger(__name__)
 
 HANDOFF_TOPIC = "handoff"
+PRESENCE_TOPIC = "presence"
+PRESENCE_INTERVAL_S = 5.0  # how often an instance announces its staff count; absent after 3 intervals
 _SESSION_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _STATUS_FOR: dict[HandoffState, StatusKind] = {
     HandoffState.WAITING: "handoff_waiting",
@@ -65,9 +79,15 @@ _STATUS_FOR: dict[HandoffState, StatusKind] = {
     HandoffState.ENDED: "handoff_ended",
 }
 
-# A staff console's inbox: a serialised frame, or None for "send the whole queue again" (after the
-# hand-off listener rebuilt its state). Every other change goes out as a small staff.update delta.
-StaffListener = Callable[[str | None], None]
+@dataclass(frozen=True, slots=True)
+class StaffResync:
+    """The hand-off listener rebuilt its state: a staff console needs the whole queue again."""
+
+
+#: What a staff console's listener receives: a delta (staff.update, staff.message) or "send the whole
+#: queue again". The console's shell serialises deltas and builds the queue for a resync.
+StaffEvent = StaffUpdate | StaffMessage | StaffResync
+StaffListener = Callable[[StaffEvent], None]
 
 
 def chat_topic(session: str) -> str:
@@ -102,6 +122,7 @@ class ChatService:
             name=settings.city_name or "Ihre Stadt",
             phone=settings.city_phone or "115",
             email=settings.city_email,
+            unavailable=settings.handoff_unavailable_text,
         )
         self.instance = secrets.token_hex(4)
         self.breaker = CircuitBreaker(
@@ -112,6 +133,8 @@ class ChatService:
         )
         self.handoff = HandoffQueue()
         self.handoff_ready = asyncio.Event()
+        self.presence = PresenceBoard(instance=self.instance, ttl_s=3 * PRESENCE_INTERVAL_S)
+        self._presence_changed = asyncio.Event()
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._staff_listeners: set[StaffListener] = set()
         self._handoff_clients: dict[str, set[str]] = {}  # client address -> its sessions waiting for staff
@@ -303,6 +326,22 @@ class ChatService:
         event = self.handoff.request(session, now=self.clock(), origin=self.instance)
         if event is None:
             return False
+        if not self.staff_online():
+            # Nobody in any staff console: say so at once, with the other ways to reach the city, instead of
+            # queueing the citizen for a wait that can only end in a timeout.
+            log.info("chat.handoff.unavailable reason=no_staff_online")
+            if self.metrics:
+                self.metrics.handoffs.labels("unavailable").inc()
+            await self._publish(
+                session,
+                ChatStatus(
+                    status="handoff_unavailable",
+                    text=texts.status("handoff_unavailable", self.city),
+                    session=session,
+                    ts=self.clock(),
+                ),
+            )
+            return False
         if client is not None:
             queued = self._handoff_clients.setdefault(client, set())
             if len(queued) >= self.settings.handoff_per_client:
@@ -344,6 +383,14 @@ class ChatService:
                     limit_s,
                 )
 
+    async def cancel_handoff(self, session: str) -> bool:
+        """The citizen withdraws a request nobody has taken; False when there was none to withdraw."""
+        event = self.handoff.cancel(session, now=self.clock(), origin=self.instance)
+        if event is None:
+            return False
+        await self._wait_folded(await self.broker.publish(HANDOFF_TOPIC, event))
+        return True
+
     async def staff_take(self, session: str, *, staff: str) -> None:
         event = self.handoff.take(session, staff=staff, now=self.clock(), origin=self.instance)
         await self._wait_folded(await self.broker.publish(HANDOFF_TOPIC, event))
@@ -375,12 +422,30 @@ class ChatService:
 
     def status_frame(self, conversation: Conversation) -> ChatStatus:
         kind = _STATUS_FOR[conversation.state]
+        if kind == "handoff_ended" and conversation.staff is None:
+            kind = "handoff_cancelled"  # ended before anybody took it: only the citizen does that
+        position = timeout_s = None
+        if conversation.state is HandoffState.WAITING:
+            position = self.handoff.position(conversation.session)
+            elapsed = self.clock() - conversation.waiting_since
+            timeout_s = max(0.0, round(self.settings.handoff_timeout_s - elapsed, 1))
         return ChatStatus(
             status=kind,
-            text=texts.status(kind, self.city),
+            text=texts.status(kind, self.city, position=position, timeout_s=timeout_s),
             session=conversation.session,
+            position=position,
+            timeout_s=timeout_s,
             ts=self.clock(),
         )
+
+    async def _announce_positions(self) -> None:
+        """Someone left the queue: the citizens this instance queued hear their new place (live only)."""
+        for c in self.handoff.open_conversations():
+            if c.state is HandoffState.WAITING and c.origin == self.instance:
+                try:
+                    await self.broker.publish(chat_topic(c.session), self.status_frame(c), durable=False)
+                except BrokerError as exc:
+                    log.warning("chat.handoff.position_not_sent error=%s", exc)
 
     async def _applied(self, event: HandoffEvent, conversation: Conversation) -> None:
         if self.metrics:
@@ -395,6 +460,7 @@ class ChatService:
             task.cancel()
         if conversation.state is not HandoffState.WAITING:
             self._handoff_left_waiting(event.session)
+            await self._announce_positions()
         if self._staff_listeners:
             # A delta, not the whole queue: only a conversation new to the queue brings its history.
             new = conversation.state is HandoffState.WAITING
@@ -405,7 +471,7 @@ class ChatService:
                 staff=conversation.staff,
                 history=tuple(await self.history(conversation.session)) if new else None,
             )
-            self._notify(update.model_dump_json())
+            self._notify(update)
 
     async def run_handoff_listener(self) -> None:
         """Fold the shared ``handoff`` topic into this instance's queue (runs for the app's lifetime)."""
@@ -422,7 +488,7 @@ class ChatService:
                     if c.session not in self._watchers:
                         self._watchers[c.session] = asyncio.create_task(self._watch(c.session))
                 self.handoff_ready.set()
-                self._notify(None)  # rebuilt: consoles get the whole queue once
+                self._notify(StaffResync())  # rebuilt: consoles get the whole queue once
                 # ... then everything after it, live ("0-0": from the start of an empty topic, no gap).
                 since = backlog[-1].id if backlog else "0-0"
                 async with self.broker.subscribe(HANDOFF_TOPIC, since=since) as events:
@@ -454,16 +520,59 @@ class ChatService:
                 except BrokerError as exc:
                     log.warning("chat.handoff.timeout_publish_failed error=%s", exc)
 
+    # ------------------------------------------------------------------ staff presence
+    def staff_online(self) -> int:
+        """Staff consoles open now, on this instance and (as last announced) on the others."""
+        return self.presence.staff_online(own=len(self._staff_listeners), now=time.monotonic())
+
+    def availability(self) -> ChatAvailability:
+        waiting = sum(1 for c in self.handoff.open_conversations() if c.state is HandoffState.WAITING)
+        return ChatAvailability(staff_online=self.staff_online() > 0, waiting=waiting)
+
+    async def run_presence_announcer(self, *, interval_s: float = PRESENCE_INTERVAL_S) -> None:
+        """Tell the other instances how many staff consoles this one holds: on change and every interval."""
+        while True:
+            self._presence_changed.clear()
+            announcement = StaffPresence(instance=self.instance, staff=len(self._staff_listeners), ts=self.clock())
+            try:
+                await self.broker.publish(PRESENCE_TOPIC, announcement, durable=False)
+            except BrokerError as exc:
+                log.warning("chat.presence.publish_failed error=%s", exc)
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancel that arrives as
+            # the event is set (a console closing at shutdown), and the task would never end.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(interval_s):
+                    await self._presence_changed.wait()
+
+    async def run_presence_listener(self) -> None:
+        """Fold the other instances' announcements (live only: the first ones come within an interval)."""
+        delay = 0.1
+        while True:
+            try:
+                async with self.broker.subscribe(PRESENCE_TOPIC) as events:
+                    delay = 0.1
+                    async for envelope in events:
+                        if isinstance(envelope.message, StaffPresence):
+                            self.presence.apply(envelope.message, now=time.monotonic())
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("chat.presence.listener_failed retry_in=%.1fs", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
     # ------------------------------------------------------------------ staff consoles
     def add_staff_listener(self, listener: StaffListener) -> None:
         self._staff_listeners.add(listener)
+        self._presence_changed.set()
 
     def remove_staff_listener(self, listener: StaffListener) -> None:
         self._staff_listeners.discard(listener)
+        self._presence_changed.set()
 
-    def _notify(self, frame: str | None) -> None:
+    def _notify(self, event: StaffEvent) -> None:
         for listener in list(self._staff_listeners):
-            listener(frame)
+            listener(event)
 
     async def _watch(self, session: str) -> None:
         """Forward new messages of an open conversation to this instance's staff consoles."""
@@ -472,7 +581,7 @@ class ChatService:
                 async for envelope in events:
                     message = envelope.message
                     if isinstance(message, ChatUser | ChatReply | ChatStatus):
-                        self._notify(StaffMessage(session=session, message=message).model_dump_json())
+                        self._notify(StaffMessage(session=session, message=message))
         except BrokerError as exc:
             log.warning("chat.staff.watch_failed error=%s", exc)
 

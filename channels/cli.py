@@ -32,11 +32,11 @@ def serve(
     import socket
 
     from aiohttp import web
-    from pydantic import ValidationError
 
     from channels.gateway import create_app
-    from channels.redact import install
     from channels.settings import load_settings
+    from common.redact import install
+    from common.settings import SettingsError
     from content.errors import ContentError
 
     overrides = {
@@ -46,8 +46,8 @@ def serve(
     }
     try:
         settings = load_settings(**overrides)
-    except ValidationError as exc:
-        console.print("[red]gateway: " + "; ".join(str(err["msg"]) for err in exc.errors()) + "[/]")
+    except SettingsError as exc:  # names each bad variable (common/settings.py)
+        console.print(f"[red]gateway: {exc}[/]", highlight=False)
         raise typer.Exit(2) from exc
     except ContentError as exc:  # RATHAUS_CONTENT unusable (content/root.py)
         console.print(f"[red]gateway: {exc}[/]", highlight=False)

@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from channels.broker import Broker, Envelope, id_after
+from channels.broker import Broker, Cursor, Envelope, id_after
 from channels.messages import SubtitleCue
 from channels.metrics import GatewayMetrics
 
@@ -166,21 +166,19 @@ class Fanout:
         await state.ready.wait()  # ring read and live subscription in place: no gap
         backlog = self._backlog(state, since)
         if backlog is None:  # ``since`` is older than the ring: only this viewer reads the broker
-            envelopes = await self._broker.history(topic_for(viewer.stream), count=100_000)
-            backlog = [(e.id, True, subtitle_frame(e)) for e in envelopes if id_after(e.id, since)]
-        last = since
-        for msg_id, _, frame in backlog:
-            await send(frame)
-            last = msg_id
+            envelopes = await self._broker.history_after(topic_for(viewer.stream), since)
+            backlog = [(e.id, True, subtitle_frame(e)) for e in envelopes]
+        cursor = Cursor(since)
+        for msg_id, durable, frame in backlog:
+            if cursor.admit(msg_id, durable=durable):
+                await send(frame)
         while True:
             msg_id, durable, frame = await viewer.queue.get()
-            if durable and last is not None and not id_after(msg_id, last):
+            if not cursor.admit(msg_id, durable=durable):
                 continue  # already sent as history
             await send(frame)
             if self.on_sent is not None:
                 self.on_sent(msg_id)
-            if durable:
-                last = msg_id
 
     def _backlog(self, state: _Stream, since: str | None) -> list[Item] | None:
         """The replay from the ring; None when ``since`` lies before what the ring holds."""

@@ -17,7 +17,6 @@ from pathlib import Path
 from aiohttp import WSCloseCode, web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from channels import redact
 from channels.broker import Broker, Envelope, broker_from_url
 from channels.chat_service import ChatService
 from channels.fanout import Fanout, topic_for
@@ -34,8 +33,10 @@ from channels.routes import (
 )
 from channels.security import content_security_policy, origin_allowed, security_headers_middleware
 from channels.settings import GatewaySettings
-from channels.streams import valid_stream_id
-from rathaus.metrics_access import metrics_access
+from common import redact
+from common.metrics_access import metrics_access
+from common.streams import valid_stream_id
+from common.subtitles import Cue, to_webvtt
 
 __all__ = [
     "BROKER",
@@ -104,6 +105,8 @@ def create_app(settings: GatewaySettings, *, broker: Broker | None = None) -> we
         tasks = [
             asyncio.create_task(service.run_handoff_listener(), name="handoff-listener"),
             asyncio.create_task(service.run_handoff_timer(), name="handoff-timer"),
+            asyncio.create_task(service.run_presence_announcer(), name="presence-announcer"),
+            asyncio.create_task(service.run_presence_listener(), name="presence-listener"),
         ]
         yield
         for task in tasks:
@@ -262,10 +265,7 @@ def _session_cues(envelopes: list[Envelope]) -> list[SubtitleCue]:
 
 
 def transcript_vtt(cues: list[SubtitleCue]) -> str:
-    """WebVTT through asr.formats (the project's one writer of subtitle files)."""
-    from asr.cues import Cue
-    from asr.formats import to_webvtt
-
+    """WebVTT through common.subtitles (the project's one writer of subtitle files)."""
     return to_webvtt([Cue(index=c.seq, start=c.start, end=c.end, lines=tuple(c.lines)) for c in cues])
 
 

@@ -3,9 +3,10 @@
 Every gateway instance folds the same ordered stream of :class:`~channels.messages.HandoffEvent` (broker
 topic ``handoff``) into its own :class:`HandoffQueue`, so all instances agree on who is waiting and who
 took what, without talking to each other. The decision methods (:meth:`HandoffQueue.request`,
-:meth:`take`, :meth:`release`, :meth:`expire`) only *propose* an event; it takes effect when it comes
+:meth:`take`, :meth:`release`, :meth:`cancel`, :meth:`expire`) only *propose* an event; it takes effect when it comes
 back from the broker and is folded by :meth:`apply`. Fold rules make concurrent decisions safe: a take
-applies only to a waiting conversation (the first take in broker order wins).
+applies only to a waiting conversation (the first take in broker order wins). A citizen's cancel is an
+``ended`` event without staff; it applies only while nobody has taken the conversation.
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ class HandoffQueue:
         else:  # ENDED
             if not current.open:
                 return None
+            if event.staff is None and current.state is not HandoffState.WAITING:
+                return None  # a citizen's cancel that crossed a take: the person already answers
             new = replace(current, state=state)
         if new.open:
             self._conversations[event.session] = new
@@ -91,6 +94,11 @@ class HandoffQueue:
         """Whether the citizen's messages go to staff instead of the assistant."""
         conversation = self._conversations.get(session)
         return conversation is not None and conversation.open
+
+    def position(self, session: str) -> int | None:
+        """Place of a waiting conversation in the queue (1: next), or None when it is not waiting."""
+        waiting = [c.session for c in self.open_conversations() if c.state is HandoffState.WAITING]
+        return waiting.index(session) + 1 if session in waiting else None
 
     def open_conversations(self) -> list[Conversation]:
         return sorted(self._conversations.values(), key=lambda c: (c.waiting_since, c.session))
@@ -131,6 +139,13 @@ class HandoffQueue:
     def release(self, session: str, *, staff: str, now: float, origin: str | None = None) -> HandoffEvent:
         self.check_assigned(session, staff=staff)
         return HandoffEvent(session=session, state="ended", staff=staff, ts=now, origin=origin)
+
+    def cancel(self, session: str, *, now: float, origin: str | None = None) -> HandoffEvent | None:
+        """The citizen withdraws the request; None when it is not waiting (taken already, or none)."""
+        conversation = self._conversations.get(session)
+        if conversation is None or conversation.state is not HandoffState.WAITING:
+            return None
+        return HandoffEvent(session=session, state="ended", ts=now, origin=origin)
 
     def expire(self, *, now: float, timeout_s: float, origin: str | None = None) -> list[HandoffEvent]:
         """Timeout events for conversations nobody took within ``timeout_s``.

@@ -5,12 +5,13 @@ embedders is described in docs/protocol.md and exported as JSON Schema with ``ra
 
 Groups:
 
-* chat, client -> gateway: ``chat.send``, ``chat.feedback``, ``chat.handoff``
+* chat, client -> gateway: ``chat.send``, ``chat.feedback``, ``chat.handoff``, ``chat.handoff_cancel``
 * chat, gateway -> client: ``chat.session``, ``chat.history``, ``chat.reply``, ``chat.status``,
-  ``chat.waiting``, ``error``
+  ``chat.waiting``, ``chat.availability``, ``error``
 * chat events on the broker topic ``chat:{session}``: ``chat.user`` (what the citizen wrote),
   ``chat.reply``, ``chat.status``; ``chat.waiting`` travels live only (not stored)
-* hand-off queue on the broker topic ``handoff``: ``handoff.event``
+* hand-off queue on the broker topic ``handoff``: ``handoff.event``; staff presence on ``presence``:
+  ``staff.presence`` (live only)
 * subtitles, gateway -> viewer (broker topic ``subtitles:{stream}``): ``subtitle.cue``,
   ``subtitle.partial``, ``subtitle.stream``
 * staff console: staff -> gateway ``staff.take``, ``staff.send``, ``staff.release``;
@@ -37,7 +38,9 @@ __all__ = [
     "Button",
     "ChatEvent",
     "ChatFeedback",
+    "ChatAvailability",
     "ChatHandoff",
+    "ChatHandoffCancel",
     "ChatHistory",
     "ChatReply",
     "ChatRequest",
@@ -57,6 +60,7 @@ __all__ = [
     "StaffConversation",
     "StaffFrame",
     "StaffMessage",
+    "StaffPresence",
     "StaffQueue",
     "StaffRelease",
     "StaffSend",
@@ -156,7 +160,14 @@ class ChatHandoff(_Model):
     v: Version = 1
 
 
-ClientFrame = Annotated[ChatSend | ChatFeedback | ChatHandoff, Field(discriminator="type")]
+class ChatHandoffCancel(_Model):
+    """The citizen withdraws a hand-off request that nobody has taken yet ("Anfrage zurückziehen")."""
+
+    type: Literal["chat.handoff_cancel"] = "chat.handoff_cancel"
+    v: Version = 1
+
+
+ClientFrame = Annotated[ChatSend | ChatFeedback | ChatHandoff | ChatHandoffCancel, Field(discriminator="type")]
 
 
 # ---------------------------------------------------------------- chat, gateway -> client / broker
@@ -208,10 +219,29 @@ class ChatReply(_Model):
 class ChatStatus(_Model):
     type: Literal["chat.status"] = "chat.status"
     v: Version = 1
-    status: Literal["handoff_waiting", "handoff_active", "handoff_timeout", "handoff_ended"]
+    status: Literal[
+        "handoff_waiting",
+        "handoff_active",
+        "handoff_timeout",
+        "handoff_ended",
+        "handoff_unavailable",  # nobody in the staff console: the request was not queued, text says how else
+        "handoff_cancelled",  # the citizen withdrew the request
+    ]
     text: str
     session: str | None = None
+    # handoff_waiting only: place in the staff queue (1: next) and seconds until the request times out.
+    position: int | None = Field(default=None, ge=1)
+    timeout_s: float | None = None
     ts: float = 0.0
+
+
+class ChatAvailability(_Model):
+    """Sent on connect: whether a person can take a hand-off now, before the citizen asks (live only)."""
+
+    type: Literal["chat.availability"] = "chat.availability"
+    v: Version = 1
+    staff_online: bool
+    waiting: int = Field(default=0, ge=0)  # conversations already waiting for staff
 
 
 class ChatWaiting(_Model):
@@ -273,6 +303,16 @@ class HandoffEvent(_Model):
     staff: str | None = None
     ts: float = 0.0
     origin: str | None = None  # gateway instance that proposed it (it tells the citizen)
+
+
+class StaffPresence(_Model):
+    """How many staff consoles one gateway instance holds (broker topic ``presence``, live only)."""
+
+    type: Literal["staff.presence"] = "staff.presence"
+    v: Version = 1
+    instance: str
+    staff: int = Field(ge=0)
+    ts: float = 0.0
 
 
 # ---------------------------------------------------------------- subtitles
@@ -373,6 +413,7 @@ BrokerMessage = Annotated[
     | ChatStatus
     | ChatWaiting
     | HandoffEvent
+    | StaffPresence
     | SubtitleCue
     | SubtitlePartial
     | SubtitleStream,
@@ -383,7 +424,7 @@ Message = BrokerMessage  # what ``Broker.publish`` accepts
 _CLIENT = TypeAdapter(ClientFrame)
 _STAFF = TypeAdapter(StaffFrame)
 _BROKER = TypeAdapter(BrokerMessage)
-_CLIENT_TYPES = frozenset({"chat.send", "chat.feedback", "chat.handoff"})
+_CLIENT_TYPES = frozenset({"chat.send", "chat.feedback", "chat.handoff", "chat.handoff_cancel"})
 _STAFF_TYPES = frozenset({"staff.take", "staff.send", "staff.release"})
 
 
@@ -411,9 +452,11 @@ def _validate(adapter: TypeAdapter[Any], data: dict[str, Any], known: frozenset[
         raise InvalidFrame(f"{kind} frame does not match schema v{SCHEMA_VERSION}: {exc}") from exc
 
 
-def parse_client_frame(text: str | bytes) -> ChatSend | ChatFeedback | ChatHandoff:
+def parse_client_frame(text: str | bytes) -> ChatSend | ChatFeedback | ChatHandoff | ChatHandoffCancel:
     """Parse one text frame from a chat client; raises a :class:`~channels.errors.FrameError`."""
-    result: ChatSend | ChatFeedback | ChatHandoff = _validate(_CLIENT, _load_object(text), _CLIENT_TYPES)
+    result: ChatSend | ChatFeedback | ChatHandoff | ChatHandoffCancel = _validate(
+        _CLIENT, _load_object(text), _CLIENT_TYPES
+    )
     return result
 
 
@@ -450,7 +493,7 @@ def json_schema() -> dict[str, Any]:
         "ChatRequest": ChatRequest,
         "ChatResponse": ChatResponse,
         "ServerFrame": Annotated[
-            ChatSession | ChatHistory | ChatReply | ChatStatus | ChatWaiting | ErrorFrame,
+            ChatSession | ChatHistory | ChatReply | ChatStatus | ChatWaiting | ChatAvailability | ErrorFrame,
             Field(discriminator="type"),
         ],
         "SubtitleFrame": Annotated[SubtitleCue | SubtitlePartial | SubtitleStream, Field(discriminator="type")],

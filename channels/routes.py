@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from channels.chat_service import ChatService, chat_topic, new_session_id, valid_session_id
+from channels.chat_service import (
+    ChatService,
+    StaffEvent,
+    StaffResync,
+    chat_topic,
+    new_session_id,
+    valid_session_id,
+)
 from channels.errors import BrokerError, FrameError
 from channels.fanout import Fanout
 from channels.handoff import HandoffConflict
@@ -36,8 +43,8 @@ from channels.messages import (
 from channels.metrics import GatewayMetrics
 from channels.security import RateLimiter, client_ip, origin_allowed, tokens_equal
 from channels.settings import GatewaySettings
-from channels.streams import valid_stream_id
-from rathaus.auth import GuessThrottle, Verdict
+from common.auth import GuessThrottle, Verdict
+from common.streams import valid_stream_id
 
 __all__ = ["Guard", "chat_api", "chat_ws", "staff_ws", "subtitles_ws"]
 
@@ -221,6 +228,8 @@ async def chat_ws(request: web.Request, guard: Guard, service: ChatService) -> w
                 await ws.send_str(ChatHistory(session=session, messages=tuple(history)).model_dump_json())
             if (conversation := service.handoff.get(session)) is not None:
                 await ws.send_str(service.status_frame(conversation).model_dump_json())
+            # whether a person can take over now, before the citizen asks
+            await ws.send_str(service.availability().model_dump_json())
 
             async def relay() -> None:
                 async for envelope in events:
@@ -272,6 +281,8 @@ async def _chat_reader(
                 await service.handle(session, text=frame.text, payload=frame.payload, route="ws", client=ip)
             elif frame.type == "chat.handoff":
                 await service.request_handoff(session, client=ip)
+            elif frame.type == "chat.handoff_cancel":
+                await service.cancel_handoff(session)
             else:  # chat.feedback
                 guard.metrics.feedback.labels(frame.rating).inc()
                 log.info("chat.feedback rating=%s", frame.rating)
@@ -352,13 +363,13 @@ async def staff_ws(request: web.Request, guard: Guard, service: ChatService) -> 
     guard.check_staff_token(request, secret)
     name = (request.query.get("name") or "Mitarbeiter").strip()[:60] or "Mitarbeiter"
     ws = await guard.prepare(request, "staff")
-    # The whole queue once, then deltas (staff.update, staff.message); None asks for the whole queue again.
-    outbox: asyncio.Queue[str | None] = asyncio.Queue(maxsize=1000)
+    # The whole queue once, then deltas (staff.update, staff.message); StaffResync asks for the whole queue again.
+    outbox: asyncio.Queue[StaffEvent] = asyncio.Queue(maxsize=1000)
     overflow = asyncio.Event()
 
-    def listener(frame: str | None) -> None:
+    def listener(event: StaffEvent) -> None:
         try:
-            outbox.put_nowait(frame)
+            outbox.put_nowait(event)
         except asyncio.QueueFull:
             overflow.set()
 
@@ -368,11 +379,12 @@ async def staff_ws(request: web.Request, guard: Guard, service: ChatService) -> 
             outbox.get_nowait()  # anything before the first queue is contained in it
         await ws.send_str((await service.staff_queue()).model_dump_json())
         while True:
-            frame = await outbox.get()
+            event = await outbox.get()
             if overflow.is_set():
                 await guard.close(ws, WSCloseCode.TRY_AGAIN_LATER, "console too slow")
                 return
-            await ws.send_str(frame if frame is not None else (await service.staff_queue()).model_dump_json())
+            frame = await service.staff_queue() if isinstance(event, StaffResync) else event
+            await ws.send_str(frame.model_dump_json())
 
     service.add_staff_listener(listener)
     relay_task = asyncio.create_task(relay())

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from rathaus.auth import tokens_equal  # re-exported: one comparison for every token
+from common.auth import tokens_equal  # re-exported: one comparison for every token
 
 __all__ = [
     "RateLimiter",

@@ -1,6 +1,8 @@
 """Gateway settings from the environment (prefix ``RATHAUS_``), with city details from the content.
 
-Every field can be set as ``RATHAUS_<FIELD>``, e.g. ``RATHAUS_BROKER_URL=redis://127.0.0.1:6379/0``.
+One of the settings family ``common.settings.RathausSettings`` (docs/configuration.md): every field can be
+set as ``RATHAUS_<FIELD>``, every token also as ``RATHAUS_<FIELD>_FILE``, e.g.
+``RATHAUS_BROKER_URL=redis://127.0.0.1:6379/0``.
 List fields take comma-separated values (``RATHAUS_ALLOWED_ORIGINS=https://www.musterstadt.example``).
 City name, phone and e-mail default to ``municipality.yml`` of the content folder, which is
 ``RATHAUS_CONTENT`` as every service reads it (``content.resolve_content_root``); the earlier
@@ -15,12 +17,13 @@ from typing import Annotated, Any
 
 import yaml
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode
 
 from channels.errors import ConfigError
 from channels.messages import MAX_FRAME_BYTES
+from common.auth import check_token_strength
+from common.settings import RathausSettings
 from content.root import ContentRootSources, resolve_content_root
-from rathaus.auth import check_token_strength
 
 __all__ = ["GatewaySettings", "load_settings"]
 
@@ -29,10 +32,8 @@ log = logging.getLogger(__name__)
 _REPO = Path(__file__).resolve().parent.parent
 
 
-class GatewaySettings(ContentRootSources, BaseSettings):
+class GatewaySettings(ContentRootSources, RathausSettings):
     """All options of one gateway instance; passed whole to ``create_app``."""
-
-    model_config = SettingsConfigDict(env_prefix="RATHAUS_", frozen=True, extra="ignore")
 
     host: str = "127.0.0.1"
     port: int = 8080
@@ -55,6 +56,9 @@ class GatewaySettings(ContentRootSources, BaseSettings):
     city_name: str | None = None
     city_phone: str | None = None
     city_email: str | None = None
+    # What a citizen reads when nobody is in the chat: phone, e-mail, service hours (municipality.yml
+    # handoff.unavailable_text); without it the gateway names phone and e-mail only.
+    handoff_unavailable_text: str | None = None
     allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
     staff_token: SecretStr | None = None
     metrics_token: SecretStr | None = None
@@ -95,7 +99,7 @@ class GatewaySettings(ContentRootSources, BaseSettings):
 
     def with_city(self) -> GatewaySettings:
         """A copy with ``city_*`` filled from ``municipality.yml`` where not set explicitly."""
-        if self.city_name and self.city_phone and self.city_email:
+        if self.city_name and self.city_phone and self.city_email and self.handoff_unavailable_text:
             return self
         path = self.content_root / "municipality.yml"
         data: dict[str, Any] = {}
@@ -113,10 +117,14 @@ class GatewaySettings(ContentRootSources, BaseSettings):
                 "city_name": self.city_name or str(data.get("name") or "Ihre Stadt"),
                 "city_phone": self.city_phone or str(handoff.get("phone") or data.get("phone") or "115"),
                 "city_email": self.city_email or (handoff.get("email") or data.get("email")),
+                "handoff_unavailable_text": self.handoff_unavailable_text
+                or (str(handoff["unavailable_text"]) if handoff.get("unavailable_text") else None),
             }
         )
 
 
 def load_settings(**overrides: Any) -> GatewaySettings:
-    """Settings from the environment, then ``overrides``, with city details resolved."""
-    return GatewaySettings(**overrides).with_city()
+    """Settings from the environment, then ``overrides``, with city details resolved.
+
+    Raises ``common.settings.SettingsError`` naming each variable that is wrong."""
+    return GatewaySettings.load(**overrides).with_city()

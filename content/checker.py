@@ -16,6 +16,7 @@ from pathlib import Path
 
 from content.embeddings import Embed
 from content.errors import ContentError, Problem, has_errors
+from content.facts import easy_only, offices_named
 from content.loader import Document, load_yaml
 from content.model import Content
 from content.schema import AspectsFile, Municipality, Office, OfficesFile, Topic
@@ -172,6 +173,40 @@ def _topic_rules(
     return out
 
 
+def _easy_facts(doc: Document, topic: Topic, office_names: dict[str, str]) -> list[Problem]:
+    """Leichte Sprache keeps the facts: no time, fee, duration, phone number or office that ``answer``
+    does not state (the easy text may leave things out, it may not say something else)."""
+    if not topic.answer_easy:
+        return []
+    out: list[Problem] = []
+    line = doc.line_of(("answer_easy",))
+    for fact in easy_only(topic.answer_easy, topic.answer):
+        out.append(
+            Problem(
+                doc.path,
+                line,
+                "answer_easy",
+                f"the easy text says {fact.text!r} ({fact.kind}), which the standard answer does not state",
+                "say the same fact as 'answer' in simpler words, or correct 'answer' if the easy text is right",
+                code="easy-fact",
+            )
+        )
+    named = offices_named(topic.answer, office_names) | {topic.office}
+    for office_id in sorted(offices_named(topic.answer_easy, office_names) - named):
+        out.append(
+            Problem(
+                doc.path,
+                line,
+                "answer_easy",
+                f"the easy text names the office {office_names[office_id]!r}, but the topic's office is "
+                f"{topic.office!r} and 'answer' does not mention {office_names[office_id]!r}",
+                "name the same office as 'answer' (the topic's 'office')",
+                code="easy-office",
+            )
+        )
+    return out
+
+
 def _conflicts(topics: Sequence[tuple[Document, Topic]], options: CheckOptions) -> list[Problem]:
     docs = {topic.id: doc for doc, topic in topics}
     phrases = [Phrase(topic.id, i, q) for _, topic in topics for i, q in enumerate(topic.questions)]
@@ -240,6 +275,29 @@ def _raw_office_ids(offices: Document | Problem) -> set[str] | None:
     return ids or None
 
 
+def _assistant_references(
+    doc: Document, muni: Municipality, office_ids: set[str] | None, topic_ids: set[str]
+) -> list[Problem]:
+    """``assistant.opening_hours`` names a topic and an office of this content."""
+    hours = muni.assistant.opening_hours
+    if hours is None:
+        return []
+    found: list[Problem] = []
+    if hours.topic not in topic_ids:
+        found.append(Problem(
+            doc.path, doc.line_of(("assistant", "opening_hours", "topic")), "assistant.opening_hours.topic",
+            f"unknown topic {hours.topic!r}", "use the id of the topic that asks for opening hours, from topics/",
+            code="unknown-topic",
+        ))
+    if office_ids is not None and hours.default_office not in office_ids:
+        found.append(Problem(
+            doc.path, doc.line_of(("assistant", "opening_hours", "default_office")),
+            "assistant.opening_hours.default_office", f"unknown office {hours.default_office!r}",
+            "use an office id from offices.yml: " + ", ".join(sorted(office_ids)), code="unknown-office",
+        ))
+    return found
+
+
 def check_documents(
     municipality: Document | Problem,
     offices: Document | Problem,
@@ -290,6 +348,7 @@ def check_documents(
                     )
                 first_line.setdefault(office.id, line)
     office_ids = {o.id for o in office_list} if office_list is not None else _raw_office_ids(offices)
+    office_names = {o.id: o.name for o in office_list or ()}
 
     if not topics:
         problems.append(
@@ -313,6 +372,7 @@ def check_documents(
         if topic is None:
             continue
         problems += _topic_rules(doc, topic, stem, office_ids, today, options)
+        problems += _easy_facts(doc, topic, office_names)
         if topic.id in seen_ids:
             problems.append(
                 Problem(
@@ -334,6 +394,8 @@ def check_documents(
     elif aspects is not None:
         phrasings, found = validate(aspects, AspectsFile)
         problems += found
+    if muni is not None and not isinstance(municipality, Problem):
+        problems += _assistant_references(municipality, muni, office_ids, {t.id for _, t in valid})
     if embed is not None and valid and not has_errors(problems):
         problems += _semantic_conflicts(valid, embed)
 

@@ -110,6 +110,7 @@ def _office_entry(office: Office) -> dict[str, Any]:
         "hours": office.hours.as_pairs(),
         "notes": office.notes,
         "appointment_url": office.appointment_url,
+        "aliases": [alias.lower() for alias in office.aliases],
     }
 
 

@@ -104,10 +104,10 @@ _DEFAULT: CachedEmbedder | None = None
 
 
 def default_embedder() -> CachedEmbedder:
-    """The process-wide embedder with the project's cache (``rathaus.paths.cache_dir``)."""
+    """The process-wide embedder with the project's cache (``common.paths.cache_dir``)."""
     global _DEFAULT
     if _DEFAULT is None:
-        from rathaus.paths import cache_dir
+        from common.paths import cache_dir
 
         _DEFAULT = CachedEmbedder(cache_dir())
     return _DEFAULT

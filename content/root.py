@@ -16,9 +16,9 @@ from __future__ import annotations
 import logging
 import os
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import ClassVar
 
 from content.errors import ContentError, Problem
 
@@ -29,7 +29,6 @@ __all__ = [
     "ContentRootError",
     "resolve_content_root",
     "sample_root",
-    "without_content_root",
 ]
 
 log = logging.getLogger(__name__)
@@ -101,40 +100,11 @@ def _checked(root: Path, *, variable: str) -> Path:
     return root
 
 
-def without_content_root(source: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
-    """A pydantic-settings source that leaves out ``content_root``.
-
-    Settings classes whose field ``content_root`` takes its default from :func:`resolve_content_root`
-    wrap their environment and ``.env`` sources in this, so that ``RATHAUS_CONTENT_ROOT`` or
-    ``RATHAUS_ASR_CONTENT_ROOT`` are read once, by the resolver (with its warning and its checks), and
-    not a second time by pydantic-settings. Keyword arguments (CLI flags) still set the field.
-    """
-
-    def values() -> dict[str, Any]:
-        found = dict(source())
-        found.pop("content_root", None)
-        return found
-
-    values.__name__ = f"{type(source).__name__}WithoutContentRoot"
-    return values
-
-
 class ContentRootSources:
-    """Mixin for pydantic-settings classes whose ``content_root`` defaults to :func:`resolve_content_root`:
-    their environment and ``.env`` sources leave that field out (see :func:`without_content_root`)."""
+    """Mixin for settings classes (``common.settings.RathausSettings``) whose ``content_root`` defaults to
+    :func:`resolve_content_root`: their environment and ``.env`` sources leave that field out, so that
+    ``RATHAUS_CONTENT_ROOT`` or ``RATHAUS_ASR_CONTENT_ROOT`` are read once, by the resolver (with its
+    warning and its checks), and not a second time by pydantic-settings. Keyword arguments (CLI flags)
+    still set the field."""
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[Any],
-        init_settings: Callable[[], dict[str, Any]],
-        env_settings: Callable[[], dict[str, Any]],
-        dotenv_settings: Callable[[], dict[str, Any]],
-        file_secret_settings: Callable[[], dict[str, Any]],
-    ) -> tuple[Any, ...]:
-        return (
-            init_settings,
-            without_content_root(env_settings),
-            without_content_root(dotenv_settings),
-            file_secret_settings,
-        )
+    resolved_elsewhere: ClassVar[Mapping[str, str]] = {"content_root": CONTENT_ENV}

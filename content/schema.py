@@ -31,9 +31,11 @@ __all__ = [
     "Address",
     "AspectPhrasings",
     "AspectsFile",
+    "Assistant",
     "Fee",
     "Handoff",
     "Hours",
+    "OpeningHours",
     "Municipality",
     "Office",
     "OfficesFile",
@@ -198,6 +200,26 @@ class Handoff(BaseModel):
     email: Email | None = None
 
 
+class OpeningHours(BaseModel):
+    """How the assistant answers "when is ... open?": the topic that asks it, and the office meant when the
+    question names none (its offices' names, ids and ``aliases`` are matched first)."""
+
+    model_config = _MODEL
+
+    topic: Id
+    default_office: Id
+
+
+class Assistant(BaseModel):
+    """What the assistant says about this municipality beyond single topics (city facts, not code)."""
+
+    model_config = _MODEL
+
+    # Examples of what it answers, for its first message: "zum Beispiel zu A, B oder C".
+    examples: list[Text] = Field(default_factory=list, max_length=8)
+    opening_hours: OpeningHours | None = None
+
+
 class Municipality(BaseModel):
     model_config = _MODEL
 
@@ -210,6 +232,7 @@ class Municipality(BaseModel):
     postal_code: PostalCode
     city: Text
     handoff: Handoff
+    assistant: Assistant = Field(default_factory=Assistant)
     vocabulary: list[Text] = Field(default_factory=list)
 
 
@@ -224,6 +247,9 @@ class Office(BaseModel):
     hours: Hours
     notes: Text | None = None
     appointment_url: Url | None = None
+    # Words citizens use for this office beyond its name ("Einwohnermeldeamt" for the Bürgerbüro): the
+    # assistant matches them, in lower case, when a question asks for an office's opening hours.
+    aliases: list[Keyword] = Field(default_factory=list)
 
 
 class OfficesFile(BaseModel):

@@ -11,7 +11,7 @@ COPY bot/requirements.txt ./requirements.txt
 RUN pip install --no-cache-dir "pip<24.1" && pip install --no-cache-dir -r requirements.txt
 COPY bot/ ./
 # The same log redaction as the gateway's, in every Python process of this image (bot/pylib/sitecustomize.py).
-COPY channels/redact.py ./pylib/rathaus_redact.py
+COPY common/redact.py ./pylib/rathaus_redact.py
 ENV PYTHONPATH=/bot/pylib
 # The action server keeps idle connections longer than Rasa's client (15 s); see bot/runner.py.
 ENV SANIC_KEEP_ALIVE_TIMEOUT=30

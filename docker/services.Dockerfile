@@ -13,6 +13,7 @@ COPY rathaus ./rathaus
 COPY content ./content
 COPY asr ./asr
 COPY channels ./channels
+COPY common ./common
 COPY bot ./bot
 RUN pip install --no-cache-dir --config-settings editable_mode=compat -e . \
     && chown -R rathaus /app

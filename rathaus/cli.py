@@ -11,7 +11,9 @@ import sys
 
 import typer
 
-__all__ = ["app", "main"]
+from asr.sink import AsrWiring, SubtitleSink
+
+__all__ = ["app", "main", "open_subtitle_sink"]
 
 app = typer.Typer(
     name="rathaus",
@@ -45,9 +47,17 @@ def _mount() -> None:
         app.add_typer(sub, name=name, help=help_text)
 
 
+def open_subtitle_sink(url: str | None) -> SubtitleSink:
+    """The subtitle service publishes to the broker (``channels``): the one place the two are joined."""
+    # Imported on use: only `rathaus asr serve` needs the broker, other commands stay light.
+    from channels.subtitle_sink import open_broker_sink
+
+    return open_broker_sink(url)
+
+
 def main() -> None:
     _mount()
-    app(prog_name="rathaus")
+    app(prog_name="rathaus", obj=AsrWiring(open_sink=open_subtitle_sink))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -30,8 +30,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from rathaus.net import free_port
-from rathaus.paths import cache_dir
+from common.net import free_port
+from common.paths import cache_dir
 
 __all__ = ["COUNCIL_TEXT", "app"]
 

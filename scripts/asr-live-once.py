@@ -27,12 +27,12 @@ def main(argv: list[str]) -> int:
         return 2
     import asr
     from asr.cues import CueBuilder
-    from asr.decoder import WhisperDecoder
     from asr.evaluate import percentile, simulate_live, wer
     from asr.model import get_shared_model
     from asr.options import ModelOptions, StreamOptions
     from asr.sources import read_pcm
     from asr.streaming import StreamingTranscriber
+    from asr.whisper import WhisperDecoder
 
     wav = Path(argv[0])
     reference = wav.with_suffix(".txt").read_text(encoding="utf-8")

@@ -218,18 +218,21 @@ class ActionAnswerFaq(CitizenAction):
     @staticmethod
     def _general_hours(index: ContentIndex, decided: str | None, text: str, current: str | None) -> bool:
         """The general opening-hours topic, asked without naming an office other than the current topic's."""
-        if decided != "oeffnungszeiten" or not current:
+        hours = index.opening_hours
+        if hours is None or decided != hours.topic or not current:
             return False
         named = named_office(text, index.offices)
         return named is None or named == (index.topic(current) or {}).get("office")
 
     @staticmethod
     def _answer(index: ContentIndex, topic: str, confidence: float, text: str, aspect: str | None = None) -> Reply:
-        if aspect and topic != "oeffnungszeiten":
+        hours = index.opening_hours
+        is_hours_topic = hours is not None and topic == hours.topic
+        if aspect and not is_hours_topic:
             return aspect_reply(index, topic, aspect, confidence, _now(index))
-        if topic == "oeffnungszeiten" and index.offices:
+        if hours is not None and is_hours_topic and index.offices:
             now = _now(index)
-            office = find_office(text, index.offices, default="buergerbuero")
+            office = find_office(text, index.offices, default=hours.default_office)
             return opening_hours_reply(index, office, now, requested_day(text, now), confidence)
         return answer_reply(index, topic, confidence)
 

@@ -34,31 +34,6 @@ WEEKDAY_DE = {
     "sunday": "Sonntag",
 }
 
-# Words citizens use for an office, beyond its name and id (lower case, matched as substrings).
-OFFICE_ALIASES = {
-    "buergerbuero": ("bürgerbüro", "buergerbuero", "burgerburo", "bürgeramt", "bürgerbuero",
-                     "einwohnermeldeamt", "meldeamt", "bürgerservice"),
-    "standesamt": ("standesamt", "standesämter"),
-    "strassenverkehrsamt": ("straßenverkehrsamt", "strassenverkehrsamt", "zulassungsstelle",
-                            "führerscheinstelle", "fuehrerscheinstelle", "kfz-zulassung"),
-    "ordnungsamt": ("ordnungsamt",),
-    "auslaenderbehoerde": ("ausländerbehörde", "auslaenderbehoerde", "auslanderbehorde",
-                           "ausländeramt", "einbürgerungsstelle"),
-    "wahlamt": ("wahlamt", "wahlbüro"),
-    "steueramt": ("steueramt",),
-    "gewerbeamt": ("gewerbeamt",),
-    "bauamt": ("bauamt", "bauaufsicht", "bauordnungsamt"),
-    "jugendamt": ("jugendamt",),
-    "sozialamt": ("sozialamt", "wohngeldstelle"),
-    "abfallwirtschaft": ("abfallwirtschaft", "abfallberatung", "wertstoffhof", "recyclinghof"),
-    "gruenflaechenamt": ("grünflächenamt", "gruenflaechenamt"),
-    "tiefbauamt": ("tiefbauamt",),
-    "ratsbuero": ("ratsbüro", "ratsbuero"),
-    "kulturamt": ("kulturamt",),
-    "stadtkasse": ("stadtkasse",),
-    "stadtbibliothek": ("stadtbibliothek", "bibliothek", "bücherei", "buecherei"),
-}
-
 _DAY_WORDS = {
     "montag": 0, "dienstag": 1, "mittwoch": 2, "donnerstag": 3, "freitag": 4,
     "samstag": 5, "sonnabend": 5, "sonntag": 6,
@@ -151,20 +126,21 @@ def _normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text.lower())
 
 
-def find_office(text: str, offices: Mapping[str, Mapping[str, Any]], default: str = "buergerbuero") -> str:
-    """The office a message talks about (by name, id or alias); ``default`` if none is named."""
+def find_office(text: str, offices: Mapping[str, Mapping[str, Any]], default: str | None = None) -> str:
+    """The office a message talks about (by name, id or one of its content ``aliases``); else ``default``
+    (the content's ``assistant.opening_hours.default_office``), else the first office."""
     named = named_office(text, offices)
     if named is not None:
         return named
-    return default if default in offices else next(iter(offices), default)
+    return default if default is not None and default in offices else next(iter(offices), default or "")
 
 
 def named_office(text: str, offices: Mapping[str, Mapping[str, Any]]) -> str | None:
-    """The office a message names (by name, id or alias), or ``None``."""
+    """The office a message names (by name, id or one of its content ``aliases``), or ``None``."""
     lowered = _normalise(text)
     best: tuple[int, str] | None = None
     for office_id, office in offices.items():
-        words = {office_id, str(office.get("name", "")).lower(), *OFFICE_ALIASES.get(office_id, ())}
+        words = {office_id, str(office.get("name", "")).lower(), *(str(a).lower() for a in office.get("aliases") or ())}
         for word in words:
             if word and word in lowered:
                 # The longest match wins ("stadtbibliothek" over "bibliothek" elsewhere).

@@ -6,11 +6,18 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-__all__ = ["ContentIndex", "load_index", "index_path"]
+__all__ = ["ContentIndex", "OpeningHours", "load_index", "index_path"]
 
 ENV_VAR = "RATHAUS_CONTENT_INDEX"
+
+
+class OpeningHours(NamedTuple):
+    """``assistant.opening_hours`` of ``municipality.yml``: the topic answered with an office's hours."""
+
+    topic: str
+    default_office: str
 
 
 class ContentIndex:
@@ -35,6 +42,20 @@ class ContentIndex:
     @property
     def city(self) -> str:
         return str(self.municipality.get("name") or "unserer Stadt")
+
+    @property
+    def examples(self) -> tuple[str, ...]:
+        """``assistant.examples``: what the assistant names in its first message."""
+        assistant = self.municipality.get("assistant") or {}
+        return tuple(str(e) for e in assistant.get("examples") or ())
+
+    @property
+    def opening_hours(self) -> OpeningHours | None:
+        """``assistant.opening_hours``, or None when the content has no opening-hours topic."""
+        hours = (self.municipality.get("assistant") or {}).get("opening_hours") or {}
+        if not hours.get("topic"):
+            return None
+        return OpeningHours(str(hours["topic"]), str(hours.get("default_office") or ""))
 
     @property
     def phone(self) -> str:

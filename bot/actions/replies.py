@@ -16,6 +16,7 @@ from typing import Any
 from .decide import Candidate
 from .hours import day_status, describe_status, week_lines
 from .index import ContentIndex
+from .kinds import ReplyType
 
 __all__ = [
     "ASPECT_LABELS",
@@ -87,7 +88,7 @@ def answer_reply(index: ContentIndex, topic_id: str, confidence: float, *, answe
     if topic.get("last_reviewed"):
         lines.append(f"Stand: {_german_date(topic['last_reviewed'])}")
     custom: dict[str, Any] = {
-        "type": "faq_answer",
+        "type": ReplyType.FAQ_ANSWER.value,
         "topic": topic_id,
         "title": topic.get("title") or topic_id,
         "answer": text_answer,
@@ -190,12 +191,12 @@ def opening_hours_reply(index: ContentIndex, office_id: str, now: datetime, day_
     name = str(office.get("name") or office_id)
     status = day_status(hours, now, day_offset=day_offset)
     sentence = describe_status(name, status, day_offset=day_offset)
-    week = "Öffnungszeiten " + name + ": " + "; ".join(week_lines(hours)) + "."
+    # One line per day, so the week reads as a list; the booking link travels as the office's
+    # appointment_url (the widget shows it as a "Termin buchen" button), not as a bare address in the text.
+    week = "\n".join((f"Öffnungszeiten {name}:", *week_lines(hours)))
     parts = [sentence, week]
     if office.get("notes"):
         parts.append(str(office["notes"]))
-    if office.get("appointment_url"):
-        parts.append(f"Termine: {office['appointment_url']}")
     extra = {
         "hours_status": {
             "office": office_id,
@@ -204,9 +205,13 @@ def opening_hours_reply(index: ContentIndex, office_id: str, now: datetime, day_
             "until": status.until,
             "opens": status.opens,
             "day_offset": day_offset,
-        }
+        },
+        # The topic's own easy text describes the Bürgerbüro; for another office it would give the wrong
+        # hours, so the easy text is this office's week, day by day.
+        "answer_easy": "\n".join((f"So ist {name} offen:", *week_lines(hours))),
     }
-    reply = answer_reply(index, "oeffnungszeiten", confidence, answer=" ".join(parts),
+    topic = index.opening_hours.topic if index.opening_hours else ""
+    reply = answer_reply(index, topic, confidence, answer="\n".join(parts),
                          office_id=office_id, extra=extra)
     return reply
 
@@ -226,16 +231,18 @@ def clarify_reply(index: ContentIndex, options: Sequence[Candidate], confidence:
     titles = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " oder " + quoted[-1]
     text = f"Ich bin mir nicht sicher, ob ich Sie richtig verstanden habe. Meinten Sie {titles}?"
     buttons = [{"title": e["title"], "payload": e["payload"]} for e in entries]
-    custom = {"type": "clarify", "options": entries, "confidence": round(float(confidence), 4)}
+    custom = {"type": ReplyType.CLARIFY.value, "options": entries, "confidence": round(float(confidence), 4)}
     return Reply(text=text, custom=custom, buttons=buttons)
 
 
 def _capabilities(index: ContentIndex) -> str:
-    return (
-        f"Ich beantworte Fragen zu den Dienstleistungen der Stadtverwaltung {index.city}, zum Beispiel "
-        "zu Personalausweis und Reisepass, Wohnsitz anmelden, Müllabfuhr und Sperrmüll, Hundesteuer, "
-        "Kita-Platz oder Öffnungszeiten."
-    )
+    """What the assistant answers; the examples are the content's (``assistant.examples``), never code's."""
+    sentence = f"Ich beantworte Fragen zu den Dienstleistungen der Stadtverwaltung {index.city}"
+    examples = index.examples
+    if not examples:
+        return sentence + "."
+    listed = examples[0] if len(examples) == 1 else ", ".join(examples[:-1]) + " oder " + examples[-1]
+    return f"{sentence}, zum Beispiel zu {listed}."
 
 
 def _reach_a_person(index: ContentIndex) -> str:
@@ -257,7 +264,7 @@ def disclosure_reply(index: ContentIndex) -> Reply:
         "Bitte geben Sie keine persönlichen Daten wie Namen, Adresse, Geburtsdatum oder Kontodaten ein. "
         + _reach_a_person(index)
     )
-    custom = {"type": "disclosure", "phone": index.phone, "email": index.email}
+    custom = {"type": ReplyType.DISCLOSURE.value, "phone": index.phone, "email": index.email}
     return Reply(text=text, custom=custom, buttons=[dict(HANDOFF_BUTTON)])
 
 
@@ -267,7 +274,7 @@ def bot_challenge_reply(index: ContentIndex) -> Reply:
         "Meine Antworten stammen aus den Informationen der Stadtverwaltung und nennen ihre Quelle. "
         + _reach_a_person(index)
     )
-    return Reply(text=text, custom={"type": "bot_challenge"}, buttons=[dict(HANDOFF_BUTTON)])
+    return Reply(text=text, custom={"type": ReplyType.BOT_CHALLENGE.value}, buttons=[dict(HANDOFF_BUTTON)])
 
 
 def handoff_reply(index: ContentIndex) -> Reply:
@@ -281,7 +288,7 @@ def handoff_reply(index: ContentIndex) -> Reply:
     text = intro
     if contact:
         text += " Sie erreichen den Bürgerservice auch " + " oder ".join(contact) + "."
-    custom = {"type": "handoff", "phone": index.phone, "email": index.email}
+    custom = {"type": ReplyType.HANDOFF.value, "phone": index.phone, "email": index.email}
     return Reply(text=text, custom=custom)
 
 
@@ -290,7 +297,7 @@ def out_of_scope_reply(index: ContentIndex, confidence: float) -> Reply:
         "Dazu kann ich Ihnen leider keine Auskunft geben. " + _capabilities(index)
         + " Stellen Sie Ihre Frage gern anders. " + _reach_a_person(index)
     )
-    custom = {"type": "out_of_scope", "confidence": round(float(confidence), 4)}
+    custom = {"type": ReplyType.OUT_OF_SCOPE.value, "confidence": round(float(confidence), 4)}
     return Reply(text=text, custom=custom, buttons=[dict(HANDOFF_BUTTON)])
 
 
@@ -300,7 +307,7 @@ def not_understood_reply(index: ContentIndex) -> Reply:
         "Ich habe Ihre Nachricht leider nicht verstanden. Bitte schreiben Sie Ihre Frage in ganzen Worten, "
         "zum Beispiel: „Wie beantrage ich einen Personalausweis?“ " + _reach_a_person(index)
     )
-    custom = {"type": "out_of_scope", "confidence": 0.0, "reason": "not_understood"}
+    custom = {"type": ReplyType.OUT_OF_SCOPE.value, "confidence": 0.0, "reason": "not_understood"}
     return Reply(text=text, custom=custom, buttons=[dict(HANDOFF_BUTTON)])
 
 
@@ -342,7 +349,7 @@ _SMALLTALK = {
 
 def smalltalk_reply(intent: str) -> Reply:
     text = _SMALLTALK.get(intent, _SMALLTALK["greet"])
-    return Reply(text=text, custom={"type": "smalltalk", "intent": intent if intent in _SMALLTALK else "greet"})
+    return Reply(text=text, custom={"type": ReplyType.SMALLTALK.value, "intent": intent if intent in _SMALLTALK else "greet"})
 
 
 def error_reply() -> Reply:
@@ -351,5 +358,5 @@ def error_reply() -> Reply:
         "Entschuldigung, dabei ist bei mir ein technischer Fehler aufgetreten. Bitte versuchen Sie es "
         "gleich noch einmal oder wenden Sie sich an den Bürgerservice Ihrer Stadtverwaltung."
     )
-    return Reply(text=text, custom={"type": "out_of_scope", "confidence": 0.0, "error": True},
+    return Reply(text=text, custom={"type": ReplyType.OUT_OF_SCOPE.value, "confidence": 0.0, "error": True},
                  buttons=[dict(HANDOFF_BUTTON)])

@@ -1,7 +1,7 @@
 """Redaction for the Rasa engine's processes (Rasa server, action server), loaded by Python at start-up.
 
 ``bot/runner.py`` (and docker/rasa.Dockerfile) put this folder on ``PYTHONPATH`` next to a copy of
-``channels/redact.py`` named ``rathaus_redact.py``, so every log record and warning of Rasa, rasa-sdk,
+``common/redact.py`` named ``rathaus_redact.py``, so every log record and warning of Rasa, rasa-sdk,
 Sanic and TensorFlow's Python loggers passes the same redaction as the gateway's (a log-record factory). The line
 written to stderr lets the runner check that redaction is active before it reports the stack ready.
 Runs under the Rasa environment's Python 3.10: standard library only.

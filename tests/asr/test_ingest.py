@@ -20,8 +20,10 @@ from websockets.exceptions import ConnectionClosed
 from asr.errors import AsrError
 from asr.ingest import start_ingest
 from asr.service import SubtitleService
+from asr.sink import CollectingSink
 from channels.broker import MemoryBroker
 from channels.messages import SubtitleCue, SubtitleStream
+from channels.subtitle_sink import BrokerSink
 from tests.asr.fakes import CodedDecoder, coded_pcm, fake_factory, word_text
 
 TOKEN = "s3cret-ingest-token-0123456789"
@@ -49,7 +51,7 @@ class Ingest:
 @pytest.fixture
 async def ingest() -> AsyncIterator[Ingest]:
     broker = MemoryBroker()
-    async with SubtitleService(broker=broker, factory=fake_factory(CodedDecoder())) as service:
+    async with SubtitleService(sink=BrokerSink(broker), factory=fake_factory(CodedDecoder())) as service:
         server = await start_ingest(service, host="127.0.0.1", port=0, token=TOKEN, start_timeout_s=2.0,
                                     metrics_token=METRICS_TOKEN)
         port = server.sockets[0].getsockname()[1]
@@ -268,7 +270,7 @@ async def test_health_and_metrics_endpoints(ingest: Ingest) -> None:
     for token in (None, "wrong-token"):
         with pytest.raises(urllib.error.HTTPError) as refused:
             await asyncio.to_thread(get, "/metrics", token)
-        assert refused.value.code == 401 and "RATHAUS_ASR_METRICS_TOKEN" in refused.value.read().decode()
+        assert refused.value.code == 401 and "RATHAUS_METRICS_TOKEN" in refused.value.read().decode()
     with pytest.raises(urllib.error.HTTPError) as missing:
         await asyncio.to_thread(get, "/nothing")
     assert missing.value.code == 404
@@ -288,7 +290,7 @@ async def test_real_model_german_speech_over_websocket(german_speech_wav) -> Non
 
     broker = MemoryBroker()
     settings = AsrSettings(model="base", hotwords=False, cpu_threads=2, _env_file=None)  # type: ignore[call-arg]
-    service = await asyncio.to_thread(SubtitleService.from_settings, settings, broker=broker)
+    service = await asyncio.to_thread(SubtitleService.from_settings, settings, sink=BrokerSink(broker))
     pcm = read_pcm(german_speech_wav.path).astype("<i2").tobytes()
     received: list[object] = []
 
@@ -344,7 +346,7 @@ async def test_feed_client_streams_a_file_and_ends_the_stream(ingest: Ingest, tm
         realtime=False,
         open_timeout=5.0,
     )
-    assert ended["type"] == "ended" and ended["audio_s"] == pytest.approx(5.0)
+    assert ended is not None and ended.stream == "fed" and ended.audio_s == pytest.approx(5.0)
     assert await ingest.words("fed") == [word_text(k) for k in range(1, 11)]
 
 
@@ -374,7 +376,7 @@ async def test_short_ingest_token_is_refused_at_start_up() -> None:
     from asr.ingest import IngestServer
     from asr.settings import AsrSettings
 
-    async with SubtitleService(broker=MemoryBroker(), factory=fake_factory(CodedDecoder())) as service:
+    async with SubtitleService(sink=CollectingSink(), factory=fake_factory(CodedDecoder())) as service:
         with pytest.raises(ValueError, match="RATHAUS_ASR_INGEST_TOKEN.*at least 24"):
             IngestServer(service, token="1")
     with pytest.raises(ValidationError, match="RATHAUS_ASR_INGEST_TOKEN"):

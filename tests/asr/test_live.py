@@ -10,15 +10,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from asr.cues import Cue, CueBuilder
+from asr.cues import CueBuilder
 from asr.decoder import DecodedSegment, DecodeResult, Word
 from asr.guards import DropReason
 from asr.live import CueReady, LiveSubtitler, ProvisionalText, WordsCommitted, WordsDropped
 from asr.options import StreamOptions
 from asr.service import ServiceOptions, SubtitleService
+from asr.sink import CollectingSink
 from asr.streaming import StreamingTranscriber
 from channels.broker import MemoryBroker
 from channels.messages import SubtitleCue
+from channels.subtitle_sink import BrokerSink
+from common.subtitles import Cue
 from tests.asr.fakes import CodedDecoder, coded_audio, fake_factory, word_text
 from tests.fixtures.asr import SpeechClip
 
@@ -65,7 +68,7 @@ def test_events_are_typed_stamped_and_drops_counted() -> None:
 
 async def test_service_counts_guard_drops_by_reason_in_prometheus() -> None:
     decoder = CreditsDecoder()
-    async with SubtitleService(broker=MemoryBroker(), factory=fake_factory(decoder)) as service:
+    async with SubtitleService(sink=CollectingSink(), factory=fake_factory(decoder)) as service:
         handle = await service.open_stream("rat")
         await handle.feed(coded_audio(1, 12))
         await handle.end()
@@ -82,11 +85,11 @@ def test_eval_and_service_produce_identical_cues_on_the_real_model(
     """Same audio, same options, same step boundaries (one ``min_chunk_s`` of audio per step): the
     evaluation's simulated live path and the service publish the same cues, because both run the one
     LiveSubtitler. One CTranslate2 thread, so the decodes are bit-identical."""
-    from asr.decoder import WhisperDecoder
     from asr.evaluate import simulate_live
     from asr.model import get_shared_model
     from asr.options import ModelOptions
     from asr.synth import read_wav
+    from asr.whisper import WhisperDecoder
 
     model = get_shared_model(ModelOptions(cpu_threads=1))
     options = StreamOptions()
@@ -102,7 +105,7 @@ def test_eval_and_service_produce_identical_cues_on_the_real_model(
     async def serve() -> list[Cue]:
         broker = MemoryBroker()
         service_options = ServiceOptions(max_push_s=options.min_chunk_s)
-        async with SubtitleService(broker=broker, factory=factory, options=service_options) as service:
+        async with SubtitleService(sink=BrokerSink(broker), factory=factory, options=service_options) as service:
             handle = await service.open_stream("rat")
             await handle.feed(audio)
             await handle.end()

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Callable
 
 import numpy as np
 import pytest
 
-from asr.cues import Cue, validate_cues
+from asr.cues import validate_cues
 from asr.service import ServiceOptions, StreamClosed, StreamExists, SubtitleService, TooManyStreams
+from asr.sink import CollectingSink
 from channels.broker import MemoryBroker
 from channels.messages import SubtitleCue, SubtitlePartial, SubtitleStream
+from channels.subtitle_sink import BrokerSink
+from common.subtitles import Cue
 from tests.asr.fakes import CodedDecoder, coded_audio, coded_pcm, fake_factory, word_text
 
 
@@ -26,7 +30,7 @@ def _cue_words(messages: list) -> list[str]:
 async def test_stream_publishes_started_cues_and_ended_in_order() -> None:
     broker = MemoryBroker()
     decoder = CodedDecoder()
-    async with SubtitleService(broker=broker, factory=fake_factory(decoder)) as service:
+    async with SubtitleService(sink=BrokerSink(broker), factory=fake_factory(decoder)) as service:
         live: list = []
 
         async def watch() -> None:
@@ -59,15 +63,22 @@ async def test_stream_publishes_started_cues_and_ended_in_order() -> None:
     assert decoder.threads and all(name.startswith("asr-decode") for name in decoder.threads)
 
 
+def _record(into: list[tuple[str, str]]) -> Callable[[str, str], None]:
+    return lambda stream, job: into.append((stream, job))
+
+
 async def test_round_robin_gives_every_ready_stream_a_turn() -> None:
     decoder = CodedDecoder(delay_s=0.01)
     options = ServiceOptions(num_workers=1, max_push_s=1.0)
-    async with SubtitleService(broker=MemoryBroker(), factory=fake_factory(decoder), options=options) as service:
+    dispatched: list[tuple[str, str]] = []
+    async with SubtitleService(
+        sink=CollectingSink(), factory=fake_factory(decoder), options=options, on_dispatch=_record(dispatched)
+    ) as service:
         handles = [await service.open_stream(name) for name in ("a", "b", "c")]
         for handle in handles:  # 12 s each, queued at once: 12 one-second slices per stream
             await handle.feed(coded_audio(1, 24))
         await asyncio.gather(*(h.end() for h in handles))
-    steps = [sid for sid, job in service.dispatch_log if job == "step"]
+    steps = [sid for sid, job in dispatched if job == "step"]
     seen: Counter[str] = Counter()
     for sid in steps:
         seen[sid] += 1
@@ -79,14 +90,16 @@ async def test_round_robin_gives_every_ready_stream_a_turn() -> None:
 async def test_backlogged_stream_does_not_stall_the_others() -> None:
     decoder = CodedDecoder(delay_s=0.01)
     options = ServiceOptions(num_workers=1, max_push_s=1.0)
-    async with SubtitleService(broker=MemoryBroker(), factory=fake_factory(decoder), options=options) as service:
+    log: list[tuple[str, str]] = []
+    async with SubtitleService(
+        sink=CollectingSink(), factory=fake_factory(decoder), options=options, on_dispatch=_record(log)
+    ) as service:
         heavy = await service.open_stream("heavy")
         light = [await service.open_stream(name) for name in ("l1", "l2")]
         await heavy.feed(coded_audio(1, 50))  # 25 s backlog
         for handle in light:
             await handle.feed(coded_audio(100, 8))  # 4 s each
         await asyncio.gather(heavy.end(), *(h.end() for h in light))
-    log = list(service.dispatch_log)
     last_light = max(i for i, (sid, _) in enumerate(log) if sid != "heavy")
     # each light stream needs 4 slices + finish; interleaved they are done within the first 3 * 5 turns
     assert last_light < 15, log
@@ -100,7 +113,7 @@ async def test_failing_stream_keeps_its_cues_and_others_continue() -> None:
         return bool((np.rint(audio * 1000) >= 500).any())
 
     decoder = CodedDecoder(fail_on=fail_on)
-    async with SubtitleService(broker=broker, factory=fake_factory(decoder)) as service:
+    async with SubtitleService(sink=BrokerSink(broker), factory=fake_factory(decoder)) as service:
         good = await service.open_stream("good")
         async with broker.subscribe("subtitles:bad") as events:
             bad = await service.open_stream("bad")
@@ -130,7 +143,7 @@ async def test_failing_stream_keeps_its_cues_and_others_continue() -> None:
 
 async def test_duplicate_and_too_many_streams_are_refused() -> None:
     options = ServiceOptions(max_streams=2)
-    async with SubtitleService(broker=MemoryBroker(), factory=fake_factory(CodedDecoder()), options=options) as svc:
+    async with SubtitleService(sink=CollectingSink(), factory=fake_factory(CodedDecoder()), options=options) as svc:
         first = await svc.open_stream("one")
         with pytest.raises(StreamExists):
             await svc.open_stream("one")
@@ -144,7 +157,7 @@ async def test_duplicate_and_too_many_streams_are_refused() -> None:
 
 async def test_shutdown_flushes_open_streams() -> None:
     broker = MemoryBroker()
-    async with SubtitleService(broker=broker, factory=fake_factory(CodedDecoder())) as service:
+    async with SubtitleService(sink=BrokerSink(broker), factory=fake_factory(CodedDecoder())) as service:
         handle = await service.open_stream("rat")
         await handle.feed(coded_audio(1, 5))
     history = await _history(broker, "rat")
@@ -155,14 +168,17 @@ async def test_shutdown_flushes_open_streams() -> None:
 async def test_feed_waits_while_the_queue_is_full() -> None:
     decoder = CodedDecoder(delay_s=0.3)
     options = ServiceOptions(queue_s=2.0, max_push_s=1.0)
-    async with SubtitleService(broker=MemoryBroker(), factory=fake_factory(decoder), options=options) as service:
+    dispatched: list[tuple[str, str]] = []
+    async with SubtitleService(
+        sink=CollectingSink(), factory=fake_factory(decoder), options=options, on_dispatch=_record(dispatched)
+    ) as service:
         handle = await service.open_stream("rat")
         await handle.feed(coded_audio(1, 2))  # 1 s: goes to the (slow) decoder
         for _ in range(100):  # let the scheduler hand the first slice to a worker
-            if service.dispatch_log:
+            if dispatched:
                 break
             await asyncio.sleep(0)
-        assert service.dispatch_log
+        assert dispatched
         await handle.feed(coded_audio(3, 4))  # 2 s queued while the decoder is busy: the queue is full
         blocked = asyncio.create_task(handle.feed(coded_audio(7, 2)))
         for _ in range(5):
@@ -173,9 +189,9 @@ async def test_feed_waits_while_the_queue_is_full() -> None:
 
 
 async def test_metrics_count_streams_cues_and_latency() -> None:
-    async with SubtitleService(broker=MemoryBroker(), factory=fake_factory(CodedDecoder())) as service:
+    async with SubtitleService(sink=CollectingSink(), factory=fake_factory(CodedDecoder())) as service:
         handle = await service.open_stream("rat")
-        assert service.metrics.active_streams._value.get() == 1
+        assert service.metrics.registry.get_sample_value("rathaus_asr_active_streams") == 1
         await handle.feed(coded_audio(1, 12))
         await handle.end()
         text = service.metrics.render().decode()
@@ -186,7 +202,7 @@ async def test_metrics_count_streams_cues_and_latency() -> None:
 
 async def test_source_failure_ends_with_error_state_after_the_cues() -> None:
     broker = MemoryBroker()
-    async with SubtitleService(broker=broker, factory=fake_factory(CodedDecoder())) as service:
+    async with SubtitleService(sink=BrokerSink(broker), factory=fake_factory(CodedDecoder())) as service:
         handle = await service.open_stream("hls")
         await handle.feed(coded_audio(1, 4))
         summary = await handle.end("Die Tonquelle ist nicht erreichbar.", failed=True)

@@ -65,3 +65,31 @@ def test_format_hotwords_keeps_order_and_length() -> None:
     assert format_hotwords(["Rathausplatz", " Am   Stadtpark ", ""]) == "Rathausplatz, Am Stadtpark"
     assert format_hotwords(["x" * 50, "kurz"], max_chars=20) == "kurz"
     assert format_hotwords([]) is None
+
+
+def test_the_broker_and_metrics_token_have_the_gateways_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RATHAUS_BROKER_URL", "redis://127.0.0.1:6399/0")
+    monkeypatch.setenv("RATHAUS_METRICS_TOKEN", "m" * 32)
+    settings = AsrSettings.load()
+    assert settings.broker_url == "redis://127.0.0.1:6399/0"
+    assert settings.metrics_token is not None and settings.metrics_token.get_secret_value() == "m" * 32
+
+
+def test_the_old_asr_broker_name_still_works_with_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RATHAUS_BROKER_URL", raising=False)
+    monkeypatch.setenv("RATHAUS_ASR_BROKER_URL", "redis://127.0.0.1:6398/0")
+    with pytest.warns(DeprecationWarning, match="RATHAUS_ASR_BROKER_URL.*RATHAUS_BROKER_URL"):
+        assert AsrSettings.load().broker_url == "redis://127.0.0.1:6398/0"
+
+
+def test_the_ingest_token_comes_from_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "ingest").write_text("i" * 40 + "\n", encoding="utf-8")
+    monkeypatch.setenv("RATHAUS_ASR_INGEST_TOKEN_FILE", str(tmp_path / "ingest"))
+    token = AsrSettings.load().ingest_token
+    assert token is not None and token.get_secret_value() == "i" * 40
+
+
+def test_model_defaults_are_model_options_defaults() -> None:
+    from asr.model_flags import DEFAULT
+
+    assert AsrSettings.load().model_options() == DEFAULT

@@ -17,15 +17,15 @@ from typer.testing import CliRunner
 
 from asr.cli import app
 from asr.cues import validate_cues
-from asr.decoder import WhisperDecoder
 from asr.errors import AudioError
-from asr.formats import read_subtitles
 from asr.model import get_shared_model
 from asr.options import ModelOptions, StreamOptions
 from asr.streaming import Committed, Partial, StreamingTranscriber
 from asr.synth import read_wav, silence
 from asr.textnorm import normalize
 from asr.transcribe import load_audio
+from asr.whisper import WhisperDecoder
+from common.subtitles import read_subtitles
 from tests.fixtures.asr import SpeechClip
 
 MODEL = ModelOptions(cpu_threads=2)

@@ -18,7 +18,7 @@ HOURS = {
 OFFICES = {
     "buergerbuero": {"id": "buergerbuero", "name": "Bürgerbüro"},
     "standesamt": {"id": "standesamt", "name": "Standesamt"},
-    "stadtbibliothek": {"id": "stadtbibliothek", "name": "Stadtbibliothek"},
+    "stadtbibliothek": {"id": "stadtbibliothek", "name": "Stadtbibliothek", "aliases": ["bücherei"]},
 }
 
 THURSDAY = datetime(2026, 11, 26)
@@ -59,7 +59,10 @@ def test_find_office_by_name_alias_or_default() -> None:
     assert find_office("Hat das Standesamt heute auf?", OFFICES) == "standesamt"
     assert find_office("wann hat die bücherei offen", OFFICES) == "stadtbibliothek"
     assert find_office("Hat die Stadtbibliothek auf?", OFFICES) == "stadtbibliothek"
-    assert find_office("Habt ihr heute offen?", OFFICES) == "buergerbuero"
+    assert find_office("Habt ihr heute offen?", OFFICES, default="standesamt") == "standesamt"
+    assert find_office("Habt ihr heute offen?", OFFICES) == "buergerbuero"  # no default: the first office
+    assert find_office("Hat die Bücherei in Musterstadt auf?", {"buergerbuero": OFFICES["buergerbuero"]}) == (
+        "buergerbuero")  # an alias is the content's: an office without it is not matched by it
 
 
 def test_requested_day() -> None:

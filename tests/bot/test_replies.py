@@ -28,7 +28,9 @@ INDEX_DATA = {
     "municipality": {"name": "Musterstadt", "phone": "0800 123 456 0", "email": "buergerservice@musterstadt.example",
                      "timezone": "Europe/Berlin",
                      "handoff": {"text": "Ich verbinde Sie.", "phone": "0800 123 456 0",
-                                 "email": "buergerservice@musterstadt.example"}},
+                                 "email": "buergerservice@musterstadt.example"},
+                     "assistant": {"examples": ["Personalausweis und Reisepass", "Hundesteuer"],
+                                   "opening_hours": {"topic": "oeffnungszeiten", "default_office": "buergerbuero"}}},
     "offices": {
         "buergerbuero": {
             "id": "buergerbuero", "name": "Bürgerbüro",
@@ -37,8 +39,15 @@ INDEX_DATA = {
             "hours": {"monday": [["08:00", "12:30"]], "tuesday": [], "wednesday": [],
                       "thursday": [["08:00", "12:30"], ["14:00", "18:00"]], "friday": [], "saturday": [],
                       "sunday": []},
-            "notes": "Mittwochs geschlossen.", "appointment_url": "https://www.musterstadt.example/termin",
-        }
+            "notes": "Für Pässe bitte einen Termin buchen.", "appointment_url": "https://www.musterstadt.example/termin",
+        },
+        "standesamt": {
+            "id": "standesamt", "name": "Standesamt",
+            "address": {"street": "Rathausplatz 1", "postal_code": "12345", "city": "Musterstadt"},
+            "phone": "0800 123 456 20", "email": "sa@musterstadt.example",
+            "hours": {"monday": [["08:30", "12:00"]], "tuesday": [["08:30", "12:00"], ["14:00", "16:00"]],
+                      "wednesday": [], "thursday": [], "friday": [], "saturday": [], "sunday": []},
+        },
     },
     "topics": {
         "reisepass": {
@@ -113,6 +122,19 @@ def test_opening_hours_for_today(index: ContentIndex) -> None:
     assert "heute ab 14:00 Uhr" in reply.text
     assert "Mittwoch: geschlossen" in reply.text
     assert reply.custom["office"]["id"] == "buergerbuero"
+    # a list by day, each day once, and no booking address as plain text (the widget shows a button)
+    assert "\nMontag: 08:00 bis 12:30 Uhr\n" in reply.custom["answer"]
+    assert reply.custom["answer"].count("Mittwoch") == 1
+    assert "https://" not in reply.custom["answer"]
+
+
+def test_opening_hours_easy_text_is_the_asked_offices_week(index: ContentIndex) -> None:
+    """The topic's easy text gives the Bürgerbüro's hours; asked for the Standesamt it must not."""
+    reply = opening_hours_reply(index, "standesamt", datetime(2026, 11, 26, 13, 0), 0, 0.9)
+    easy = reply.custom["answer_easy"]
+    assert easy.startswith("So ist Standesamt offen:")
+    assert "Dienstag: 08:30 bis 12:00 Uhr und 14:00 bis 16:00 Uhr" in easy
+    assert "Bürgerbüro" not in easy
 
 
 def test_load_index_errors_name_the_fix(tmp_path: Path) -> None:
@@ -125,3 +147,13 @@ def test_load_index_errors_name_the_fix(tmp_path: Path) -> None:
     good = tmp_path / "index.json"
     good.write_text(json.dumps(INDEX_DATA), encoding="utf-8")
     assert load_index(good).phone == "0800 123 456 0"
+
+
+def test_what_the_assistant_names_comes_from_the_content(index: ContentIndex) -> None:
+    assert "zum Beispiel zu Personalausweis und Reisepass oder Hundesteuer." in disclosure_reply(index).text
+    fahre = {"name": "Beispielhausen", "assistant": {"examples": ["Fähre"]}}
+    other = ContentIndex({**INDEX_DATA, "municipality": fahre})
+    text = disclosure_reply(other).text
+    assert "Beispielhausen, zum Beispiel zu Fähre." in text and "Personalausweis" not in text
+    bare = ContentIndex({**INDEX_DATA, "municipality": {"name": "Beispielhausen"}})
+    assert "Stadtverwaltung Beispielhausen. " in disclosure_reply(bare).text and bare.opening_hours is None

@@ -25,8 +25,8 @@ from bot.runner import (
     train,
     training_inputs,
 )
-from channels.redact import INSTALLED_MARKER
-from rathaus.net import free_port
+from common.net import free_port
+from common.redact import INSTALLED_MARKER
 
 
 def _project(root: Path) -> Path:

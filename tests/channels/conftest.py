@@ -11,12 +11,12 @@ from channels.broker import Broker, MemoryBroker
 from tests.fixtures.services import RedisServer
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.slow)])
 async def broker(request: pytest.FixtureRequest) -> AsyncIterator[Broker]:
     if request.param == "memory":
         instance: Broker = MemoryBroker(history_size=100)
     else:
-        from channels.redis_broker import RedisBroker
+        from channels.broker import RedisBroker
 
         server: RedisServer = request.getfixturevalue("redis_server")
         instance = RedisBroker(server.url, history_size=100, prefix=f"t{secrets.token_hex(4)}:")

@@ -21,7 +21,7 @@ from channels.messages import SubtitleCue, SubtitleStream
 from channels.rasa_input import offered_payloads, rasa_text
 from channels.security import forwarded_client
 from channels.settings import GatewaySettings
-from channels.streams import valid_stream_id
+from common.streams import valid_stream_id
 from tests.channels.helpers import STAFF_TOKEN, gateway, next_frame, of_type, stand_in_rasa
 
 

@@ -7,7 +7,7 @@ import secrets
 
 import pytest
 
-from channels.broker import Broker, Envelope, broker_from_url, id_after, parse_id
+from channels.broker import Broker, Cursor, Envelope, MemoryBroker, RedisBroker, broker_from_url, id_after, parse_id
 from channels.errors import BrokerError, ConfigError
 from channels.messages import SubtitleCue, SubtitlePartial
 from tests.fixtures.services import RedisServer
@@ -43,6 +43,21 @@ def test_ids_compare_like_redis_stream_ids() -> None:
         parse_id("abc")
 
 
+def test_cursor_moves_on_durable_ids_only() -> None:
+    cursor = Cursor("100-5")
+    assert not cursor.admit("100-5", durable=True)  # seen: the history/live overlap
+    assert not cursor.admit("100-4", durable=True)
+    # Non-durable ids are numbered per publisher (Redis) and do not belong to the durable order: a partial
+    # with a high id must neither be dropped nor hide a durable message with a lower id that follows it.
+    assert cursor.admit("100-50", durable=False)
+    assert cursor.last == "100-5"
+    assert cursor.admit("100-6", durable=True)
+    assert cursor.last == "100-6"
+    assert cursor.admit("100-6", durable=False)  # live-only: never seen before
+    fresh = Cursor()
+    assert fresh.admit("1-0", durable=True) and fresh.last == "1-0"
+
+
 def test_broker_from_url() -> None:
     assert type(broker_from_url(None)).__name__ == "MemoryBroker"
     assert type(broker_from_url("memory://")).__name__ == "MemoryBroker"
@@ -67,6 +82,38 @@ async def test_non_durable_messages_are_live_only(broker: Broker) -> None:
         got = await take(events, 2)
     assert isinstance(got[0].message, SubtitlePartial) and not got[0].durable
     assert seqs(await broker.history("subtitles:rat")) == [1]
+
+
+async def test_partials_between_cues_neither_move_nor_hide_the_position(broker: Broker) -> None:
+    ids = [await broker.publish("subtitles:rat", cue(i)) for i in range(2)]
+    async with broker.subscribe("subtitles:rat", since=ids[0]) as events:
+        await broker.publish("subtitles:rat", SubtitlePartial(stream="rat", text="Der"), durable=False)
+        await broker.publish("subtitles:rat", cue(2))
+        await broker.publish("subtitles:rat", SubtitlePartial(stream="rat", text="Die"), durable=False)
+        await broker.publish("subtitles:rat", cue(3))
+        got = await take(events, 5)
+    kinds = [e.message.seq if e.durable else e.message.text for e in got]  # type: ignore[union-attr]
+    assert kinds == [1, "Der", 2, "Die", 3]
+    assert seqs(await broker.history_after("subtitles:rat", ids[0])) == [1, 2, 3]
+    assert seqs(await broker.history_after("subtitles:rat", None)) == [0, 1, 2, 3]
+
+
+async def test_a_lagging_subscriber_catches_up_from_history_without_gap(broker: Broker) -> None:
+    small: Broker
+    if isinstance(broker, MemoryBroker):
+        small = MemoryBroker(history_size=100, queue_size=2)
+    else:
+        assert isinstance(broker, RedisBroker)
+        small = RedisBroker(broker.url, history_size=100, queue_size=2, prefix=f"t{secrets.token_hex(4)}:")
+    try:
+        async with small.subscribe("subtitles:rat") as events:
+            for i in range(10):  # the subscriber does not read: its queue of 2 overflows
+                await small.publish("subtitles:rat", cue(i))
+            await asyncio.sleep(0.2)  # Redis: let pub/sub deliver into the full queue
+            got = await take(events, 10)
+        assert seqs(got) == list(range(10))
+    finally:
+        await small.aclose()
 
 
 async def test_subscribe_replays_last_n_then_live_without_gap_or_duplicate(broker: Broker) -> None:
@@ -131,8 +178,6 @@ async def test_delete_forgets_history(broker: Broker) -> None:
 
 @pytest.mark.slow
 async def test_redis_restart_mid_stream_loses_no_durable_message(redis_server: RedisServer) -> None:
-    from channels.redis_broker import RedisBroker
-
     prefix = f"t{secrets.token_hex(4)}:"
     subscriber = RedisBroker(redis_server.url, prefix=prefix)
     publisher = RedisBroker(redis_server.url, prefix=prefix)
@@ -157,8 +202,6 @@ async def test_redis_restart_mid_stream_loses_no_durable_message(redis_server: R
 
 @pytest.mark.slow
 async def test_redis_publish_waits_for_a_restarting_server(redis_server: RedisServer) -> None:
-    from channels.redis_broker import RedisBroker
-
     broker = RedisBroker(redis_server.url, prefix=f"t{secrets.token_hex(4)}:", publish_retry_s=15)
     try:
         redis_server.stop()
@@ -173,8 +216,6 @@ async def test_redis_publish_waits_for_a_restarting_server(redis_server: RedisSe
 
 
 async def test_unreachable_redis_gives_a_clear_broker_error() -> None:
-    from channels.redis_broker import RedisBroker
-
     broker = RedisBroker("redis://127.0.0.1:1/0", publish_retry_s=0.2)
     try:
         assert not await broker.ping()
@@ -185,13 +226,11 @@ async def test_unreachable_redis_gives_a_clear_broker_error() -> None:
 
 
 async def test_memory_broker_forgets_idle_chat_topics() -> None:
-    from channels.broker import MemoryBroker
-
-    broker = MemoryBroker(retention={"chat:": 1})
+    now = [1000.0]
+    broker = MemoryBroker(retention={"chat:": 1}, clock=lambda: now[0])
     await broker.publish("chat:old", cue(1))
     await broker.publish("subtitles:rat", cue(1))
-    broker._topics["chat:old"].updated -= 10  # as if its last message were 10 s ago
-    broker._topics["subtitles:rat"].updated -= 10
+    now[0] += 10  # their last messages are 10 s old now
     for i in range(1000):
         await broker.publish("chat:new", cue(i))
     assert await broker.history("chat:old") == []

@@ -105,6 +105,10 @@ class CountingBroker(MemoryBroker):
         self.history_reads += 1
         return await super().history(topic, count=count)
 
+    async def history_after(self, topic: str, since: str | None) -> list:  # type: ignore[type-arg]
+        self.history_reads += 1
+        return await super().history_after(topic, since)
+
 
 async def test_300_viewers_joining_at_once_cost_one_history_read() -> None:
     broker = CountingBroker()
@@ -116,7 +120,8 @@ async def test_300_viewers_joining_at_once_cost_one_history_read() -> None:
     await broker.publish("subtitles:rat", cue(8))
     await asyncio.wait_for(asyncio.gather(*(c.done.wait() for c in collectors)), 10)
     assert all(c.seqs() == list(range(9)) for c in collectors)
-    assert broker.history_reads == 1 and fanout.subscriptions() == 1
+    # One ring read and the subscription's own read after the ring, whatever the number of viewers.
+    assert broker.history_reads == 2 and fanout.subscriptions() == 1
     for v in viewers:
         v.task.cancel()  # type: ignore[union-attr]
         await fanout.detach(v)
@@ -130,11 +135,11 @@ async def test_since_older_than_the_ring_reads_the_broker() -> None:
     recent = Collector(3)
     viewer = await start(fanout, recent.send, since=ids[16])  # within the ring: no extra read
     await asyncio.wait_for(recent.done.wait(), 5)
-    assert recent.seqs() == [17, 18, 19] and broker.history_reads == 1
+    assert recent.seqs() == [17, 18, 19] and broker.history_reads == 2  # the ring and the subscription
     old = Collector(17)
     other = await start(fanout, old.send, since=ids[2])  # before the ring: this viewer reads the broker
     await asyncio.wait_for(old.done.wait(), 5)
-    assert old.seqs() == list(range(3, 20)) and broker.history_reads == 2
+    assert old.seqs() == list(range(3, 20)) and broker.history_reads == 3
     for v in (viewer, other):
         v.task.cancel()  # type: ignore[union-attr]
         await fanout.detach(v)

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+import websockets.asyncio.client
 from aiohttp import WSMsgType
 
 from channels.broker import MemoryBroker
@@ -230,13 +231,14 @@ async def test_viewer_that_never_reads_is_closed_and_others_get_everything() -> 
     broker = MemoryBroker()
     async with gateway(broker=broker, viewer_queue=16, subtitle_replay=0) as client:
         good = await client.ws_connect("/ws/subtitles/rat")
-        lazy = await client.ws_connect("/ws/subtitles/rat", max_msg_size=0)
+        # A client that never reads: the websockets client stops reading from its socket once its
+        # receive queue holds max_queue messages, so the socket buffers fill up (its public flow control).
+        url = str(client.make_url("/ws/subtitles/rat")).replace("http://", "ws://")
+        lazy = await websockets.asyncio.client.connect(url, max_queue=1, max_size=None, origin=None)
         app = client.app
         from channels.gateway import FANOUT
 
         await wait_until(lambda: app[FANOUT].viewer_count("rat") == 2)  # type: ignore[index]
-        # Stop the lazy client's transport from reading so its socket buffers fill up.
-        lazy._response.connection.transport.pause_reading()  # type: ignore[union-attr]
         big = "x" * 60_000
         reader = asyncio.create_task(_seqs(good, 300))
         for i in range(300):
@@ -248,6 +250,7 @@ async def test_viewer_that_never_reads_is_closed_and_others_get_everything() -> 
         await wait_until(lambda: app[FANOUT].viewer_count("rat") == 1)  # type: ignore[index]
         assert not good.closed
         await good.close()
+        await lazy.close()
     await broker.aclose()
 
 
@@ -258,7 +261,7 @@ async def _seqs(ws, n):  # type: ignore[no-untyped-def]
 async def test_shutdown_closes_sockets_with_1001() -> None:
     async with gateway() as client:
         ws = await client.ws_connect("/ws/chat")
-        await next_frame(ws, of_type("chat.session"))
+        await next_frame(ws, of_type("chat.availability"))  # the last frame a new session gets
         closing = asyncio.create_task(client.server.close())
         msg = await ws.receive(timeout=5)
         await closing

@@ -92,3 +92,18 @@ def test_fold_invariants_hold_for_any_event_order(events: list[tuple[str, str, s
             if c.state is HandoffState.WAITING:
                 assert c.staff is None
         assert all(q.routes_to_staff(c.session) for c in q.open_conversations())
+
+
+def test_cancel_and_position() -> None:
+    q = HandoffQueue()
+    apply_all(q, q.request("s1", now=1.0), q.request("s2", now=2.0), q.request("s3", now=3.0))
+    assert [q.position(s) for s in ("s1", "s2", "s3")] == [1, 2, 3]
+    apply_all(q, q.cancel("s1", now=4.0))
+    assert not q.routes_to_staff("s1") and q.position("s2") == 1 and q.position("s1") is None
+    apply_all(q, q.take("s2", staff="A", now=5.0))
+    assert q.cancel("s2", now=6.0) is None  # a person already answers: nothing to withdraw
+    assert q.position("s2") is None and q.position("s3") == 1
+    # a cancel that crossed a take in broker order does not end the staff chat
+    cancel = HandoffEvent(session="s3", state="ended", ts=7.0)
+    apply_all(q, q.take("s3", staff="B", now=6.5))
+    assert q.apply(cancel) is None and q.get("s3").state is HandoffState.ACTIVE  # type: ignore[union-attr]

@@ -77,7 +77,10 @@ async def test_handoff_take_send_release() -> None:
 
 
 async def test_handoff_times_out_with_contact_details() -> None:
+    """Staff is online but nobody takes the request in time."""
     async with gateway(handoff_timeout_s=0.5) as client:
+        staff = await client.ws_connect("/ws/staff?token=staff-secret-for-tests-0123456789&name=A")
+        await next_frame(staff, of_type("staff.queue"))
         citizen = await client.ws_connect("/ws/chat")
         await next_frame(citizen, of_type("chat.session"))
         await citizen.send_json({"type": "chat.handoff"})
@@ -86,10 +89,13 @@ async def test_handoff_times_out_with_contact_details() -> None:
         assert timeout["status"] == "handoff_timeout"
         assert "0800 123 456 0" in timeout["text"] and "buergerservice@musterstadt.example" in timeout["text"]
         await citizen.close()
+        await staff.close()
 
 
 async def test_resumed_session_in_handoff_gets_its_status() -> None:
     async with gateway() as client:
+        staff = await client.ws_connect("/ws/staff?token=staff-secret-for-tests-0123456789&name=A")
+        await next_frame(staff, of_type("staff.queue"))
         citizen = await client.ws_connect("/ws/chat")
         session = (await next_frame(citizen, of_type("chat.session")))["session"]
         await citizen.send_json({"type": "chat.handoff"})
@@ -100,6 +106,65 @@ async def test_resumed_session_in_handoff_gets_its_status() -> None:
         assert (await next_frame(again, of_type("chat.session")))["resumed"] is True
         assert (await next_frame(again, of_type("chat.status")))["status"] == "handoff_waiting"
         await again.close()
+        await staff.close()
+
+
+async def test_availability_is_known_before_asking_and_nobody_means_alternatives_at_once() -> None:
+    async with gateway(handoff_timeout_s=120) as client:
+        citizen = await client.ws_connect("/ws/chat")
+        await next_frame(citizen, of_type("chat.session"))
+        assert (await next_frame(citizen, of_type("chat.availability")))["staff_online"] is False
+        await citizen.send_json({"type": "chat.handoff"})
+        # no two silent minutes: the answer comes at once, with the city's other ways (content's own text)
+        status = await next_frame(citizen, of_type("chat.status"), within=2)
+        assert status["status"] == "handoff_unavailable"
+        assert "0800 123 456 0" in status["text"] and "buergerservice@musterstadt.example" in status["text"]
+        assert "Montag bis Freitag" in status["text"]  # service hours from municipality.yml
+        await citizen.close()
+
+        staff = await client.ws_connect("/ws/staff?token=staff-secret-for-tests-0123456789&name=A")
+        await next_frame(staff, of_type("staff.queue"))
+        later = await client.ws_connect("/ws/chat")
+        await next_frame(later, of_type("chat.session"))
+        assert (await next_frame(later, of_type("chat.availability")))["staff_online"] is True
+        await later.close()
+        await staff.close()
+
+
+async def test_waiting_citizen_sees_position_and_can_cancel() -> None:
+    async with gateway(handoff_timeout_s=120) as client:
+        staff = await client.ws_connect("/ws/staff?token=staff-secret-for-tests-0123456789&name=A")
+        await next_frame(staff, of_type("staff.queue"))
+        first = await client.ws_connect("/ws/chat")
+        second = await client.ws_connect("/ws/chat")
+        for ws in (first, second):
+            await next_frame(ws, of_type("chat.session"))
+        await first.send_json({"type": "chat.handoff"})
+        one = await next_frame(first, of_type("chat.status"))
+        assert (one["status"], one["position"]) == ("handoff_waiting", 1)
+        assert 100 < one["timeout_s"] <= 120 and "2 Minuten" in one["text"]
+        await second.send_json({"type": "chat.handoff"})
+        two = await next_frame(second, of_type("chat.status"))
+        assert two["position"] == 2 and "Vor Ihnen warten 1 andere" in two["text"]
+
+        # the first withdraws: told so, leaves the staff queue, and the second moves up
+        await first.send_json({"type": "chat.handoff_cancel"})
+        cancelled = await next_frame(first, of_type("chat.status"))
+        assert cancelled["status"] == "handoff_cancelled" and "zurückgezogen" in cancelled["text"]
+        await next_frame(staff, of_type("staff.update", status="ended"))
+        moved = await next_frame(second, of_type("chat.status"))
+        assert (moved["status"], moved["position"]) == ("handoff_waiting", 1)
+
+        # once taken, a cancel no longer ends the conversation
+        session = two["session"]
+        await staff.send_json({"type": "staff.take", "session": session})
+        assert (await next_frame(second, of_type("chat.status")))["status"] == "handoff_active"
+        await second.send_json({"type": "chat.handoff_cancel"})
+        await second.send_json({"type": "chat.send", "text": "Sind Sie noch da?"})
+        seen = await next_frame(staff, lambda f: f["type"] == "staff.message" and f["message"]["type"] == "chat.user")
+        assert seen["message"]["text"] == "Sind Sie noch da?"
+        for ws in (first, second, staff):
+            await ws.close()
 
 
 async def test_console_gets_deltas_not_the_whole_queue_again() -> None:

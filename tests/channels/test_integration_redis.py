@@ -10,9 +10,10 @@ from contextlib import AsyncExitStack, asynccontextmanager
 import pytest
 from aiohttp.test_utils import TestClient
 
+from channels.broker import RedisBroker
+from channels.gateway import SERVICE
 from channels.messages import SubtitleCue
-from channels.redis_broker import RedisBroker
-from tests.channels.helpers import gateway, next_frame, of_type
+from tests.channels.helpers import gateway, next_frame, of_type, wait_until
 from tests.fixtures.services import RedisServer
 
 pytestmark = pytest.mark.slow
@@ -59,8 +60,11 @@ async def test_staff_on_instance_a_reaches_citizen_on_instance_b(redis_server: R
     async with two_instances(redis_server) as (a, b, _):
         citizen = await b.ws_connect("/ws/chat")
         session = (await next_frame(citizen, of_type("chat.session")))["session"]
+        # before staff logs in on A, B knows nobody is there; then it learns of A's console through Redis
+        assert (await next_frame(citizen, of_type("chat.availability")))["staff_online"] is False
         staff = await a.ws_connect("/ws/staff?token=staff-secret-for-tests-0123456789&name=Herr%20Muster")
         await next_frame(staff, of_type("staff.queue"))
+        await wait_until(lambda: b.server.app[SERVICE].staff_online() == 1, within=5)
         await citizen.send_json({"type": "chat.send", "text": "Mein Antrag ist verloren gegangen"})
         await next_frame(citizen, of_type("chat.reply"))
         await citizen.send_json({"type": "chat.handoff"})
@@ -87,6 +91,8 @@ async def test_two_staff_members_race_for_one_conversation(redis_server: RedisSe
         session = (await next_frame(citizen, of_type("chat.session")))["session"]
         staff_a = await a.ws_connect("/ws/staff?token=staff-secret-for-tests-0123456789&name=A")
         staff_b = await b.ws_connect("/ws/staff?token=staff-secret-for-tests-0123456789&name=B")
+        for staff in (staff_a, staff_b):
+            await next_frame(staff, of_type("staff.queue"))  # logged in: the gateway counts them as present
         await citizen.send_json({"type": "chat.handoff"})
         for staff in (staff_a, staff_b):
             await next_frame(staff, of_type("staff.update", status="waiting"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from tests.channels.helpers import gateway, next_frame, of_type, stand_in_rasa
@@ -76,10 +77,42 @@ async def test_slow_rasa_gets_polite_reply_within_5_s() -> None:
 
 
 async def test_one_message_at_a_time_per_session() -> None:
-    server = TestServer(stand_in_rasa(delay=0.2))
+    """Rasa (like its own lock store) must never get two messages of one conversation at once: the
+    gateway's per-session lock queues them. Concurrent HTTP requests of one session would overlap
+    without it; the stand-in counts calls in flight per sender."""
+    in_flight: dict[str, int] = {}
+    most: dict[str, int] = {}
+
+    async def webhook(request: web.Request) -> web.Response:
+        body = await request.json()
+        sender = body["sender"]
+        in_flight[sender] = in_flight.get(sender, 0) + 1
+        most[sender] = max(most.get(sender, 0), in_flight[sender])
+        await asyncio.sleep(0.2)
+        in_flight[sender] -= 1
+        return web.json_response([{"recipient_id": sender, "text": f"Echo: {body['message']}"}])
+
+    async def health(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    rasa = web.Application()
+    rasa.router.add_post("/webhooks/rest/webhook", webhook)
+    rasa.router.add_get("/health", health)
+    server = TestServer(rasa)
     await server.start_server()
     try:
         async with gateway(rasa_url=str(server.make_url("")).rstrip("/"), session_burst=10) as client:
+            first = await (await client.post("/api/chat", json={"text": "Frage 0"})).json()
+            session = first["session"]
+
+            async def ask(i: int) -> str:
+                response = await client.post("/api/chat", json={"text": f"Frage {i}", "session": session})
+                return str((await response.json())["replies"][0]["text"])
+
+            answers = await asyncio.gather(*(ask(i) for i in range(1, 4)))
+            assert sorted(answers) == ["Echo: Frage 1", "Echo: Frage 2", "Echo: Frage 3"]
+            assert most == {session: 1}
+
             ws = await client.ws_connect("/ws/chat")
             await next_frame(ws, of_type("chat.session"))
             for i in range(3):

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from channels.settings import load_settings
+from common.settings import SettingsError
 from content.root import ContentRootError
 from tests.channels.helpers import gateway
 from tests.fixtures.content import other_city
@@ -54,3 +55,14 @@ def test_an_explicit_content_root_wins(tmp_path: Path, monkeypatch: pytest.Monke
     sample = Path(__file__).resolve().parents[2] / "content" / "musterstadt"
     settings = load_settings(content_root=sample)
     assert settings.content_root == sample and settings.city_name == "Musterstadt"
+
+
+def test_the_staff_token_comes_from_a_file_and_is_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "staff").write_text("kurz\n", encoding="utf-8")
+    monkeypatch.setenv("RATHAUS_STAFF_TOKEN_FILE", str(tmp_path / "staff"))
+    with pytest.raises(SettingsError, match="RATHAUS_STAFF_TOKEN") as raised:
+        load_settings()
+    assert "kurz" not in str(raised.value)
+    (tmp_path / "staff").write_text("s" * 32 + "\n", encoding="utf-8")
+    token = load_settings().staff_token
+    assert token is not None and token.get_secret_value() == "s" * 32

@@ -261,3 +261,21 @@ def test_keywords_are_validated(tree: Path, edit: Edit, keywords: str, message: 
     problems = [p for p in _check(tree) if p.severity == "error"]
     assert problems and problems[0].field.startswith("keywords"), problems
     assert message in problems[0].message
+
+
+def test_assistant_opening_hours_must_name_a_topic_and_an_office(tree: Path, edit: Edit) -> None:
+    path = tree / "municipality.yml"
+    edit(path, "vocabulary:\n", "assistant:\n  opening_hours:\n    topic: zeiten\n    default_office: rathaus\n"
+         "vocabulary:\n")
+    problems = _check(tree)
+    topic = _only(problems, "unknown-topic")
+    assert (topic.field, topic.line) == ("assistant.opening_hours.topic", line_of(path, "topic: zeiten"))
+    office = _only(problems, "unknown-office")
+    assert office.field == "assistant.opening_hours.default_office" and "buergerbuero" in office.hint
+
+
+def test_office_aliases_are_keywords(tree: Path, edit: Edit) -> None:
+    path = tree / "offices.yml"
+    edit(path, "  - id: buergerbuero\n", "  - id: buergerbuero\n    aliases: [Einwohnermeldeamt, x]\n")
+    problem = next(p for p in _check(tree) if p.field.startswith("offices[0].aliases"))
+    assert problem.line == line_of(path, "aliases:")

@@ -70,7 +70,7 @@ def test_content_index_shape(tree: Path, tmp_path: Path) -> None:
     office = index["offices"]["buergerbuero"]
     assert office["hours"]["monday"] == [["08:00", "12:00"], ["14:00", "18:00"]]
     assert office["hours"]["sunday"] == [] and office["notes"] is None
-    assert set(office) == {"id", "name", "address", "phone", "email", "hours", "notes", "appointment_url"}
+    assert set(office) == {"id", "name", "address", "phone", "email", "hours", "notes", "appointment_url", "aliases"}
     topic = index["topics"]["reisepass"]
     assert topic["answer_easy"] is None and topic["last_reviewed"] == "2026-06-01"
     assert topic["fees"] == [{"label": "Reisepass ab 24 Jahren", "amount_eur": 70.0}]

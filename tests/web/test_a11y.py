@@ -42,17 +42,20 @@ async def test_live_page(new_page, gateway: Gateway) -> None:
 
 
 async def test_staff_page(new_page, gateway: Gateway) -> None:
-    citizen, _ = await new_page()
-    await citizen.goto(gateway.url + "/")
-    await citizen.get_by_role("button", name="Fragen an die Stadt").click()
-    await citizen.get_by_role("button", name="Mit einem Menschen sprechen").click()
-
     page, _ = await new_page()
     await page.goto(gateway.url + "/staff")
     assert await axe_serious(page) == []
     await page.get_by_label("Zugangsschlüssel").fill(STAFF_TOKEN)
     await page.get_by_label("Ihr Name im Chat").fill("Herr Muster")
     await page.get_by_role("button", name="Anmelden").click()
+    await expect(page.get_by_text("Im Moment wartet niemand.")).to_be_visible()
+
+    # a person is online now, so the citizen's request is queued (with nobody online it is not)
+    citizen, _ = await new_page()
+    await citizen.goto(gateway.url + "/")
+    await citizen.get_by_role("button", name="Fragen an die Stadt").click()
+    await citizen.get_by_role("button", name="Mit einem Menschen sprechen").click()
+
     await page.locator(".conv").first.click()
     await page.get_by_role("button", name="Übernehmen").click()
     await expect(page.get_by_label("Antwort an die Bürgerin oder den Bürger")).to_be_visible()

@@ -21,6 +21,10 @@ async def test_staff_takes_conversation_and_citizen_sees_a_person(new_page, rasa
     await citizen.get_by_label("Ihre Frage").fill("Personalausweis")
     await citizen.get_by_label("Ihre Frage").press("Enter")
     await expect(citizen.get_by_text(stand(ausweis))).to_be_visible()
+    # staff is logged in before the citizen asks (with nobody online the request is not queued)
+    staff, staff_requests = await new_page()
+    await staff.goto(f"{gateway.url}/staff?token={STAFF_TOKEN}&name=Frau%20Beispiel")
+    await expect(staff.get_by_text("Im Moment wartet niemand.")).to_be_visible()
     # the widget's own button (the bot's AI disclosure offers one too)
     human = citizen.get_by_role("dialog").locator("button.rh-human")
     await expect(human).to_have_accessible_name("Mit einem Menschen sprechen")
@@ -28,8 +32,6 @@ async def test_staff_takes_conversation_and_citizen_sees_a_person(new_page, rasa
     citizen_log = citizen.get_by_role("log")
     await expect(citizen_log.locator(".rh-msg--system")).to_have_count(1)
 
-    staff, staff_requests = await new_page()
-    await staff.goto(f"{gateway.url}/staff?token={STAFF_TOKEN}&name=Frau%20Beispiel")
     # the token does not stay in the address bar
     assert "token" not in staff.url
     conversation = staff.locator(".conv").first
@@ -39,7 +41,7 @@ async def test_staff_takes_conversation_and_citizen_sees_a_person(new_page, rasa
     history = staff.get_by_role("log")
     await expect(history).to_contain_text("Personalausweis")
     await expect(history).to_contain_text(one_line(ausweis["answer"]))
-    await expect(history).to_contain_text("Ich bin der KI-Assistent der Stadt Musterstadt")
+    await expect(history).to_contain_text("Ich bin der KI-Assistent der Stadt Musterstadt")  # staff sees it in full
     await staff.get_by_role("button", name="Übernehmen").click()
 
     # the citizen is told a person joined

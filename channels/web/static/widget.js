@@ -28,8 +28,8 @@
     launcher: "Fragen an die Stadt",
     title: "Fragen an die Stadt",
     close: "Chat schließen",
-    notice: "Sie schreiben mit einem KI-Assistenten, nicht mit einem Menschen. Er antwortet aus den " +
-      "Informationen der Stadt und entscheidet nicht über Anträge. Bitte keine persönlichen Daten eingeben.",
+    // The one AI notice: short in the header, in full in the greeting (the bot's own disclosure is folded).
+    notice: "KI-Assistent, kein Mensch. Bitte keine persönlichen Daten eingeben.",
     noticeHuman: "Sie schreiben jetzt mit einer Mitarbeiterin oder einem Mitarbeiter der Stadt. " +
       "Bitte geben Sie trotzdem nur die nötigsten persönlichen Daten ein.",
     easy: "Leichte Sprache",
@@ -45,8 +45,23 @@
     system: "Hinweis",
     // Short on purpose: the header carries the AI notice, and the bot's own first reply is its full
     // AI disclosure; a long greeting here would say the same thing twice.
-    greeting: "Wie kann ich helfen? Fragen Sie zum Beispiel nach dem Personalausweis, der Anmeldung " +
-      "der Wohnung oder der Abholung von Sperrmüll.",
+    greeting: "Ich bin ein KI-Assistent, ein Computerprogramm und kein Mensch. Ich antworte aus den " +
+      "Informationen der Stadt und entscheide nicht über Anträge. Wie kann ich helfen? Fragen Sie zum " +
+      "Beispiel nach dem Personalausweis, der Anmeldung der Wohnung oder der Abholung von Sperrmüll.",
+    disclosureMore: "Mehr zum KI-Assistenten und zum Datenschutz",
+    more: "Mehr dazu",
+    less: "Weniger anzeigen",
+    actions: "Aktionen",
+    book: "Termin buchen",
+    online: "Online-Antrag",
+    available: "Jetzt ist jemand im Chat erreichbar.",
+    unavailableNow: "Gerade ist niemand im Chat erreichbar.",
+    cancel: "Anfrage zurückziehen",
+    barWaiting: "Sie warten auf eine Mitarbeiterin oder einen Mitarbeiter.",
+    barPosition: (n) => (n <= 1 ? "Sie sind als Nächste oder Nächster dran." : `Vor Ihnen warten ${n - 1} andere.`),
+    barActive: "Sie schreiben mit einer Mitarbeiterin oder einem Mitarbeiter der Stadt.",
+    ackWaiting: "Gespeichert. Die Mitarbeiterin oder der Mitarbeiter sieht Ihre Nachricht beim Übernehmen.",
+    ackActive: "Gesendet an die Mitarbeiterin oder den Mitarbeiter.",
     typing: "Die Antwort wird gesucht …",
     waiting: "Gerade stellen viele Menschen gleichzeitig Fragen. Ihre Frage ist vorgemerkt, die Antwort kommt gleich.",
     sources: "Quelle:",
@@ -66,7 +81,7 @@
     error: "Entschuldigung, da ist etwas schiefgegangen. Bitte versuchen Sie es noch einmal.",
     offline: "Die Verbindung ist unterbrochen. Ihre Nachricht konnte nicht gesendet werden. Bitte " +
       "versuchen Sie es gleich noch einmal.",
-    timeout: "Die Antwort dauert leider zu lange. Bitte versuchen Sie es noch einmal.",
+    timeout: "Es kommt gerade keine Antwort. Sie können die Frage noch einmal senden.",
     handoffOffline: "Ein Gespräch mit einem Menschen ist gerade nicht möglich.",
     status: {
       handoff_waiting: "Wir suchen eine Mitarbeiterin oder einen Mitarbeiter für Sie. Bitte haben Sie einen Moment Geduld.",
@@ -143,6 +158,35 @@
     return match ? `${match[3]}.${match[2]}.${match[1]}` : String(iso || "");
   }
 
+  // Phone numbers and e-mail addresses in a text become tel:/mailto: links (built as nodes, never HTML).
+  const CONTACT_RE = /([\w.+-]+@[\w-]+(?:\.[\w-]+)+)|((?:\+\d{1,3}[\s/]?|\b0)\d{2,5}(?:[\s/-]?\d+){1,5})/g;
+  function withLinks(text) {
+    const nodes = [];
+    let last = 0;
+    for (const match of String(text).matchAll(CONTACT_RE)) {
+      const [found, email, phone] = match;
+      if (phone && phone.replace(/\D/g, "").length < 6) continue;
+      nodes.push(text.slice(last, match.index));
+      const href = email ? `mailto:${email}` : `tel:${phone.replace(/[^+\d]/g, "")}`;
+      nodes.push(el("a", { href, class: "rh-contact", text: found }));
+      last = match.index + found.length;
+    }
+    nodes.push(text.slice(last));
+    return nodes.filter((n) => n !== "");
+  }
+
+  function setText(node, text) {
+    node.replaceChildren(...withLinks(String(text || "")));
+  }
+
+  /** The first two sentences, and the rest (empty when the text is short anyway). */
+  function summarise(text) {
+    const sentences = String(text).match(/[^.!?\n]+(?:[.!?]+(?=\s|$)|\n|$)/g) || [String(text)];
+    if (sentences.length <= 2 || String(text).length < 220) return [String(text), ""];
+    const head = sentences.slice(0, 2).join("").trim();
+    return [head, String(text).slice(String(text).indexOf(head) + head.length).trim()];
+  }
+
   function loadRatings() {
     try { return JSON.parse(store.get(KEY_RATINGS) || "{}") || {}; } catch (_) { return {}; }
   }
@@ -161,6 +205,7 @@
     outbox: [],
     seen: new Set(),
     handoff: null,
+    staffOnline: null,
     pendingTimer: null,
     noteTimer: null,
     answers: [],
@@ -185,6 +230,11 @@
     el("span", { text: T.easy }));
   const humanBtn = el("button", { type: "button", class: "rh-tool rh-human" }, icon("person"),
     el("span", { text: T.human }));
+  const availEl = el("p", { id: "rh-avail", class: "rh-avail", hidden: true });
+  humanBtn.setAttribute("aria-describedby", "rh-avail");
+  const cancelBtn = el("button", { type: "button", class: "rh-cancel", text: T.cancel });
+  const barText = el("span", { class: "rh-bar-text" });
+  const handoffBar = el("div", { class: "rh-handoff", hidden: true }, barText, cancelBtn);
   const log = el("div", {
     class: "rh-log", role: "log", "aria-live": "polite", "aria-relevant": "additions text",
     "aria-label": T.logLabel, tabindex: "0",
@@ -206,14 +256,15 @@
   el("div", { class: "rh-header" },
     el("div", { class: "rh-head-row" }, titleEl, closeBtn),
     noticeEl,
-    el("div", { class: "rh-tools" }, easyBtn, humanBtn)),
-  log, typing, form, phoneEl);
+    el("div", { class: "rh-tools" }, easyBtn, humanBtn, availEl)),
+  handoffBar, log, typing, form, phoneEl);
 
   wrapper.append(panel, launcher);
   root.append(stylesheet, wrapper);
 
   function mount() {
-    document.body.append(host);
+    // First in the page's tab order: the chat is reachable early, not after every link of the page.
+    document.body.prepend(host);
     if (store.get(KEY_OPEN) === "1") openPanel(false);
   }
 
@@ -272,7 +323,9 @@
     loadConfig();
     if (!log.childElementCount) addGreeting();
     connect();
-    if (focus) input.focus();
+    if (smallScreen) panel.setAttribute("aria-modal", String(smallScreen.matches));
+    panel.scrollTop = 0; // title and close button first, also at 200 % zoom
+    if (focus) input.focus({ preventScroll: true });
     scrollToEnd();
   }
 
@@ -285,6 +338,39 @@
   }
 
   launcher.addEventListener("click", () => (panel.hidden ? openPanel() : closePanel()));
+  // Focus never goes behind the open panel (WCAG 2.2, 2.4.11): Tab cycles through the panel and the
+  // launcher (which closes it); Escape closes. On small screens the panel covers the page: modal there.
+  const smallScreen = window.matchMedia ? window.matchMedia("(max-width: 32rem), (max-height: 36rem)") : null;
+  function focusables() {
+    const inPanel = [...panel.querySelectorAll("button, a[href], input, [tabindex='0'], summary")]
+      .filter((node) => !node.closest("[hidden]") && !node.disabled && node.getClientRects().length);
+    return launcher.getClientRects().length ? [...inPanel, launcher] : inPanel;
+  }
+  wrapper.addEventListener("keydown", (event) => {
+    if (event.key !== "Tab" || panel.hidden) return;
+    const items = focusables();
+    if (!items.length) return;
+    const current = root.activeElement || document.activeElement;
+    const index = items.indexOf(current);
+    const next = event.shiftKey ? (index <= 0 ? items.length - 1 : index - 1) : (index + 1) % items.length;
+    event.preventDefault();
+    items[next].focus();
+  });
+  document.addEventListener("focusin", (event) => {
+    // focus arriving on the page behind the open panel (a click, a screen reader) goes back into the panel
+    if (panel.hidden || event.target === host) return;
+    if (smallScreen && smallScreen.matches) input.focus({ preventScroll: true });
+  });
+  // An on-screen keyboard shrinks the visual viewport: the panel follows it and the header gets compact.
+  if (window.visualViewport) {
+    const fit = () => {
+      const vv = window.visualViewport;
+      wrapper.style.setProperty("--rh-vh", `${vv.height}px`);
+      wrapper.classList.toggle("rh-keyboard", vv.height < window.innerHeight * 0.75);
+    };
+    window.visualViewport.addEventListener("resize", fit);
+    fit();
+  }
   closeBtn.addEventListener("click", closePanel);
   panel.addEventListener("keydown", (event) => {
     if (event.key === "Escape") {
@@ -325,13 +411,22 @@
   }
 
   function addSystem(text) {
-    message("system", T.system, el("p", { class: "rh-text", text }));
+    message("system", T.system, el("p", { class: "rh-text" }, ...withLinks(String(text))));
   }
 
   function renderAnswerBody(entry) {
     const { reply, textEl, noteEl } = entry;
     const easy = state.easy && reply.answer_easy;
-    textEl.textContent = easy ? reply.answer_easy : reply.text;
+    const [head, rest] = summarise(easy ? reply.answer_easy : reply.text);
+    const restEl = el("span", { class: "rh-rest", id: `rh-rest-${entry.index}`, hidden: !entry.expanded });
+    setText(restEl, ` ${rest}`);
+    const headEl = el("span", {});
+    setText(headEl, head);
+    textEl.replaceChildren(headEl, rest ? restEl : "");
+    entry.moreBtn.hidden = !rest;
+    entry.moreBtn.setAttribute("aria-expanded", String(Boolean(entry.expanded)));
+    entry.moreBtn.setAttribute("aria-controls", restEl.id);
+    entry.moreBtn.textContent = entry.expanded ? T.less : T.more;
     textEl.setAttribute("lang", "de");
     entry.node.classList.toggle("rh-msg--easy", Boolean(easy));
     noteEl.hidden = !state.easy;
@@ -352,11 +447,30 @@
       el("ul", {}, ...items));
   }
 
+  /** "Termin buchen" (the office's booking page) and "Online-Antrag" (a source that is an online form). */
+  function actionsBlock(reply) {
+    const links = [];
+    const booking = safeUrl(reply.office && reply.office.appointment_url);
+    if (booking) links.push([T.book, booking]);
+    for (const source of reply.sources || []) {
+      const href = safeUrl(source && source.url);
+      if (href && /online|antrag|portal|formular/i.test(String(source.title || "")) && links.length < 3) {
+        links.push([T.online, href]);
+        break;
+      }
+    }
+    if (!links.length) return null;
+    return el("div", { class: "rh-actions", role: "group", "aria-label": T.actions },
+      ...links.map(([label, href]) => el("a", { href, class: "rh-action", target: "_blank",
+        rel: "noopener noreferrer" }, label, el("span", { class: "rh-sr", text: ` ${T.newWindow}` }))));
+  }
+
   function officeBlock(office) {
     if (!office || !office.name) return null;
     const parts = [String(office.name)];
     if (office.phone) parts.push(`Telefon ${office.phone}`);
-    return el("p", { class: "rh-meta", text: `${T.office} ${parts.join(", ")}` });
+    if (office.email) parts.push(office.email);
+    return el("p", { class: "rh-meta" }, ...withLinks(`${T.office} ${parts.join(", ")}`));
   }
 
   function buttonsBlock(reply) {
@@ -432,7 +546,13 @@
     if (!isAnswer) {
       let text = String(reply.text || (reply.kind === "clarify" ? T.clarify : ""));
       if (note && text.startsWith(note)) text = text.slice(note.length).trim();
-      textEl.textContent = text;
+      setText(textEl, text);
+      if (reply.kind === "disclosure") {
+        // The greeting above already says this is an AI; the bot's full disclosure stays one click away.
+        message(sender, label, langNote, el("details", { class: "rh-disclosure" },
+          el("summary", { text: T.disclosureMore }), textEl), buttonsBlock(reply));
+        return;
+      }
       message(sender, label, langNote, textEl.textContent ? textEl : null, buttonsBlock(reply));
       return;
     }
@@ -440,29 +560,54 @@
     const reviewed = reply.last_reviewed
       ? el("p", { class: "rh-meta rh-reviewed", text: `${T.reviewed} ${germanDate(reply.last_reviewed)}` })
       : null;
+    const moreBtn = el("button", { type: "button", class: "rh-more", "aria-expanded": "false", text: T.more });
     const node = message("bot", label, langNote,
       reply.title ? el("p", { class: "rh-answer-title", text: String(reply.title) }) : null,
-      noteEl, textEl, buttonsBlock(reply), officeBlock(reply.office), sourcesBlock(reply.sources), reviewed,
-      reply.id ? feedbackBlock(reply) : null);
+      noteEl, textEl, moreBtn, actionsBlock(reply), buttonsBlock(reply), officeBlock(reply.office),
+      sourcesBlock(reply.sources), reviewed, reply.id ? feedbackBlock(reply) : null);
     const entry = { reply: { ...reply, text: answerText(reply),
-      answer_easy: reply.answer_easy ? String(reply.answer_easy) : null }, node, textEl, noteEl };
+      answer_easy: reply.answer_easy ? String(reply.answer_easy) : null }, node, textEl, noteEl, moreBtn,
+      index: state.answers.length, expanded: false };
+    moreBtn.addEventListener("click", () => { entry.expanded = !entry.expanded; renderAnswerBody(entry); });
     state.answers.push(entry);
     renderAnswerBody(entry);
   }
 
-  function addStatus(frame) {
+  function addStatus(frame, live = true) {
+    const repeat = frame.status === state.handoff && frame.status === "handoff_waiting";
     state.handoff = frame.status;
+    state.position = frame.position || null;
     let text = String(frame.text || T.status[frame.status] || "");
     const phone = cityPhone();
     if (frame.status === "handoff_timeout" && phone && !text.includes(phone)) {
       text += ` Sie erreichen uns telefonisch unter ${phone}.`;
     }
-    addSystem(text);
+    if (frame.status === "handoff_unavailable") state.staffOnline = false;
+    if (!repeat) addSystem(text); // a new place in the queue only updates the bar
+    if (live && frame.status !== "handoff_waiting" && frame.status !== "handoff_active") setPending(false);
     updateHandoffUi();
   }
 
+  function routedToStaff() {
+    return state.handoff === "handoff_waiting" || state.handoff === "handoff_active";
+  }
+
+  function updateAvailability() {
+    if (state.staffOnline === null) return;
+    availEl.hidden = routedToStaff();
+    availEl.textContent = state.staffOnline ? T.available : T.unavailableNow;
+    availEl.classList.toggle("rh-avail--on", Boolean(state.staffOnline));
+  }
+
   function updateHandoffUi() {
-    const busy = state.handoff === "handoff_waiting" || state.handoff === "handoff_active";
+    const waiting = state.handoff === "handoff_waiting";
+    handoffBar.hidden = !routedToStaff();
+    barText.textContent = waiting
+      ? `${T.barWaiting} ${state.position ? T.barPosition(state.position) : ""}`.trim()
+      : T.barActive;
+    cancelBtn.hidden = !waiting;
+    updateAvailability();
+    const busy = routedToStaff();
     humanBtn.setAttribute("aria-disabled", String(busy));
     humanBtn.querySelector("span").textContent = busy ? T.humanBusy : T.human;
     const human = state.handoff === "handoff_active";
@@ -479,7 +624,7 @@
       if (!m || typeof m !== "object") continue;
       if (m.type === "chat.user") addUser(String(m.text || ""));
       else if (m.type === "chat.reply") addReply(m);
-      else if (m.type === "chat.status") addStatus(m);
+      else if (m.type === "chat.status") addStatus(m, false);
     }
   }
 
@@ -512,6 +657,10 @@
         break;
       case "chat.status":
         addStatus(frame);
+        break;
+      case "chat.availability":
+        state.staffOnline = Boolean(frame.staff_online);
+        updateAvailability();
         break;
       case "chat.waiting":
         // Many questions at once: the question is queued, not lost. The status line (role=status)
@@ -631,7 +780,13 @@
     const clean = text.trim();
     if (!clean) return;
     addUser(clean);
-    setPending(true);
+    if (routedToStaff()) {
+      // Staff answers when they can: no "searching" indicator and no timeout, only a receipt.
+      const sent = log.lastElementChild;
+      sent.append(el("p", { class: "rh-ack", text: state.handoff === "handoff_active" ? T.ackActive : T.ackWaiting }));
+    } else {
+      setPending(true);
+    }
     sendFrame({ type: "chat.send", v: 1, text: clean.slice(0, 1000), payload: payload || null });
   }
 
@@ -657,6 +812,11 @@
     typing.hidden = false;
     typing.textContent = state.easy ? T.easyOn : T.easyOff;
     state.noteTimer = setTimeout(() => { typing.hidden = true; typing.textContent = ""; }, 6000);
+  });
+
+  cancelBtn.addEventListener("click", () => {
+    sendFrame({ type: "chat.handoff_cancel", v: 1 });
+    input.focus();
   });
 
   humanBtn.addEventListener("click", () => {

@@ -1,9 +1,10 @@
 """What a valid live stream id is: one definition for the subtitle ingest and the gateway.
 
-A leaf module (only ``re``), so ``asr`` imports it without importing the gateway. An id names the
-broker topic ``subtitles:{stream}``, the viewer page ``/live/{stream}`` and the transcript file names,
-so it is limited to what is safe in all three: ASCII letters and digits first, then letters, digits,
-``.``, ``_`` and ``-``, at most 64 characters (``rat.2026-09-15`` is valid; ``..`` and ``.hidden`` are not).
+In the leaf package ``common`` (only ``re``), so ``asr`` and ``channels`` share it without importing
+each other. An id names the broker topic ``subtitles:{stream}``, the viewer page ``/live/{stream}`` and
+the transcript file names, so it is limited to what is safe in all three: ASCII letters and digits
+first, then letters, digits, ``.``, ``_`` and ``-``, at most 64 characters (``rat.2026-09-15`` is
+valid; ``..`` and ``.hidden`` are not).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
-"""Subtitle files: WebVTT (browsers, HLS) and SRT (archives, editors), through webvtt-py and srt.
+"""Subtitle cues and files: WebVTT (browsers, HLS) and SRT (archives, editors), through webvtt-py and srt.
 
-Light module (no faster-whisper): the gateway imports it to serve transcripts. Cue text is escaped for
-WebVTT (``&``, ``<``, ``>``) and unescaped when reading back.
+A leaf module (no project imports, no faster-whisper): the subtitle service writes recordings' files with
+it and the gateway serves transcripts with it. Cue text is escaped for WebVTT (``&``, ``<``, ``>``) and
+unescaped when reading back.
 """
 
 from __future__ import annotations
@@ -11,18 +12,44 @@ import io
 import os
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import srt
 import webvtt
 
-from asr.cues import Cue
-from asr.errors import AsrError
-
-__all__ = ["SUFFIXES", "parse_srt", "parse_webvtt", "read_subtitles", "to_srt", "to_webvtt", "write_subtitles"]
+__all__ = [
+    "SUFFIXES",
+    "Cue",
+    "SubtitleFileError",
+    "parse_srt",
+    "parse_webvtt",
+    "read_subtitles",
+    "to_srt",
+    "to_webvtt",
+    "write_subtitles",
+]
 
 SUFFIXES = (".vtt", ".srt")
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    """One subtitle: 1-based ``index``, start/end in seconds, 1..2 lines of text."""
+
+    index: int
+    start: float
+    end: float
+    lines: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.lines)
+
+
+class SubtitleFileError(ValueError):
+    """A subtitle file cannot be read, parsed or named (the message says which file and what to do)."""
 
 
 def _vtt_time(seconds: float) -> str:
@@ -77,7 +104,9 @@ def parse_webvtt(text: str, *, where: str = "<string>") -> list[Cue]:
     try:
         document = webvtt.from_buffer(io.StringIO(text))
     except Exception as exc:  # webvtt-py raises its own MalformedFileError and ValueErrors
-        raise AsrError(f"{where}: not a valid WebVTT file ({exc}); check that it starts with 'WEBVTT'") from exc
+        raise SubtitleFileError(
+            f"{where}: not a valid WebVTT file ({exc}); check that it starts with 'WEBVTT'"
+        ) from exc
     cues = []
     for number, caption in enumerate(document.captions, 1):
         index = int(caption.identifier) if caption.identifier and caption.identifier.isdigit() else number
@@ -91,7 +120,7 @@ def parse_srt(text: str, *, where: str = "<string>") -> list[Cue]:
     try:
         subtitles = list(srt.parse(text))
     except srt.SRTParseError as exc:
-        raise AsrError(f"{where}: not a valid SRT file ({exc})") from exc
+        raise SubtitleFileError(f"{where}: not a valid SRT file ({exc})") from exc
     return [
         Cue(s.index, s.start.total_seconds(), s.end.total_seconds(), tuple(s.content.splitlines())) for s in subtitles
     ]
@@ -100,7 +129,7 @@ def parse_srt(text: str, *, where: str = "<string>") -> list[Cue]:
 def _format_for(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        raise AsrError(f"{path}: unknown subtitle format {suffix!r}; use a file name ending in .vtt or .srt")
+        raise SubtitleFileError(f"{path}: unknown subtitle format {suffix!r}; use a file name ending in .vtt or .srt")
     return suffix
 
 
@@ -128,5 +157,5 @@ def read_subtitles(path: Path | str) -> list[Cue]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise AsrError(f"{path}: cannot read subtitle file ({exc.strerror})") from exc
+        raise SubtitleFileError(f"{path}: cannot read subtitle file ({exc.strerror})") from exc
     return parse_webvtt(text, where=str(path)) if suffix == ".vtt" else parse_srt(text, where=str(path))

@@ -20,7 +20,6 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import cast
 
 import redis.asyncio as aioredis
@@ -28,7 +27,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from channels.broker import DEFAULT_HISTORY, Broker, Envelope, id_after
+from channels.broker.base import DEFAULT_HISTORY, Broker, Envelope, Subscription
 from channels.errors import BrokerError
 from channels.messages import BrokerMessage, parse_broker_message
 
@@ -44,14 +43,6 @@ return id
 """
 
 _Entry = tuple[str, dict[str, str]]  # (id, fields) of a stream entry, decoded
-_RESYNC = object()  # marker: the connection was lost, re-read the stream
-_END = object()  # marker: the broker closed
-
-
-@dataclass(eq=False, slots=True)
-class _Local:
-    queue: asyncio.Queue[object]
-    lagged: bool = False
 
 
 class RedisBroker(Broker):
@@ -98,7 +89,7 @@ class RedisBroker(Broker):
         )
         self._script = self._redis.register_script(_PUBLISH)
         self._pubsub: aioredis.client.PubSub | None = None
-        self._locals: dict[str, set[_Local]] = {}
+        self._locals: dict[str, set[Subscription]] = {}
         self._reader: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
         self._lock = asyncio.Lock()
@@ -167,14 +158,15 @@ class RedisBroker(Broker):
             ) from exc
         return self._envelopes(topic, list(reversed(entries)))
 
-    async def _after(self, topic: str, last: str | None) -> list[Envelope]:
-        low = "-" if last is None else f"({last}"
-        entries = cast(list[_Entry], await self._redis.xrange(self._stream_key(topic), min=low, max="+"))
+    async def history_after(self, topic: str, since: str | None) -> list[Envelope]:
+        low = "-" if since is None else f"({since}"
+        try:
+            entries = cast(list[_Entry], await self._redis.xrange(self._stream_key(topic), min=low, max="+"))
+        except (RedisError, OSError) as exc:
+            raise BrokerError(
+                f"cannot read history of {topic!r} from {self.url}: {exc}; is redis-server running?"
+            ) from exc
         return self._envelopes(topic, entries)
-
-    async def _tail_id(self, topic: str) -> str | None:
-        entries = await self._redis.xrevrange(self._stream_key(topic), count=1)
-        return str(entries[0][0]) if entries else None
 
     async def ping(self) -> bool:
         try:
@@ -187,66 +179,17 @@ class RedisBroker(Broker):
 
     # ------------------------------------------------------------------ subscribe
     @contextlib.asynccontextmanager
-    async def subscribe(
-        self, topic: str, *, since: str | None = None, replay: int = 0
-    ) -> AsyncIterator[AsyncIterator[Envelope]]:
+    async def _listen(self, topic: str) -> AsyncIterator[Subscription]:
         if self._closed:
             raise BrokerError(f"subscribe to {topic!r} on a closed RedisBroker")
-        local = _Local(queue=asyncio.Queue(maxsize=self._queue_size))
+        local = Subscription(self._queue_size)
         await self._add_local(topic, local)
         try:
-            # Subscribed before reading history: anything newer arrives live and is deduplicated by id.
-            try:
-                if since is not None:
-                    backlog = await self._after(topic, since)
-                    last: str | None = since
-                elif replay > 0:
-                    backlog = await self.history(topic, count=replay)
-                    last = None
-                else:
-                    backlog = []
-                    last = await self._tail_id(topic)
-            except (RedisError, OSError) as exc:
-                raise BrokerError(f"cannot subscribe to {topic!r} on {self.url}: {exc}") from exc
-            yield self._iterate(topic, local, backlog, last)
+            yield local
         finally:
             await self._remove_local(topic, local)
 
-    async def _iterate(
-        self, topic: str, local: _Local, backlog: list[Envelope], last: str | None
-    ) -> AsyncIterator[Envelope]:
-        for envelope in backlog:
-            last = envelope.id
-            yield envelope
-        while True:
-            item = await local.queue.get()
-            if item is _END:
-                return
-            if item is _RESYNC or local.lagged:
-                local.lagged = False
-                for envelope in await self._catch_up(topic, last):
-                    last = envelope.id
-                    yield envelope
-                continue
-            assert isinstance(item, Envelope)
-            if item.durable and last is not None and not id_after(item.id, last):
-                continue
-            if item.durable:
-                last = item.id
-            yield item
-
-    async def _catch_up(self, topic: str, last: str | None) -> list[Envelope]:
-        delay = 0.1
-        while not self._closed:
-            try:
-                return await self._after(topic, last)
-            except (RedisError, OSError) as exc:
-                log.warning("broker.redis.catch_up_failed topic=%s retry_in=%.1fs error=%s", topic, delay, exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-        return []
-
-    async def _add_local(self, topic: str, local: _Local) -> None:
+    async def _add_local(self, topic: str, local: Subscription) -> None:
         async with self._lock:
             first = topic not in self._locals
             self._locals.setdefault(topic, set()).add(local)
@@ -259,7 +202,7 @@ class RedisBroker(Broker):
                     await self._pubsub.subscribe(self._channel(topic))
             # If that failed, the reader reconnects and re-subscribes every topic in self._locals.
 
-    async def _remove_local(self, topic: str, local: _Local) -> None:
+    async def _remove_local(self, topic: str, local: Subscription) -> None:
         async with self._lock:
             locals_ = self._locals.get(topic)
             if locals_ is None:
@@ -282,23 +225,10 @@ class RedisBroker(Broker):
             log.warning("broker.redis.bad_live_message topic=%s error=%s", topic, exc)
             return
         for local in self._locals.get(topic, ()):
-            if local.lagged:
-                continue
-            try:
-                local.queue.put_nowait(envelope)
-            except asyncio.QueueFull:
-                local.lagged = True  # it re-reads the stream when it reads again
+            local.offer(envelope)  # a full queue marks it lagged: it re-reads the stream when it reads again
 
-    def _signal(self, marker: object) -> None:
-        for locals_ in self._locals.values():
-            for local in locals_:
-                if marker is _RESYNC:
-                    local.lagged = True
-                try:
-                    local.queue.put_nowait(marker)
-                except asyncio.QueueFull:
-                    local.queue.get_nowait()
-                    local.queue.put_nowait(marker)
+    def _locals_all(self) -> list[Subscription]:
+        return [local for locals_ in self._locals.values() for local in locals_]
 
     async def _read_loop(self) -> None:
         delay = 0.1
@@ -312,7 +242,8 @@ class RedisBroker(Broker):
                 self._connected.set()
                 if not first:
                     log.info("broker.redis.reconnected url=%s topics=%d", self.url, len(self._locals))
-                    self._signal(_RESYNC)
+                    for local in self._locals_all():
+                        local.resync()
                 first = False
                 delay = 0.1
                 while not self._closed:
@@ -335,7 +266,8 @@ class RedisBroker(Broker):
         if self._closed:
             return
         self._closed = True
-        self._signal(_END)
+        for local in self._locals_all():
+            local.end()
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):

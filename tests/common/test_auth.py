@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rathaus.auth import (
+from common.auth import (
     MIN_TOKEN_CHARS,
     GuessThrottle,
     ThrottleOptions,

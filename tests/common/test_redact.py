@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from channels.redact import RedactingFilter, install, redact
+from common.redact import RedactingFilter, install, redact
 
 
 @pytest.mark.parametrize(

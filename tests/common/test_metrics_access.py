@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rathaus.metrics_access import metrics_access
+from common.metrics_access import metrics_access
 
 
 def test_metrics_are_off_without_a_token_and_say_how_to_turn_them_on() -> None:

@@ -9,9 +9,16 @@ import webvtt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from asr.cues import Cue
-from asr.errors import AsrError
-from asr.formats import parse_srt, parse_webvtt, read_subtitles, to_srt, to_webvtt, write_subtitles
+from common.subtitles import (
+    Cue,
+    SubtitleFileError,
+    parse_srt,
+    parse_webvtt,
+    read_subtitles,
+    to_srt,
+    to_webvtt,
+    write_subtitles,
+)
 
 CUES = [
     Cue(1, 0.0, 2.5, ("Guten Abend, meine Damen und Herren.",)),
@@ -42,13 +49,13 @@ def test_write_and_read_back(tmp_path: Path, suffix: str) -> None:
 
 
 def test_unknown_suffix_and_broken_files_name_the_fix(tmp_path: Path) -> None:
-    with pytest.raises(AsrError, match=r"\.vtt or \.srt"):
+    with pytest.raises(SubtitleFileError, match=r"\.vtt or \.srt"):
         write_subtitles(CUES, tmp_path / "x.txt")
     broken = tmp_path / "broken.vtt"
     broken.write_text("not a subtitle file", encoding="utf-8")
-    with pytest.raises(AsrError, match="WEBVTT"):
+    with pytest.raises(SubtitleFileError, match="WEBVTT"):
         read_subtitles(broken)
-    with pytest.raises(AsrError, match="cannot read"):
+    with pytest.raises(SubtitleFileError, match="cannot read"):
         read_subtitles(tmp_path / "missing.srt")
 
 
@@ -79,12 +86,12 @@ def test_round_trip_property(items) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_light_modules_do_not_load_the_speech_engine() -> None:
-    """The gateway imports asr.formats/asr.cues; they must not pull in faster-whisper or CTranslate2."""
+    """The asr package root, its cores and the subtitle files must not pull in faster-whisper or CTranslate2."""
     import subprocess
     import sys
 
     code = (
-        "import sys, asr, asr.formats, asr.cues, asr.options, asr.decoder, asr.streaming, asr.guards, asr.model; "
+        "import sys, asr, common.subtitles, asr.cues, asr.options, asr.decoder, asr.streaming, asr.guards, asr.model; "
         "heavy = [m for m in ('faster_whisper', 'ctranslate2', 'onnxruntime') if m in sys.modules]; "
         "print(heavy); sys.exit(1 if heavy else 0)"
     )

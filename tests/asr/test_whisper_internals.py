@@ -1,0 +1,28 @@
+"""asr/whisper.py checks at import time that faster-whisper still has the internals it uses."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+
+import pytest
+from faster_whisper import WhisperModel
+
+from asr import whisper
+from asr.errors import ModelError
+
+
+def test_the_installed_release_is_the_tested_minor_version_and_has_every_internal() -> None:
+    assert version("faster-whisper").split(".")[:2] == whisper.TESTED_VERSION.split(".")[:2]
+    assert whisper.missing_internals() == []
+    whisper.check_internals()
+
+
+def test_a_missing_internal_stops_with_its_name_and_the_tested_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(WhisperModel, "find_alignment")
+    monkeypatch.delattr(whisper._fw_transcribe, "merge_punctuations")
+    assert whisper.missing_internals() == [
+        "faster_whisper.WhisperModel.find_alignment",
+        "faster_whisper.transcribe.merge_punctuations",
+    ]
+    with pytest.raises(ModelError, match=r"lacks .*find_alignment.*merge_punctuations.*tested with 1\.2\.1"):
+        whisper.check_internals()

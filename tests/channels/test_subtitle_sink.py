@@ -1,0 +1,58 @@
+"""The broker sink of the subtitle service, and its wiring through the ``rathaus`` command."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from asr.service_cli import app as asr_app
+from asr.sink import AsrWiring, SubtitleSink
+from channels.broker import MemoryBroker
+from channels.messages import SubtitleCue, SubtitlePartial, SubtitleStream
+from channels.subtitle_sink import BrokerSink, open_broker_sink
+from common.subtitles import Cue
+from rathaus import cli as rathaus_cli
+
+
+async def test_cues_and_states_are_durable_partials_live_only() -> None:
+    broker = MemoryBroker()
+    sink: SubtitleSink = BrokerSink(broker)
+    async with broker.subscribe("subtitles:rat") as events:
+        await sink.state("rat", "started", None)
+        await sink.partial("rat", "Guten")
+        await sink.cue("rat", Cue(1, 0.0, 1.5, ("Guten Abend.",)))
+        await sink.state("rat", "ended", "Die Sitzung ist beendet.")
+        got = [await anext(events) for _ in range(4)]
+    assert [type(e.message) for e in got] == [SubtitleStream, SubtitlePartial, SubtitleCue, SubtitleStream]
+    assert [e.durable for e in got] == [True, False, True, True]
+    cue = got[2].message
+    assert isinstance(cue, SubtitleCue) and (cue.seq, cue.lines, cue.stream) == (1, ("Guten Abend.",), "rat")
+    stored = await broker.history("subtitles:rat")
+    assert [type(e.message) for e in stored] == [SubtitleStream, SubtitleCue, SubtitleStream]
+    await sink.aclose()
+    await broker.publish("subtitles:rat", cue)  # BrokerSink(broker) does not own the broker: still open
+    await broker.aclose()
+
+
+async def test_the_rathaus_command_wires_the_broker_sink() -> None:
+    sink = rathaus_cli.open_subtitle_sink("memory://")
+    assert isinstance(sink, BrokerSink) and isinstance(sink.broker, MemoryBroker)
+    await sink.aclose()  # owns its broker
+    assert isinstance(open_broker_sink(None).broker, MemoryBroker)
+
+
+def test_serve_without_the_rathaus_command_says_how_to_start_it() -> None:
+    result = CliRunner().invoke(asr_app, ["serve", "--token", "x" * 32])
+    assert result.exit_code == 1
+    assert "rathaus asr serve" in result.output
+
+
+def test_serve_finds_the_wiring_in_the_context() -> None:
+    opened: list[str | None] = []
+
+    def fail_open(url: str | None) -> SubtitleSink:
+        opened.append(url)
+        raise SystemExit(7)  # stop before a model is loaded
+
+    wiring = AsrWiring(open_sink=fail_open)
+    result = CliRunner().invoke(asr_app, ["serve", "--token", "x" * 32, "--broker-url", "memory://"], obj=wiring)
+    assert opened == ["memory://"] and result.exit_code == 7

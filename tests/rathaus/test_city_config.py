@@ -1,0 +1,76 @@
+"""``RATHAUS_CONTENT`` reaches every service: the gateway and the subtitle service started as processes,
+as an operator starts them, with the content of another city (a renamed copy with its own phone)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.content import OtherCity, other_city
+from tests.fixtures.services import free_port, wait_for_port
+
+pytestmark = pytest.mark.slow  # the subtitle service loads the real Whisper model
+
+_RATHAUS = [sys.executable, "-m", "rathaus.cli"]
+
+
+def _environment(city: OtherCity, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RATHAUS_") or k == "RATHAUS_CACHE"}
+    return env | {"RATHAUS_CONTENT": str(city.root), **extra}
+
+
+@contextmanager
+def _service(args: list[str], env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("wb") as out:
+        process = subprocess.Popen([*_RATHAUS, *args], env=env, stdout=out, stderr=subprocess.STDOUT,
+                                   cwd=log.parent)
+    try:
+        wait_for_port(port, timeout=120)
+        yield process
+    except TimeoutError:
+        raise AssertionError(f"{args[:2]} did not start: {log.read_text(encoding='utf-8')[-2000:]}") from None
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_gateway_and_subtitle_service_serve_the_city_of_rathaus_content(tmp_path: Path) -> None:
+    city = other_city(tmp_path)
+    gateway_port, asr_port = free_port(), free_port()
+    gateway_log, asr_log = tmp_path / "gateway.log", tmp_path / "asr.log"
+    token = "t" * 32
+    asr_env = _environment(city, RATHAUS_ASR_INGEST_TOKEN=token)
+    with (
+        _service(["gateway", "serve", "--port", str(gateway_port)], _environment(city), gateway_port, gateway_log),
+        _service(["asr", "serve", "--port", str(asr_port)], asr_env, asr_port, asr_log),
+    ):
+        with urllib.request.urlopen(f"http://127.0.0.1:{gateway_port}/api/config", timeout=10) as response:
+            config = json.load(response)
+        deadline = time.monotonic() + 30
+        while "asr.service.content" not in asr_log.read_text(encoding="utf-8") and time.monotonic() < deadline:
+            time.sleep(0.2)
+    assert config["city"] == {"name": city.name, "phone": city.phone, "email": city.email}
+    started = next(line for line in asr_log.read_text(encoding="utf-8").splitlines() if "asr.service.content" in line)
+    assert f"root={city.root}" in started
+    hotwords = started.split("hotwords=", 1)[1]
+    assert city.word in hotwords and city.name in hotwords
+    assert "Musterstadt" not in hotwords and city.dropped_street not in hotwords
+    assert token not in asr_log.read_text(encoding="utf-8")  # secrets are never logged
+
+
+def test_a_bad_variable_stops_the_gateway_naming_it(tmp_path: Path) -> None:
+    city = other_city(tmp_path)
+    env = _environment(city, RATHAUS_SESSION_BURST="viele")
+    done = subprocess.run([*_RATHAUS, "gateway", "serve", "--port", str(free_port())], env=env,
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode == 2
+    assert "RATHAUS_SESSION_BURST" in done.stderr and "'viele'" in done.stderr
