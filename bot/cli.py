@@ -11,13 +11,14 @@ import signal
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from bot import BotError
+from bot.conversations import ConversationResult, ConversationSummary, load_conversations, summarise_conversations
 from bot.evaluation import CaseResult, Summary, load_cases, summarise
 from common.net import free_port
 
@@ -170,8 +171,29 @@ def print_summary(summary: Summary) -> None:
         console.print(f"target {name} {op} {_pct(target)}: {_pct(value)} {mark}")
 
 
-def write_report(path: Path, summary: Summary, results: list[CaseResult]) -> None:
-    report = {"summary": summary.to_dict(), "cases": [r.to_dict() for r in results]}
+def print_conversation_summary(summary: ConversationSummary) -> None:
+    table = Table(title=f"Conversations: {summary.conversations}, turns: {summary.turns}")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row("turns right (topic and aspect)", _pct(summary.turn_accuracy))
+    table.add_row(f"first turns right ({summary.first_turn_total})", _pct(summary.first_turn_accuracy))
+    table.add_row("first turns: right topic (as single questions)", _pct(summary.first_turn_topic_accuracy))
+    table.add_row(f"follow-ups: right topic and aspect ({summary.follow_up_total})", _pct(summary.follow_up_accuracy))
+    table.add_row(f"  after an out-of-scope or hand-off turn ({summary.after_interruption_total})",
+                  _pct(summary.after_interruption_accuracy))
+    table.add_row("answer time p50: first turns / later turns",
+                  f"{summary.p50_first_s * 1000:.0f} ms / {summary.p50_follow_up_s * 1000:.0f} ms")
+    console.print(table)
+
+
+def write_report(path: Path, summary: Summary | None, results: list[CaseResult],
+                 conversations: ConversationSummary | None = None,
+                 conversation_results: list[ConversationResult] | None = None) -> None:
+    report: dict[str, Any] = {"summary": summary.to_dict() if summary else None,
+                              "cases": [r.to_dict() for r in results]}
+    if conversations is not None:
+        report["conversation_summary"] = conversations.to_dict()
+        report["conversations"] = [r.to_dict() for r in conversation_results or []]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
@@ -179,7 +201,8 @@ def write_report(path: Path, summary: Summary, results: list[CaseResult]) -> Non
 @app.command("eval")
 def eval_command(
     file: Annotated[Path, typer.Argument(
-        help="YAML file `cases: [{text, expect}]`, e.g. data/eval/chat.yml.")],
+        help="YAML file `cases: [{text, expect}]` and/or `conversations: [{turns: [{text, expect}]}]`, "
+             "e.g. data/eval/chat.yml.")],
     report: Annotated[Path | None, typer.Option("--report", help="Write the JSON report here.")] = None,
     url: Annotated[str | None, typer.Option("--url", help=_URL_HELP)] = None,
     concurrency: Annotated[int, typer.Option(min=1, help="Conversations in flight at once.")] = 4,
@@ -188,22 +211,30 @@ def eval_command(
         help="Exit with code 1 if in-scope accuracy is below this (0..1). Without it the exit code is 0.",
     )] = None,
 ) -> None:
-    """Run an evaluation file against the assistant, one new conversation per case, and print metrics."""
-    from bot.client import evaluate_cases
+    """Run an evaluation file against the assistant, one new conversation per case, each conversation
+    turn by turn in one session, and print metrics."""
+    from bot.client import evaluate_cases, evaluate_conversations
 
     try:
         cases = load_cases(file)
-        console.print(f"{len(cases)} cases from {file}")
+        conversations = load_conversations(file)
+        console.print(f"{len(cases)} cases and {len(conversations)} conversations from {file}")
         with _assistant(url) as base_url:
-            results = asyncio.run(evaluate_cases(base_url, cases, concurrency=concurrency))
+            results = asyncio.run(evaluate_cases(base_url, cases, concurrency=concurrency)) if cases else []
+            dialogues = (asyncio.run(evaluate_conversations(base_url, conversations, concurrency=concurrency))
+                         if conversations else [])
     except BotError as exc:
         raise _fail(exc) from exc
-    summary = summarise(results)
-    print_summary(summary)
+    summary = summarise(results) if results else None
+    if summary is not None:
+        print_summary(summary)
+    dialogue_summary = summarise_conversations(dialogues) if dialogues else None
+    if dialogue_summary is not None:
+        print_conversation_summary(dialogue_summary)
     if report is not None:
-        write_report(report, summary, results)
+        write_report(report, summary, results, dialogue_summary, dialogues)
         console.print(f"report written to {report}")
-    if fail_under is not None and summary.in_scope_accuracy < fail_under:
+    if fail_under is not None and summary is not None and summary.in_scope_accuracy < fail_under:
         value, limit = _pct(summary.in_scope_accuracy), _pct(fail_under)
         console.print(f"[red]in-scope accuracy {value} is below {limit}[/]")
         raise typer.Exit(code=1)

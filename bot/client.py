@@ -12,9 +12,10 @@ from typing import Any
 import aiohttp
 
 from bot import BotError
+from bot.conversations import Conversation, ConversationResult, TurnResult
 from bot.evaluation import CaseResult, EvalCase, candidates_from_messages, label_from_messages
 
-__all__ = ["RestClient", "evaluate_cases", "new_sender"]
+__all__ = ["RestClient", "evaluate_cases", "evaluate_conversations", "new_sender"]
 
 WEBHOOK_PATH = "/webhooks/rest/webhook"
 
@@ -93,6 +94,41 @@ async def evaluate_cases(
             async with asyncio.TaskGroup() as group:
                 for position, case in enumerate(cases):
                     group.create_task(one(position, case))
+        except ExceptionGroup as group_error:
+            raise _first_error(group_error) from group_error
+    return [r for r in results if r is not None]
+
+
+async def evaluate_conversations(
+    base_url: str,
+    conversations: Sequence[Conversation],
+    *,
+    concurrency: int = 4,
+) -> list[ConversationResult]:
+    """Each conversation in one session, turn by turn (the next turn is sent after the answer);
+    conversations run ``concurrency`` at a time; results in the conversations' order."""
+    results: list[ConversationResult | None] = [None] * len(conversations)
+    semaphore = asyncio.Semaphore(max(1, concurrency))
+    async with aiohttp.ClientSession() as session:
+        client = RestClient(base_url, session)
+        await client.version()
+
+        async def one(position: int, conversation: Conversation) -> None:
+            sender = new_sender("conv")
+            turns = []
+            async with semaphore:
+                for turn in conversation.turns:
+                    started = time.perf_counter()
+                    messages = await client.send(sender, turn.text)
+                    seconds = time.perf_counter() - started
+                    got, confidence = label_from_messages(messages, with_aspect=True)
+                    turns.append(TurnResult(turn.text, turn.expect, got, confidence, seconds))
+            results[position] = ConversationResult(tuple(turns), conversation.tags)
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                for position, conversation in enumerate(conversations):
+                    group.create_task(one(position, conversation))
         except ExceptionGroup as group_error:
             raise _first_error(group_error) from group_error
     return [r for r in results if r is not None]

@@ -29,6 +29,8 @@ __all__ = [
     "candidates_from_messages",
     "label_from_messages",
     "load_cases",
+    "read_eval_yaml",
+    "validation_problems",
     "summarise",
 ]
 
@@ -84,8 +86,8 @@ class EvalFile(BaseModel):
     cases: list[EvalCase] = Field(min_length=1)
 
 
-def load_cases(path: Path) -> list[EvalCase]:
-    """Read and validate ``cases: [{text, expect}]``; errors name the file, the case and the field."""
+def read_eval_yaml(path: Path) -> Mapping[str, Any]:
+    """The parsed evaluation file; unreadable files, YAML errors and non-mappings raise BotError."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -98,15 +100,29 @@ def load_cases(path: Path) -> list[EvalCase]:
         raise BotError(f"{path}: expected a mapping with a `cases:` list, like\n"
                        "cases:\n  - text: Wie beantrage ich einen Personalausweis?\n"
                        "    expect: faq/personalausweis")
+    return raw
+
+
+def validation_problems(path: Path, exc: ValidationError) -> str:
+    """The first 20 problems of ``exc``, one line each, as ``file: location: message``."""
+    problems = []
+    for error in exc.errors()[:20]:
+        location = ".".join(str(part) for part in error["loc"])
+        problems.append(f"  {path}: {location}: {error['msg']}")
+    return f"{path}: {exc.error_count()} problem(s) in the evaluation file:\n" + "\n".join(problems)
+
+
+def load_cases(path: Path) -> list[EvalCase]:
+    """Read and validate ``cases: [{text, expect}]``; errors name the file, the case and the field.
+    A file with only ``conversations`` (bot/conversations.py) has no cases: ``[]``."""
+    raw = read_eval_yaml(path)
+    if "cases" not in raw and "conversations" in raw:
+        return []
     try:
         return list(EvalFile.model_validate(raw).cases)
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors()[:20]:
-            location = ".".join(str(part) for part in error["loc"])
-            problems.append(f"  {path}: {location}: {error['msg']}")
         raise BotError(
-            f"{path}: {exc.error_count()} problem(s) in the evaluation file:\n" + "\n".join(problems)
+            validation_problems(path, exc)
             + "\nEach case needs `text` (the question) and `expect` (the expected label)."
         ) from exc
 
@@ -120,10 +136,12 @@ def candidates_from_messages(messages: Iterable[Mapping[str, Any]]) -> tuple[str
     return ()
 
 
-def label_from_messages(messages: Iterable[Mapping[str, Any]]) -> tuple[str, float | None]:
+def label_from_messages(messages: Iterable[Mapping[str, Any]], *,
+                        with_aspect: bool = False) -> tuple[str, float | None]:
     """The label of a bot turn from its REST messages, ignoring the disclosure that opens a conversation.
 
-    ``faq_answer`` -> ``faq/<topic>``, ``clarify``, ``out_of_scope``, ``handoff`` -> ``human_handoff``,
+    ``faq_answer`` -> ``faq/<topic>`` (with ``with_aspect``: ``faq/<topic>#<aspect>`` for an answer to
+    one aspect, as conversations are scored), ``clarify``, ``out_of_scope``, ``handoff`` -> ``human_handoff``,
     ``bot_challenge``, ``smalltalk`` -> its intent (``greet`` ...). No payload at all -> ``none``.
     """
     for message in messages:
@@ -134,7 +152,8 @@ def label_from_messages(messages: Iterable[Mapping[str, Any]]) -> tuple[str, flo
         confidence = custom.get("confidence")
         value = float(confidence) if isinstance(confidence, int | float) else None
         if kind is ReplyType.FAQ_ANSWER:
-            return f"faq/{custom.get('topic')}", value
+            aspect = custom.get("aspect") if with_aspect else None
+            return f"faq/{custom.get('topic')}" + (f"#{aspect}" if aspect else ""), value
         if kind is ReplyType.CLARIFY:
             return CLARIFY, value
         if kind is ReplyType.OUT_OF_SCOPE:

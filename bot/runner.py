@@ -385,8 +385,12 @@ class RasaStack:
             [str(_redaction_path(folder)), *filter(None, [base_env.get("PYTHONPATH")])]
         )
         try:
+            # Rasa's action client (aiohttp) keeps idle connections 15 s, the action server (Sanic) only 5 s:
+            # a turn that comes 5-15 s after the previous one could reuse a connection the server had just
+            # closed ("Can not write request body"), and the turn got no answer. The server keeps them longer.
+            actions_env = {"SANIC_KEEP_ALIVE_TIMEOUT": "30", **base_env}
             self._spawn("actions", [str(env_dir / "bin" / "python"), "-m", "rasa_sdk", "--actions", "actions",
-                                    "--port", str(self.options.action_port)], base_env)
+                                    "--port", str(self.options.action_port)], actions_env)
             command = [
                 str(env_dir / "bin" / "rasa"), "run", "--enable-api", "--auth-token", self.auth_token,
                 "-i", self.options.host, "--port", str(self.options.rasa_port),

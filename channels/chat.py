@@ -66,6 +66,7 @@ class _Custom(_Lenient):
     options: list[_ClarifyOption] = []
     language: str | None = None
     language_note: str | None = None
+    aspect: str | None = None
 
 
 #: The gateway's reply kind for each kind of bot reply (``bot/actions/kinds.py``); unknown kinds: "info".
@@ -141,6 +142,7 @@ def _reply(draft: _Draft, *, session: str, msg_id: str, now: float) -> ChatReply
         office=custom.office,
         language=custom.language,
         language_note=custom.language_note,
+        aspect=custom.aspect,
         ts=now,
     )
 

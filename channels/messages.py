@@ -210,6 +210,9 @@ class ChatReply(_Model):
     # answers are given in German; show it first, marked with `lang` for screen readers.
     language: str | None = None
     language_note: str | None = None
+    # An answer to one aspect of the topic (fees, documents, office, hours, duration, deadline, online):
+    # `text` is that aspect only, and a button "Alles zu <title>" opens the whole answer.
+    aspect: str | None = None
     ts: float = 0.0
 
 

@@ -19,7 +19,7 @@ from content.errors import ContentError, Problem, has_errors
 from content.facts import easy_only, offices_named
 from content.loader import Document, load_yaml
 from content.model import Content
-from content.schema import Municipality, Office, OfficesFile, Topic
+from content.schema import AspectsFile, Municipality, Office, OfficesFile, Topic
 from content.similarity import WARNING_THRESHOLD, Phrase, closer_elsewhere, find_conflicts, normalise
 from content.validation import validate
 
@@ -306,8 +306,10 @@ def check_documents(
     root: Path = Path("."),
     options: CheckOptions = CheckOptions(),
     embed: Embed | None = None,
+    aspects: Document | Problem | None = None,
 ) -> tuple[Content | None, list[Problem]]:
-    """Validate parsed documents (``topics`` as ``(file stem, document)``); return content if error-free.
+    """Validate parsed documents (``topics`` as ``(file stem, document)``; ``aspects``: the optional
+    ``aspects.yml``); return content if error-free.
 
     With ``embed`` (texts to unit vectors), phrasings that sit closer in meaning to another topic than
     to their own are warned about too.
@@ -386,6 +388,12 @@ def check_documents(
         seen_ids[topic.id] = doc.path
         valid.append((doc, topic))
     problems += _conflicts(valid, options)
+    phrasings: AspectsFile | None = None
+    if isinstance(aspects, Problem):
+        problems.append(aspects)
+    elif aspects is not None:
+        phrasings, found = validate(aspects, AspectsFile)
+        problems += found
     if muni is not None and not isinstance(municipality, Problem):
         problems += _assistant_references(municipality, muni, office_ids, {t.id for _, t in valid})
     if embed is not None and valid and not has_errors(problems):
@@ -399,6 +407,7 @@ def check_documents(
         municipality=muni,
         offices=tuple(sorted(office_list, key=lambda o: o.id)),
         topics=tuple(sorted((t for _, t in valid), key=lambda t: t.id)),
+        aspects=phrasings,
     )
     return content, problems
 
@@ -438,9 +447,10 @@ def analyse(
         else []
     )
     topics = [(p.stem, load_yaml(p, display_path(p))) for p in files]
+    aspects = root / "aspects.yml"
     return check_documents(
         _read(root / "municipality.yml"), _read(root / "offices.yml"), topics, root=root, options=options,
-        embed=embed,
+        embed=embed, aspects=_read(aspects) if aspects.exists() else None,
     )
 
 

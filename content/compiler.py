@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from content.aspects import aspect_examples
 from content.checker import CheckOptions, analyse, display_path, rasa_example
 from content.embeddings import MODEL_ID, Embed, default_embedder
 from content.errors import ContentError, Problem
@@ -114,11 +115,22 @@ def _office_entry(office: Office) -> dict[str, Any]:
     }
 
 
+def _aspects(content: Content) -> dict[str, Any] | None:
+    """Aspect labels and the detector's training examples (``None`` without ``aspects.yml``)."""
+    if content.aspects is None:
+        return None
+    return {
+        "labels": {name: phrasings.label for name, phrasings in content.aspects.aspects.items()},
+        "examples": [list(pair) for pair in aspect_examples(content)],
+    }
+
+
 def _index(content: Content) -> dict[str, Any]:
     return {
         "municipality": content.municipality.model_dump(mode="json"),
         "offices": {o.id: _office_entry(o) for o in content.offices},
         "topics": {t.id: t.index_entry() for t in content.topics},
+        "aspects": _aspects(content),
     }
 
 

@@ -5,19 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from content.schema import Municipality, Office, Topic
+from content.schema import AspectsFile, Municipality, Office, Topic
 
 __all__ = ["Content"]
 
 
 @dataclass(frozen=True, slots=True)
 class Content:
-    """Validated content: municipality, offices and topics (both sorted by id)."""
+    """Validated content: municipality, offices and topics (both sorted by id), and the aspect phrasings
+    (``aspects.yml``; ``None`` when the folder has none: the assistant then answers whole topics only)."""
 
     root: Path
     municipality: Municipality
     offices: tuple[Office, ...]
     topics: tuple[Topic, ...]
+    aspects: AspectsFile | None = None
 
     def office(self, office_id: str) -> Office:
         for office in self.offices:

@@ -1,10 +1,11 @@
 """The content file formats (pydantic v2, strict, unknown fields rejected).
 
-Three kinds of file live under a content root::
+Four kinds of file live under a content root::
 
     municipality.yml   -> Municipality
     offices.yml        -> OfficesFile (offices: [Office, ...])
     topics/<id>.yml    -> Topic
+    aspects.yml        -> AspectsFile (optional: how citizens ask for one aspect of a topic)
 
 Cross-file rules (office exists, ids unique, phrasings distinct) live in :mod:`content.checker`.
 Validators raise ``PydanticCustomError("content", ...)`` with a ``hint`` in the context so the checker
@@ -25,8 +26,11 @@ from pydantic_core import PydanticCustomError
 from content.hours import WEEKDAYS, HoursError, TimeRange, check_day, parse_range
 
 __all__ = [
+    "ASPECTS",
     "ID_PATTERN",
     "Address",
+    "AspectPhrasings",
+    "AspectsFile",
     "Assistant",
     "Fee",
     "Handoff",
@@ -35,6 +39,7 @@ __all__ = [
     "Municipality",
     "Office",
     "OfficesFile",
+    "OnlineService",
     "Source",
     "Topic",
     "MAX_KEYWORDS",
@@ -45,6 +50,12 @@ __all__ = [
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 MIN_QUESTIONS = 12
 MAX_KEYWORDS = 40
+# The aspects of a topic a citizen can ask about on their own ("Was kostet das?"): docs/content.md.
+ASPECTS = ("fees", "documents", "office", "hours", "duration", "deadline", "online")
+# Aspect answers are short: a sentence or two, not a second answer.
+MAX_ASPECT_TEXT = 300
+MIN_ASPECT_PHRASINGS = 5
+TOPIC_PLACEHOLDER = "{thema}"
 
 _MODEL = ConfigDict(strict=True, extra="forbid", frozen=True)
 
@@ -107,7 +118,24 @@ def _check_range(value: str) -> str:
     return value
 
 
+def _check_aspect_text(value: str) -> str:
+    if len(value) > MAX_ASPECT_TEXT:
+        raise _fail(f"{len(value)} characters; an aspect is answered on its own in at most {MAX_ASPECT_TEXT}",
+                    "write one or two short sentences; details belong in 'answer'")
+    return value
+
+
+def _check_template(value: str) -> str:
+    rest = value.replace(TOPIC_PLACEHOLDER, "")
+    if "{" in rest or "}" in rest:
+        raise _fail(f"phrasing {value!r} has a placeholder other than {TOPIC_PLACEHOLDER}",
+                    f"write {TOPIC_PLACEHOLDER} where a topic's name goes, or no placeholder at all")
+    return value
+
+
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+AspectText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_check_aspect_text)]
+Template = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2), AfterValidator(_check_template)]
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 Url = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(check_url)]
 Email = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_email)]
@@ -271,6 +299,15 @@ class Fee(BaseModel):
     amount_eur: Annotated[float, Field(ge=0)]
 
 
+class OnlineService(BaseModel):
+    """The online service or booking page for a topic, with a short line saying what can be done there."""
+
+    model_config = _MODEL
+
+    text: AspectText
+    url: Url
+
+
 class Topic(BaseModel):
     model_config = _MODEL
 
@@ -283,6 +320,10 @@ class Topic(BaseModel):
     office: Id
     fees: list[Fee] = Field(default_factory=list)
     documents: list[Text] = Field(default_factory=list)
+    # Aspects answered on their own ("Wie lange dauert das?"); office and hours come from the office.
+    duration: AspectText | None = None
+    deadline: AspectText | None = None
+    online: OnlineService | None = None
     # Words citizens use for this topic that its phrasings do not (synonyms, colloquial words, old
     # names): they steer the assistant's retrieval (docs/content.md).
     keywords: list[Keyword] = Field(default_factory=list, max_length=MAX_KEYWORDS)
@@ -311,8 +352,48 @@ class Topic(BaseModel):
             "office": self.office,
             "fees": [{"label": f.label, "amount_eur": f.amount_eur} for f in self.fees],
             "documents": list(self.documents),
+            "duration": self.duration,
+            "deadline": self.deadline,
+            "online": self.online.model_dump() if self.online else None,
             "questions": list(self.questions),
             "keywords": list(self.keywords),
             "last_reviewed": self.last_reviewed.isoformat(),
             "owner": self.owner,
         }
+
+
+class AspectPhrasings(BaseModel):
+    """How citizens ask for one aspect; ``{thema}`` stands for a topic's name, phrasings without it are
+    follow-ups ("Und was kostet das?")."""
+
+    model_config = _MODEL
+
+    label: Text
+    questions: list[Template] = Field(min_length=MIN_ASPECT_PHRASINGS)
+
+
+class AspectsFile(BaseModel):
+    """``aspects.yml``: the phrasings from which ``rathaus content build`` generates the training examples
+    of the assistant's aspect detection (docs/content.md).
+
+    ``follow_up``: a new topic but no aspect ("Und beim {thema}?"): the previous aspect carries over.
+    ``no_aspect``: a request for a whole topic ("Ich brauche {thema}"): the full answer.
+    """
+
+    model_config = _MODEL
+
+    aspects: dict[str, AspectPhrasings]
+    follow_up: list[Template] = Field(min_length=MIN_ASPECT_PHRASINGS)
+    no_aspect: list[Template] = Field(min_length=MIN_ASPECT_PHRASINGS)
+
+    @field_validator("aspects")
+    @classmethod
+    def _known(cls, value: dict[str, AspectPhrasings]) -> dict[str, AspectPhrasings]:
+        unknown = sorted(set(value) - set(ASPECTS))
+        if unknown:
+            raise _fail(f"unknown aspect(s) {', '.join(unknown)}", "the aspects are " + ", ".join(ASPECTS))
+        missing = [name for name in ASPECTS if name not in value]
+        if missing:
+            raise _fail(f"aspect(s) {', '.join(missing)} have no phrasings",
+                        "list phrasings for every aspect: " + ", ".join(ASPECTS))
+        return value

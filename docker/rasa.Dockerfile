@@ -13,6 +13,8 @@ COPY bot/ ./
 # The same log redaction as the gateway's, in every Python process of this image (bot/pylib/sitecustomize.py).
 COPY common/redact.py ./pylib/rathaus_redact.py
 ENV PYTHONPATH=/bot/pylib
+# The action server keeps idle connections longer than Rasa's client (15 s); see bot/runner.py.
+ENV SANIC_KEEP_ALIVE_TIMEOUT=30
 RUN chown -R rasa /bot
 USER rasa
 RUN rasa train --domain domain --data data --out models --fixed-model-name rathaus

@@ -8,16 +8,18 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActionExecuted, EventType, SessionStarted
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from .cities import CityIndexes, conversation_city
 from .decide import DEFAULT_THRESHOLDS, THRESHOLD_NAMES, Thresholds, Verdict, decide, read_verdict
-from .hours import find_office, requested_day
+from .dialogue import current_topic, dialogue_options, resolve
+from .hours import find_office, named_office, requested_day
 from .index import ContentIndex
 from .replies import (
     Reply,
     answer_reply,
+    aspect_reply,
     bot_challenge_reply,
     clarify_reply,
     disclosure_reply,
@@ -107,6 +109,10 @@ class CitizenAction(Action):
     def events(self) -> list[EventType]:
         return []
 
+    def slot_events(self, reply: Reply) -> list[EventType]:
+        """Slots to set after ``reply`` (the conversation's topic and aspect); none by default."""
+        return []
+
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         try:
@@ -115,7 +121,7 @@ class CitizenAction(Action):
             logger.exception("bot.action.failed action=%s", self.action_name)
             reply = error_reply()
         _send(dispatcher, reply)
-        return self.events()
+        return self.events() + self.slot_events(reply)
 
 
 class ActionSessionStart(CitizenAction):
@@ -130,10 +136,27 @@ class ActionSessionStart(CitizenAction):
         return [SessionStarted(), ActionExecuted("action_listen")]
 
 
+def _detected_aspect(message: dict[str, Any]) -> tuple[str, float]:
+    """The aspect detector's label and confidence (``no_aspect`` for a model without the detector)."""
+    block = message.get("aspect")
+    if not isinstance(block, dict):
+        return "no_aspect", 0.0
+    try:
+        return str(block.get("name") or "no_aspect"), float(block.get("confidence") or 0.0)
+    except (TypeError, ValueError):
+        return "no_aspect", 0.0
+
+
 class ActionAnswerFaq(CitizenAction):
-    """Answers a FAQ topic, asks "Meinten Sie ...?", or declines (see decide.py)."""
+    """Answers a FAQ topic (whole, or the one aspect asked for), asks "Meinten Sie ...?", or declines
+    (decide.py); follow-ups refer to the conversation's topic (dialogue.py)."""
 
     action_name = "action_answer_faq"
+
+    def slot_events(self, reply: Reply) -> list[EventType]:
+        if reply.custom.get("type") != "faq_answer":
+            return []  # clarify, decline, apology: the conversation keeps its topic
+        return [SlotSet("topic", reply.custom.get("topic")), SlotSet("aspect", reply.custom.get("aspect"))]
 
     def respond(self, tracker: Tracker) -> Reply:
         index = content_index(tracker)
@@ -152,19 +175,29 @@ class ActionAnswerFaq(CitizenAction):
         verdict = read_verdict(message)
         if verdict.quality != "ok":
             return not_understood_reply(index)
+        # A follow-up's intent comes from the aspect detector; the decision uses the retrieval's own.
+        retrieval_intent = str((message.get("retrieval") or {}).get("intent") or intent)
         decision = decide(
-            intent=intent,
+            intent=retrieval_intent,
             in_scope=verdict.in_scope,
             ranking=verdict.ranking,
             known_topics=known,
             thresholds=thresholds(),
             language=verdict.language,
         )
-        logger.info("bot.decision kind=%s topic=%s confidence=%.3f intent=%s in_scope=%.3f language=%s",
-                    decision.kind, decision.topic, decision.confidence, intent, verdict.in_scope,
-                    verdict.language)
-        if decision.kind == "answer" and decision.topic:
-            reply = self._answer(index, decision.topic, decision.confidence, text)
+        detected, detected_confidence = _detected_aspect(message)
+        options = dialogue_options()
+        context = current_topic(tracker.events or [], datetime.now().timestamp(), options)
+        plan = resolve(decision=decision, detected=detected, context=context,
+                       general_hours=self._general_hours(index, decision.topic, text, context.topic),
+                       ranking=verdict.ranking, options=options)
+        logger.info("bot.decision kind=%s topic=%s aspect=%s carried=%s confidence=%.3f intent=%s in_scope=%.3f "
+                    "language=%s", decision.kind, plan.topic, plan.aspect, plan.carried, decision.confidence,
+                    intent, verdict.in_scope, verdict.language)
+        if plan.topic and plan.topic in known:
+            # A topic taken from the conversation: as sure as the detector is of the follow-up.
+            confidence = decision.confidence if decision.topic == plan.topic else detected_confidence
+            reply = self._answer(index, plan.topic, confidence, text, plan.aspect)
         elif decision.kind == "clarify":
             reply = clarify_reply(index, decision.options, decision.confidence)
         else:
@@ -173,9 +206,21 @@ class ActionAnswerFaq(CitizenAction):
         return with_language_note(reply, verdict.language)
 
     @staticmethod
-    def _answer(index: ContentIndex, topic: str, confidence: float, text: str) -> Reply:
+    def _general_hours(index: ContentIndex, decided: str | None, text: str, current: str | None) -> bool:
+        """The general opening-hours topic, asked without naming an office other than the current topic's."""
         hours = index.opening_hours
-        if hours is not None and topic == hours.topic and index.offices:
+        if hours is None or decided != hours.topic or not current:
+            return False
+        named = named_office(text, index.offices)
+        return named is None or named == (index.topic(current) or {}).get("office")
+
+    @staticmethod
+    def _answer(index: ContentIndex, topic: str, confidence: float, text: str, aspect: str | None = None) -> Reply:
+        hours = index.opening_hours
+        is_hours_topic = hours is not None and topic == hours.topic
+        if aspect and not is_hours_topic:
+            return aspect_reply(index, topic, aspect, confidence, _now(index))
+        if hours is not None and is_hours_topic and index.offices:
             now = _now(index)
             office = find_office(text, index.offices, default=hours.default_office)
             return opening_hours_reply(index, office, now, requested_day(text, now), confidence)

@@ -18,6 +18,7 @@ __all__ = [
     "day_status",
     "describe_status",
     "find_office",
+    "named_office",
     "requested_day",
     "week_lines",
 ]
@@ -128,6 +129,14 @@ def _normalise(text: str) -> str:
 def find_office(text: str, offices: Mapping[str, Mapping[str, Any]], default: str | None = None) -> str:
     """The office a message talks about (by name, id or one of its content ``aliases``); else ``default``
     (the content's ``assistant.opening_hours.default_office``), else the first office."""
+    named = named_office(text, offices)
+    if named is not None:
+        return named
+    return default if default is not None and default in offices else next(iter(offices), default or "")
+
+
+def named_office(text: str, offices: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """The office a message names (by name, id or one of its content ``aliases``), or ``None``."""
     lowered = _normalise(text)
     best: tuple[int, str] | None = None
     for office_id, office in offices.items():
@@ -137,9 +146,7 @@ def find_office(text: str, offices: Mapping[str, Mapping[str, Any]], default: st
                 # The longest match wins ("stadtbibliothek" over "bibliothek" elsewhere).
                 if best is None or len(word) > best[0]:
                     best = (len(word), office_id)
-    if best is not None:
-        return best[1]
-    return default if default is not None and default in offices else next(iter(offices), default or "")
+    return best[1] if best is not None else None
 
 
 def requested_day(text: str, now: datetime) -> int:

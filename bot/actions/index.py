@@ -23,13 +23,15 @@ class OpeningHours(NamedTuple):
 class ContentIndex:
     """Read-only view of the index: municipality, offices and topics by id."""
 
-    __slots__ = ("municipality", "offices", "topics", "content_hash")
+    __slots__ = ("municipality", "offices", "topics", "content_hash", "aspects")
 
     def __init__(self, data: Mapping[str, Any]) -> None:
         self.municipality: dict[str, Any] = dict(data.get("municipality") or {})
         self.offices: dict[str, dict[str, Any]] = dict(data.get("offices") or {})
         self.topics: dict[str, dict[str, Any]] = dict(data.get("topics") or {})
         self.content_hash: str = str(data.get("content_hash") or "")
+        # {"labels": {aspect: German name}, "examples": [...]}; None for content without aspects.yml
+        self.aspects: dict[str, Any] | None = dict(data.get("aspects") or {}) or None
 
     def topic(self, topic_id: str) -> dict[str, Any] | None:
         return self.topics.get(topic_id)

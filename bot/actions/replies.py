@@ -19,8 +19,10 @@ from .index import ContentIndex
 from .kinds import ReplyType
 
 __all__ = [
+    "ASPECT_LABELS",
     "Reply",
     "answer_reply",
+    "aspect_reply",
     "bot_challenge_reply",
     "choose_topic_payload",
     "clarify_reply",
@@ -101,6 +103,84 @@ def answer_reply(index: ContentIndex, topic_id: str, confidence: float, *, answe
     if extra:
         custom.update(extra)
     return Reply(text="\n".join(line for line in lines if line), custom=custom)
+
+
+# German names of the aspects, used when the content index has none (content without aspects.yml).
+ASPECT_LABELS = {
+    "fees": "Kosten",
+    "documents": "Unterlagen",
+    "office": "Zuständige Stelle",
+    "hours": "Öffnungszeiten",
+    "duration": "Bearbeitungsdauer",
+    "deadline": "Frist",
+    "online": "Online-Dienst",
+}
+
+
+def _euro(amount: Any) -> str:
+    try:
+        value = float(amount)
+    except (TypeError, ValueError):
+        return str(amount)
+    return f"{value:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".") + " Euro"
+
+
+def _contact(office: Mapping[str, Any]) -> str:
+    parts = [str(office.get("name") or "")]
+    if office.get("phone"):
+        parts.append(f"Telefon {office['phone']}")
+    if office.get("email"):
+        parts.append(f"E-Mail {office['email']}")
+    return ", ".join(p for p in parts if p)
+
+
+def _aspect_text(topic: Mapping[str, Any], office: Mapping[str, Any], aspect: str, now: datetime) -> str | None:
+    """The aspect on its own, or ``None`` when the content has no data for it."""
+    if aspect == "fees" and topic.get("fees"):
+        return "\n".join(f"• {fee.get('label')}: {_euro(fee.get('amount_eur'))}" for fee in topic["fees"])
+    if aspect == "documents" and topic.get("documents"):
+        return "Bitte bringen Sie mit:\n" + "\n".join(f"• {doc}" for doc in topic["documents"])
+    if aspect == "office" and office:
+        address = office.get("address") or {}
+        where = f"{address.get('street', '')}, {address.get('postal_code', '')} {address.get('city', '')}"
+        text = f"Zuständig ist: {office.get('name')}, {where}. " + _contact(office).split(", ", 1)[-1] + "."
+        if office.get("appointment_url"):
+            text += f" Termine: {office['appointment_url']}"
+        return text
+    if aspect == "hours" and office and office.get("hours"):
+        hours = office["hours"]
+        name = str(office.get("name") or "")
+        return (describe_status(name, day_status(hours, now), day_offset=0) + "\n"
+                + "Öffnungszeiten " + name + ": " + "; ".join(week_lines(hours)) + ".")
+    if aspect in {"duration", "deadline"} and topic.get(aspect):
+        return str(topic[aspect])
+    if aspect == "online" and topic.get("online"):
+        online = topic["online"]
+        return f"{online.get('text')} {online.get('url')}"
+    return None
+
+
+def aspect_reply(index: ContentIndex, topic_id: str, aspect: str, confidence: float, now: datetime) -> Reply:
+    """One aspect of a topic, short: the fee list, the document checklist, the office card, today's
+    hours, the duration, the deadline or the online service, with office, source and review date,
+    and a button that opens the whole answer. Without data: an honest "Dazu habe ich keine Angabe"
+    with the office's contact, never the whole page."""
+    topic = index.topic(topic_id) or {}
+    office = index.office(topic.get("office")) or {}
+    title = str(topic.get("title") or topic_id)
+    label = str(((index.aspects or {}).get("labels") or {}).get(aspect) or ASPECT_LABELS.get(aspect, aspect))
+    found = _aspect_text(topic, office, aspect, now)
+    if found is None:
+        body = f"Dazu habe ich keine Angabe; bitte fragen Sie direkt nach: {_contact(office) or index.city}."
+    else:
+        body = found
+    heading = f"{label} – {title}:"
+    # answer_easy: the easy-language text is of the whole answer, not of this aspect
+    reply = answer_reply(index, topic_id, confidence, answer=heading + "\n" + body,
+                         extra={"aspect": aspect, "aspect_label": label, "aspect_found": found is not None,
+                                "answer_easy": None})
+    button = {"title": f"Alles zu {title}", "payload": choose_topic_payload(topic_id)}
+    return Reply(text=reply.text, custom=reply.custom, buttons=[button])
 
 
 def opening_hours_reply(index: ContentIndex, office_id: str, now: datetime, day_offset: int,

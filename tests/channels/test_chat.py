@@ -169,3 +169,16 @@ def test_language_note_travels_with_the_answer() -> None:
     ]
     reply = map_rasa_messages(raw, session="s", new_id=lambda: "1", now=0.0).replies[0]
     assert (reply.language, reply.language_note, reply.text) == ("en", note, "Wenn Sie ...")
+
+
+def test_an_aspect_answer_keeps_its_aspect_and_the_full_answer_button() -> None:
+    button = {"title": "Alles zu Personalausweis beantragen", "payload": '/choose_topic{"topic":"personalausweis"}'}
+    fee = "Kosten – Personalausweis beantragen:\n• Personalausweis ab 24 Jahren: 46,00 Euro"
+    raw = [
+        {"recipient_id": "s", "text": fee + "\nQuelle: ...", "buttons": [button]},
+        {"recipient_id": "s", "custom": {**FAQ, "answer": fee, "answer_easy": None, "aspect": "fees"}},
+    ]
+    reply = mapped(raw).replies[0]
+    assert (reply.kind, reply.aspect, reply.text, reply.answer_easy) == ("answer", "fees", fee, None)
+    assert [(b.title, b.payload) for b in reply.buttons] == [(button["title"], button["payload"])]
+    assert mapped([{"custom": FAQ}]).replies[0].aspect is None

@@ -110,3 +110,28 @@ def test_rasa_http_api_needs_the_token(rasa_stack: Any) -> None:
     assert refused.value.code == 401
     with urllib.request.urlopen(f"{url}?token={rasa_stack.auth_token}", timeout=10) as response:  # noqa: S310
         assert response.status == 200
+
+
+async def test_a_follow_up_through_the_gateway_answers_the_aspect_of_the_topic(rasa_stack: Any) -> None:
+    """The gateway's session is one Rasa conversation: "Und was kostet das?" gets the fee of the topic
+    asked before, marked with its aspect, and the "Alles zu" button brings the whole answer."""
+    async with gateway(rasa_url=rasa_stack.rasa_url, rasa_timeout_s=10.0) as client:
+        ws = await client.ws_connect("/ws/chat")
+        await next_frame(ws, of_type("chat.session"))
+
+        def answer(frame: dict[str, Any]) -> bool:
+            return bool(frame["type"] == "chat.reply" and frame["kind"] == "answer")
+
+        await ws.send_json({"type": "chat.send", "text": "Ich brauche einen neuen Personalausweis"})
+        first = await next_frame(ws, answer, within=30)
+        assert first["topic"] == "personalausweis" and first["aspect"] is None
+        await ws.send_json({"type": "chat.send", "text": "Und was kostet das?"})
+        fee = await next_frame(ws, answer, within=30)
+        assert (fee["topic"], fee["aspect"]) == ("personalausweis", "fees")
+        assert "46,00 Euro" in fee["text"] and "biometrische" not in fee["text"]
+        button = fee["buttons"][0]
+        assert button["title"] == "Alles zu Personalausweis beantragen"
+        await ws.send_json({"type": "chat.send", "text": button["title"], "payload": button["payload"]})
+        whole = await next_frame(ws, answer, within=30)
+        assert whole["aspect"] is None and "biometrische" in whole["text"]
+        await ws.close()

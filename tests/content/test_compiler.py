@@ -83,11 +83,16 @@ def test_content_index_shape(tree: Path, tmp_path: Path) -> None:
         "office",
         "fees",
         "documents",
+        "duration",
+        "deadline",
+        "online",
         "questions",
         "keywords",
         "last_reviewed",
         "owner",
     }
+    assert topic["duration"] is None and topic["online"] is None
+    assert index["aspects"] is None  # the fixture has no aspects.yml
 
 
 def test_retrieval_vectors_match_their_rows(tree: Path, tmp_path: Path) -> None:

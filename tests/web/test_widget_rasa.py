@@ -59,3 +59,28 @@ async def test_keyboard_chat_with_the_real_bot(new_page, rasa_gateway: Gateway) 
     assert (await active_element(page))["text"] == "Fragen an die Stadt"
     assert requests.foreign() == []
     assert requests.errors == []
+
+
+async def test_a_fee_follow_up_shows_the_fee_table_and_opens_the_whole_answer(new_page, rasa_gateway: Gateway) -> None:
+    topic = yaml.safe_load(TOPIC_FILE.read_text(encoding="utf-8"))
+    page, requests = await new_page()
+    await page.goto(rasa_gateway.url + "/")
+    await page.get_by_role("button", name="Fragen an die Stadt").click()
+    log = page.get_by_role("log")
+    answer = log.locator(".rh-msg--bot .rh-text").last
+    await page.get_by_label("Ihre Frage").fill("Ich brauche einen neuen Personalausweis")
+    await page.get_by_label("Ihre Frage").press("Enter")
+    await expect(answer).to_contain_text("biometrische", timeout=30_000)
+    await page.get_by_label("Ihre Frage").fill("Und was kostet das?")
+    await page.get_by_label("Ihre Frage").press("Enter")
+    fee_lines = [f"• {fee['label']}: {fee['amount_eur']:.2f} Euro".replace(".", ",") for fee in topic["fees"]]
+    await expect(answer).to_contain_text(fee_lines[0], timeout=30_000)
+    for line in fee_lines[1:]:
+        await expect(answer).to_contain_text(line)
+    await expect(answer).not_to_contain_text("biometrische")  # the fee only, not the whole page
+    whole = log.get_by_role("button", name="Alles zu " + topic["title"])
+    await expect(whole).to_be_visible()
+    await whole.click()
+    await expect(answer).to_contain_text("biometrische", timeout=30_000)
+    assert requests.foreign() == []
+    assert requests.errors == []

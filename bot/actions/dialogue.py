@@ -1,0 +1,132 @@
+"""The conversation's topic across turns: which topic and aspect a message refers to.
+
+Plain Python, no rasa_sdk. Rasa keeps the state in two slots, ``topic`` and ``aspect``, which
+``action_answer_faq`` sets whenever it answers (bot/domain/core.yml); rules in bot/data/ send
+follow-ups (intent ``follow_up``, set by the aspect detector when the retrieval found no topic) to the
+same action. This module decides, from the tracker's events and the message's verdict:
+
+- :func:`current_topic`: the topic and aspect still in force, or none when the topic was set more than
+  ``max_turns`` user messages or ``max_minutes`` ago (a citizen who comes back later starts afresh);
+  out-of-scope questions and hand-offs in between do not touch the slots, so they only count as turns;
+- :func:`resolve`: what to answer: a topic the message names (with the aspect it asks for, or the
+  previous aspect when it only switches topic: "Und beim Reisepass?"), or, for an elliptical follow-up
+  ("Und was kostet das?"), the aspect of the current topic.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .decide import Candidate, Decision
+
+__all__ = ["ASPECTS", "Context", "DialogueOptions", "Plan", "current_topic", "dialogue_options", "resolve"]
+
+ASPECTS = ("fees", "documents", "office", "hours", "duration", "deadline", "online")
+FOLLOW_UP = "follow_up"
+
+
+@dataclass(frozen=True, slots=True)
+class DialogueOptions:
+    """How long a topic stays current: at most ``max_turns`` later messages and ``max_minutes``.
+
+    keep_margin: a message that asks for an aspect stays with the current topic when the retrieval
+    scores that topic within this distance of its best one ("Was kostet die Abmeldung?" while talking
+    about giving up a business: the conversation tells which Abmeldung is meant).
+    """
+
+    max_turns: int = 6
+    max_minutes: float = 30.0
+    keep_margin: float = 0.1
+
+
+def dialogue_options(environ: Mapping[str, str] | None = None) -> DialogueOptions:
+    """``RATHAUS_BOT_TOPIC_TURNS`` and ``RATHAUS_BOT_TOPIC_MINUTES``, else the defaults."""
+    env = os.environ if environ is None else environ
+    defaults = DialogueOptions()
+    try:
+        turns = int(env.get("RATHAUS_BOT_TOPIC_TURNS") or defaults.max_turns)
+        minutes = float(env.get("RATHAUS_BOT_TOPIC_MINUTES") or defaults.max_minutes)
+    except ValueError:
+        return defaults
+    return DialogueOptions(max_turns=max(1, turns), max_minutes=max(0.0, minutes), keep_margin=defaults.keep_margin)
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """The conversation's current topic and aspect (``None``: no topic, or it expired)."""
+
+    topic: str | None = None
+    aspect: str | None = None
+
+
+def current_topic(events: Sequence[Mapping[str, Any]], now: float, options: DialogueOptions) -> Context:
+    """The topic and aspect set last by the bot, unless expired.
+
+    ``events`` are the tracker's events (dicts with ``event``, ``name``, ``value``, ``timestamp``), the
+    current message being the last ``user`` event; ``now`` is a Unix time.
+    """
+    topic: str | None = None
+    aspect: str | None = None
+    set_at: float | None = None
+    turns = 0
+    for event in events:
+        kind = event.get("event")
+        if kind == "slot" and event.get("name") == "topic":
+            topic = str(event["value"]) if event.get("value") else None
+            set_at = float(event.get("timestamp") or now)
+            turns = 0
+        elif kind == "slot" and event.get("name") == "aspect":
+            aspect = str(event["value"]) if event.get("value") else None
+        elif kind == "user":
+            turns += 1
+        elif kind in {"session_started", "restart"}:
+            topic, aspect, set_at, turns = None, None, None, 0
+    # ``turns`` counts the current message too: a direct follow-up is one turn after the answer.
+    if topic is None or turns > options.max_turns or (set_at is not None and now - set_at > options.max_minutes * 60):
+        return Context()
+    return Context(topic=topic, aspect=aspect if aspect in ASPECTS else None)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What the action does: answer ``topic`` (only ``aspect`` when given), or keep ``decision``."""
+
+    topic: str | None
+    aspect: str | None
+    decision: Decision
+    carried: bool = False  # the topic or aspect came from the conversation, not from the message
+
+
+def resolve(*, decision: Decision, detected: str, context: Context, general_hours: bool = False,
+            ranking: Sequence[Candidate] = (), options: DialogueOptions = DialogueOptions()) -> Plan:
+    """Combine the decision on the message (``decide()``), the detector's label (an aspect,
+    ``follow_up`` or ``no_aspect``) and the conversation's context.
+
+    - The message names a topic (``decision`` answers): that topic, with the aspect asked for; a topic
+      switch without an aspect keeps the previous aspect. But a message asking for an aspect keeps the
+      current topic when ``ranking`` (the retrieval's fused scores) has it within ``keep_margin`` of the
+      best.
+    - ``general_hours``: the decision is the general opening-hours topic and the message names no office
+      other than the current topic's ("Und haben die heute geöffnet?"): the current topic's hours.
+    - Unsure between topics ("Meinten Sie ...?") or no topic at all, and the message asks for an
+      aspect: the current topic's aspect ("Und wie lange dauert das?", "Kann ich das im Netz anmelden?").
+    - Otherwise the decision stands (clarify or decline); the slots stay as they are.
+    """
+    aspect = detected if detected in ASPECTS else None
+    if general_hours and context.topic and aspect == "hours":
+        return Plan(context.topic, aspect, decision, carried=True)
+    if decision.kind == "answer" and decision.topic:
+        if aspect and context.topic and context.topic != decision.topic and ranking:
+            best = max(c.confidence for c in ranking)
+            current = max((c.confidence for c in ranking if c.topic == context.topic), default=None)
+            if current is not None and best - current <= options.keep_margin:
+                return Plan(context.topic, aspect, decision, carried=True)
+        if aspect is None and detected == FOLLOW_UP and context.aspect:
+            return Plan(decision.topic, context.aspect, decision, carried=True)
+        return Plan(decision.topic, aspect, decision)
+    if context.topic and aspect:
+        return Plan(context.topic, aspect, decision, carried=True)
+    return Plan(None, None, decision)

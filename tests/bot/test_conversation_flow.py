@@ -1,0 +1,122 @@
+"""Conversations with the real assistant (Rasa server + action server over the REST webhook): follow-ups
+refer to the topic, a topic switch carries the aspect, interruptions keep the topic, the topic expires.
+
+Uses the session's ``rasa_stack`` (tests/fixtures/rasa.py): trained once, cached by input hash.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.actions.dialogue import DialogueOptions
+from bot.cli import app
+from bot.runner import RasaStack
+from tests.bot.test_assistant import customs, send
+
+pytestmark = pytest.mark.slow
+
+
+class Chat:
+    """One citizen's conversation: each call sends a message and returns the bot's last payload."""
+
+    def __init__(self, stack: RasaStack) -> None:
+        self.stack = stack
+        self.sender = f"conv-{uuid.uuid4().hex}"
+        self.messages: list[dict[str, Any]] = []
+
+    def __call__(self, text: str) -> dict[str, Any]:
+        self.messages = send(self.stack, text, self.sender)
+        payloads = [p for p in customs(self.messages) if p["type"] != "disclosure"]
+        assert len(payloads) == 1, payloads
+        return payloads[0]
+
+
+def _label(payload: dict[str, Any]) -> str:
+    if payload["type"] != "faq_answer":
+        return str(payload["type"])
+    return f"faq/{payload['topic']}" + (f"#{payload['aspect']}" if payload.get("aspect") else "")
+
+
+def test_the_four_turns_of_the_issue(rasa_stack: RasaStack) -> None:
+    chat = Chat(rasa_stack)
+    first = chat("Ich brauche einen neuen Personalausweis")
+    assert _label(first) == "faq/personalausweis"
+    assert "biometrische" in first["answer"]  # the whole answer
+
+    fee = chat("Und was kostet das?")
+    assert _label(fee) == "faq/personalausweis#fees"
+    text = chat.messages[0]["text"]
+    assert "Personalausweis ab 24 Jahren: 46,00 Euro" in text and "Quelle:" in text and "Zuständig:" in text
+    assert "biometrische" not in text  # the aspect only, not the page
+    assert chat.messages[0]["buttons"] == [
+        {"title": "Alles zu Personalausweis beantragen", "payload": '/choose_topic{"topic":"personalausweis"}'}]
+
+    assert _label(chat("Wie lange dauert das?")) == "faq/personalausweis#duration"
+    passport = chat("Und beim Reisepass?")
+    assert _label(passport) == "faq/reisepass#duration"
+    assert "vier bis sechs Wochen" in passport["answer"]
+
+    whole = chat('/choose_topic{"topic":"reisepass"}')  # the "Alles zu" button
+    assert _label(whole) == "faq/reisepass" and "Fingerabdrücke" in whole["answer"]
+
+
+def test_a_topic_switch_carries_the_fee_aspect(rasa_stack: RasaStack) -> None:
+    chat = Chat(rasa_stack)
+    assert _label(chat("Was kostet ein Führungszeugnis?")) == "faq/fuehrungszeugnis#fees"
+    assert _label(chat("Und beim Reisepass?")) == "faq/reisepass#fees"
+
+
+def test_out_of_scope_and_hand_off_in_between_keep_the_topic(rasa_stack: RasaStack) -> None:
+    chat = Chat(rasa_stack)
+    assert _label(chat("Ich muss meinen neuen Wohnsitz anmelden")) == "faq/wohnsitz_anmelden"
+    assert chat("Wer hat gestern das Fußballspiel gewonnen?")["type"] == "out_of_scope"
+    deadline = chat("Bis wann muss ich das erledigen?")
+    assert _label(deadline) == "faq/wohnsitz_anmelden#deadline"
+    assert "zwei Wochen" in deadline["answer"]
+    assert chat("Ich möchte mit einem Mitarbeiter sprechen")["type"] == "handoff"
+    assert _label(chat("Was muss ich mitbringen?")) == "faq/wohnsitz_anmelden#documents"
+
+
+def test_an_aspect_without_data_is_answered_honestly(rasa_stack: RasaStack) -> None:
+    chat = Chat(rasa_stack)
+    chat("Ich möchte einen Reisepass beantragen")
+    answer = chat("Gibt es eine Frist?")
+    assert _label(answer) == "faq/reisepass#deadline" and answer["aspect_found"] is False
+    assert "Dazu habe ich keine Angabe" in answer["answer"] and "0800 123 456 10" in answer["answer"]
+
+
+def test_a_follow_up_without_a_topic_is_not_answered(rasa_stack: RasaStack) -> None:
+    assert Chat(rasa_stack)("Und was kostet das?")["type"] in {"out_of_scope", "clarify"}
+
+
+def test_the_topic_expires_after_the_configured_turns(rasa_stack: RasaStack) -> None:
+    chat = Chat(rasa_stack)
+    assert _label(chat("Ich brauche einen neuen Personalausweis")) == "faq/personalausweis"
+    for _ in range(DialogueOptions().max_turns):
+        chat("Danke")
+    assert chat("Und was kostet das?")["type"] in {"out_of_scope", "clarify"}
+
+
+def test_eval_command_runs_conversations_and_reports_each_turn(rasa_stack: RasaStack, tmp_path: Path) -> None:
+    file = tmp_path / "conversations.yml"
+    file.write_text(
+        "conversations:\n  - turns:\n"
+        "      - {text: 'Ich brauche einen neuen Personalausweis', expect: faq/personalausweis}\n"
+        "      - {text: 'Und was kostet das?', expect: 'faq/personalausweis#fees'}\n"
+        "      - {text: 'Und beim Reisepass?', expect: 'faq/reisepass#fees'}\n",
+        encoding="utf-8",
+    )
+    report = tmp_path / "report.json"
+    result = CliRunner().invoke(app, ["eval", str(file), "--url", rasa_stack.rasa_url, "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(report.read_text(encoding="utf-8"))
+    turns = data["conversations"][0]["turns"]
+    assert [t["got"] for t in turns] == [t["expect"] for t in turns]
+    assert set(turns[0]) == {"text", "expect", "got", "confidence"}
+    assert data["conversation_summary"]["follow_up_accuracy"] == 1.0

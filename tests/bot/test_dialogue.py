@@ -1,0 +1,107 @@
+"""The conversation's topic across turns (bot/actions/dialogue.py): expiry and what a follow-up means."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.actions.decide import Candidate, Decision
+from bot.actions.dialogue import Context, DialogueOptions, current_topic, dialogue_options, resolve
+
+NOW = 1_800_000_000.0
+OPTIONS = DialogueOptions(max_turns=3, max_minutes=10)
+
+
+def _user(ts: float = NOW) -> dict[str, Any]:
+    return {"event": "user", "text": "...", "timestamp": ts}
+
+
+def _slots(topic: str | None, aspect: str | None = None, ts: float = NOW) -> list[dict[str, Any]]:
+    return [{"event": "slot", "name": "topic", "value": topic, "timestamp": ts},
+            {"event": "slot", "name": "aspect", "value": aspect, "timestamp": ts}]
+
+
+def test_the_topic_of_the_last_answer_is_current() -> None:
+    events = [_user(), *_slots("personalausweis"), _user()]
+    assert current_topic(events, NOW, OPTIONS) == Context("personalausweis", None)
+    events = [_user(), *_slots("personalausweis", "fees"), _user()]
+    assert current_topic(events, NOW, OPTIONS) == Context("personalausweis", "fees")
+
+
+def test_turns_in_between_count_but_do_not_erase_the_topic() -> None:
+    events = [_user(), *_slots("reisepass"), _user(), _user(), _user()]  # e.g. out of scope, hand-off, now
+    assert current_topic(events, NOW, OPTIONS).topic == "reisepass"
+    assert current_topic([*events, _user()], NOW, OPTIONS) == Context()  # one more: expired
+
+
+def test_the_topic_expires_after_the_minutes() -> None:
+    events = [_user(NOW - 700), *_slots("reisepass", ts=NOW - 700), _user()]
+    assert current_topic(events, NOW, OPTIONS) == Context()
+    assert current_topic(events, NOW, DialogueOptions(max_turns=3, max_minutes=12)).topic == "reisepass"
+
+
+def test_a_new_session_forgets_the_topic() -> None:
+    events = [_user(), *_slots("reisepass"), {"event": "session_started"}, _user()]
+    assert current_topic(events, NOW, OPTIONS) == Context()
+
+
+def test_options_from_the_environment() -> None:
+    environ = {"RATHAUS_BOT_TOPIC_TURNS": "2", "RATHAUS_BOT_TOPIC_MINUTES": "5"}
+    assert dialogue_options(environ) == DialogueOptions(2, 5.0)
+    assert dialogue_options({"RATHAUS_BOT_TOPIC_TURNS": "many"}) == DialogueOptions()
+
+
+ANSWER = Decision(kind="answer", confidence=0.9, topic="reisepass")
+DECLINE = Decision(kind="out_of_scope", confidence=0.1)
+
+
+def test_a_named_topic_with_an_aspect() -> None:
+    plan = resolve(decision=ANSWER, detected="fees", context=Context())
+    assert (plan.topic, plan.aspect, plan.carried) == ("reisepass", "fees", False)
+
+
+def test_a_topic_switch_without_aspect_carries_the_aspect_over() -> None:
+    plan = resolve(decision=ANSWER, detected="follow_up", context=Context("personalausweis", "fees"))
+    assert (plan.topic, plan.aspect, plan.carried) == ("reisepass", "fees", True)
+
+
+def test_a_whole_new_request_gets_the_whole_answer() -> None:
+    plan = resolve(decision=ANSWER, detected="no_aspect", context=Context("personalausweis", "fees"))
+    assert (plan.topic, plan.aspect) == ("reisepass", None)
+
+
+def test_an_elliptical_follow_up_refers_to_the_current_topic() -> None:
+    plan = resolve(decision=DECLINE, detected="duration", context=Context("personalausweis", "fees"))
+    assert (plan.topic, plan.aspect, plan.carried) == ("personalausweis", "duration", True)
+
+
+def test_without_a_topic_a_follow_up_keeps_the_decision() -> None:
+    plan = resolve(decision=DECLINE, detected="fees", context=Context())
+    assert plan.topic is None and plan.decision == DECLINE
+
+
+def test_unsure_between_topics_an_aspect_refers_to_the_current_topic() -> None:
+    clarify = Decision(kind="clarify", confidence=0.37,
+                       options=(Candidate("reisepass", 0.37), Candidate("personalausweis", 0.36)))
+    assert resolve(decision=clarify, detected="fees", context=Context("hundesteuer")).topic == "hundesteuer"
+    assert resolve(decision=clarify, detected="no_aspect", context=Context("hundesteuer")).topic is None
+    assert resolve(decision=clarify, detected="fees", context=Context()).decision == clarify
+
+
+def test_general_opening_hours_without_another_office_are_the_current_topics() -> None:
+    hours = Decision(kind="answer", confidence=0.8, topic="oeffnungszeiten")
+    plan = resolve(decision=hours, detected="hours", context=Context("gewerbe_abmelden"), general_hours=True)
+    assert (plan.topic, plan.aspect) == ("gewerbe_abmelden", "hours")
+    plan = resolve(decision=hours, detected="hours", context=Context("gewerbe_abmelden"), general_hours=False)
+    assert (plan.topic, plan.aspect) == ("oeffnungszeiten", "hours")
+
+
+def test_an_aspect_stays_with_the_current_topic_when_the_retrieval_scores_it_close() -> None:
+    other = Decision(kind="answer", confidence=0.62, topic="wohnsitz_abmelden")
+    close = (Candidate("wohnsitz_abmelden", 0.62), Candidate("gewerbe_abmelden", 0.55))
+    context = Context("gewerbe_abmelden", None)
+    plan = resolve(decision=other, detected="fees", context=context, ranking=close)
+    assert (plan.topic, plan.aspect, plan.carried) == ("gewerbe_abmelden", "fees", True)
+    far = (Candidate("wohnsitz_abmelden", 0.62), Candidate("gewerbe_abmelden", 0.4))
+    assert resolve(decision=other, detected="fees", context=context, ranking=far).topic == "wohnsitz_abmelden"
+    # naming another topic without an aspect is a switch, however close
+    assert resolve(decision=other, detected="follow_up", context=context, ranking=close).topic == "wohnsitz_abmelden"
