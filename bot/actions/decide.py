@@ -53,7 +53,7 @@ class Thresholds:
     answer: float = 0.5
     answer_other: float = 0.3
     gap: float = 0.01
-    clarify: float = 0.2
+    clarify: float = 0.15
     window: float = 0.08
     options: int = 3
 

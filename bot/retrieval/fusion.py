@@ -94,7 +94,7 @@ class FusionOptions:
     semantic_floor: float = 0.75
     semantic_span: float = 0.2
     # Logistic answerability model: bias then one coefficient per FEATURES entry.
-    in_scope_de: tuple[float, ...] = (-22.7367, 19.0357, 35.199, 0.8251, -0.9711, 2.289, -1.3111, 1.4019, 7.1198)
+    in_scope_de: tuple[float, ...] = (-22.937, 19.243, 35.8753, 0.8497, -0.7951, 2.2877, -1.3598, 1.3525, 7.0488)
     # Other languages: bias, then one coefficient per FEATURES_OTHER entry.
     in_scope_other: tuple[float, ...] = (21.7924, -27.1469, 83.6959)
     # A dialogue intent wins when its examples are this much nearer than any topic and the
