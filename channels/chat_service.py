@@ -43,6 +43,7 @@ from channels.messages import (
     ChatStatus,
     ChatUser,
     ChatWaiting,
+    CitizenPresence,
     HandoffEvent,
     StaffConversation,
     StaffMessage,
@@ -140,6 +141,7 @@ class ChatService:
         self._handoff_clients: dict[str, set[str]] = {}  # client address -> its sessions waiting for staff
         self._handoff_client: dict[str, str] = {}  # session -> the client address that queued it
         self._watchers: dict[str, asyncio.Task[None]] = {}
+        self._citizen_away: set[str] = set()  # open hand-offs whose citizen closed the chat (from _watch)
         self._folded = asyncio.Condition()
         self._last_folded: str | None = None
 
@@ -427,8 +429,7 @@ class ChatService:
         position = timeout_s = None
         if conversation.state is HandoffState.WAITING:
             position = self.handoff.position(conversation.session)
-            elapsed = self.clock() - conversation.waiting_since
-            timeout_s = max(0.0, round(self.settings.handoff_timeout_s - elapsed, 1))
+            timeout_s = self._timeout_left(conversation)
         return ChatStatus(
             status=kind,
             text=texts.status(kind, self.city, position=position, timeout_s=timeout_s),
@@ -461,17 +462,31 @@ class ChatService:
         if conversation.state is not HandoffState.WAITING:
             self._handoff_left_waiting(event.session)
             await self._announce_positions()
+        if not conversation.open:
+            self._citizen_away.discard(event.session)
         if self._staff_listeners:
             # A delta, not the whole queue: only a conversation new to the queue brings its history.
             new = conversation.state is HandoffState.WAITING
-            update = StaffUpdate(
-                session=conversation.session,
-                status=conversation.state.value,
-                waiting_since=conversation.waiting_since,
-                staff=conversation.staff,
-                history=tuple(await self.history(conversation.session)) if new else None,
-            )
-            self._notify(update)
+            history = tuple(await self.history(conversation.session)) if new else None
+            self._notify(self._staff_update(conversation, history=history))
+
+    def _timeout_left(self, conversation: Conversation) -> float | None:
+        """Seconds until a waiting conversation times out (None for any other state)."""
+        if conversation.state is not HandoffState.WAITING:
+            return None
+        elapsed = self.clock() - conversation.waiting_since
+        return max(0.0, round(self.settings.handoff_timeout_s - elapsed, 1))
+
+    def _staff_update(self, conversation: Conversation, *, history: tuple[ChatEvent, ...] | None) -> StaffUpdate:
+        return StaffUpdate(
+            session=conversation.session,
+            status=conversation.state.value,
+            waiting_since=conversation.waiting_since,
+            staff=conversation.staff,
+            history=history,
+            timeout_s=self._timeout_left(conversation),
+            citizen_present=conversation.session not in self._citizen_away,
+        )
 
     async def run_handoff_listener(self) -> None:
         """Fold the shared ``handoff`` topic into this instance's queue (runs for the app's lifetime)."""
@@ -570,6 +585,26 @@ class ChatService:
         self._staff_listeners.discard(listener)
         self._presence_changed.set()
 
+    async def citizen_connected(self, session: str, *, present: bool) -> None:
+        """The citizen's chat connection opened or closed: staff of every instance hear it when the
+        conversation is with them (waiting or active); otherwise nothing is published."""
+        if not self.handoff.routes_to_staff(session):
+            return
+        message = CitizenPresence(session=session, present=present, ts=self.clock())
+        await self.broker.publish(chat_topic(session), message, durable=False)
+
+    def _citizen_present(self, session: str, *, present: bool) -> None:
+        away = session in self._citizen_away
+        if present == (not away):
+            return
+        if present:
+            self._citizen_away.discard(session)
+        else:
+            self._citizen_away.add(session)
+        conversation = self.handoff.get(session)
+        if conversation is not None and conversation.open:
+            self._notify(self._staff_update(conversation, history=None))
+
     def _notify(self, event: StaffEvent) -> None:
         for listener in list(self._staff_listeners):
             listener(event)
@@ -582,6 +617,8 @@ class ChatService:
                     message = envelope.message
                     if isinstance(message, ChatUser | ChatReply | ChatStatus):
                         self._notify(StaffMessage(session=session, message=message))
+                    elif isinstance(message, CitizenPresence):
+                        self._citizen_present(session, present=message.present)
         except BrokerError as exc:
             log.warning("chat.staff.watch_failed error=%s", exc)
 
@@ -595,6 +632,8 @@ class ChatService:
                     waiting_since=c.waiting_since,  # type: ignore[arg-type]
                     staff=c.staff,
                     history=tuple(await self.history(c.session)),
+                    timeout_s=self._timeout_left(c),
+                    citizen_present=c.session not in self._citizen_away,
                 )
             )
         return StaffQueue(conversations=tuple(conversations))

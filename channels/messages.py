@@ -9,7 +9,7 @@ Groups:
 * chat, gateway -> client: ``chat.session``, ``chat.history``, ``chat.reply``, ``chat.status``,
   ``chat.waiting``, ``chat.availability``, ``error``
 * chat events on the broker topic ``chat:{session}``: ``chat.user`` (what the citizen wrote),
-  ``chat.reply``, ``chat.status``; ``chat.waiting`` travels live only (not stored)
+  ``chat.reply``, ``chat.status``; ``chat.waiting`` and ``citizen.presence`` travel live only (not stored)
 * hand-off queue on the broker topic ``handoff``: ``handoff.event``; staff presence on ``presence``:
   ``staff.presence`` (live only)
 * subtitles, gateway -> viewer (broker topic ``subtitles:{stream}``): ``subtitle.cue``,
@@ -39,6 +39,7 @@ __all__ = [
     "ChatEvent",
     "ChatFeedback",
     "ChatAvailability",
+    "CitizenPresence",
     "ChatHandoff",
     "ChatHandoffCancel",
     "ChatHistory",
@@ -302,6 +303,18 @@ class HandoffEvent(_Model):
     origin: str | None = None  # gateway instance that proposed it (it tells the citizen)
 
 
+class CitizenPresence(_Model):
+    """The citizen's chat connection of a conversation routed to staff opened or closed (topic
+    ``chat:{session}``, live only): staff see "Bürger hat das Gespräch verlassen" instead of a person waiting
+    behind a closed tab. Never relayed to the citizen."""
+
+    type: Literal["citizen.presence"] = "citizen.presence"
+    v: Version = 1
+    session: str
+    present: bool
+    ts: float = 0.0
+
+
 class StaffPresence(_Model):
     """How many staff consoles one gateway instance holds (broker topic ``presence``, live only)."""
 
@@ -368,6 +381,9 @@ class StaffConversation(_Model):
     waiting_since: float
     staff: str | None = None
     history: tuple[ChatEvent, ...] = ()
+    # waiting only: seconds until the request times out, counted when the frame was made (clock-skew free)
+    timeout_s: float | None = None
+    citizen_present: bool = True  # False: the citizen closed the chat (tab, connection) since asking
 
 
 class StaffQueue(_Model):
@@ -392,6 +408,8 @@ class StaffUpdate(_Model):
     waiting_since: float
     staff: str | None = None
     history: tuple[ChatEvent, ...] | None = None
+    timeout_s: float | None = None  # as in StaffConversation
+    citizen_present: bool = True
 
 
 class StaffMessage(_Model):
@@ -410,6 +428,7 @@ BrokerMessage = Annotated[
     | ChatStatus
     | ChatWaiting
     | HandoffEvent
+    | CitizenPresence
     | StaffPresence
     | SubtitleCue
     | SubtitlePartial

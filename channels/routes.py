@@ -230,6 +230,8 @@ async def chat_ws(request: web.Request, guard: Guard, service: ChatService) -> w
                 await ws.send_str(service.status_frame(conversation).model_dump_json())
             # whether a person can take over now, before the citizen asks
             await ws.send_str(service.availability().model_dump_json())
+            if resumed:
+                await service.citizen_connected(session, present=True)  # back after a reload
 
             async def relay() -> None:
                 async for envelope in events:
@@ -243,6 +245,10 @@ async def chat_ws(request: web.Request, guard: Guard, service: ChatService) -> w
                 relay_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await relay_task
+                try:  # staff see that nobody is there any more (a reload says so again at once)
+                    await service.citizen_connected(session, present=False)
+                except BrokerError as exc:
+                    log.warning("gateway.chat.presence_not_sent error=%s", exc)
     except BrokerError as exc:
         log.error("gateway.chat.broker_failed error=%s", exc)
         await guard.error(ws, "internal")
