@@ -3,6 +3,13 @@
  * protocol of docs/protocol.md: staff.queue / staff.update / staff.message / error in, staff.take / staff.send /
  * staff.release out. The token comes from the login form or ?token= (removed from the address bar at
  * once) and is kept only in sessionStorage of this tab. Untrusted text is inserted with textContent only.
+ *
+ * Conversations are labelled by the citizen's first question, the time of the request and the language the
+ * citizen wrote in; a waiting one counts down to its timeout (from the gateway's timeout_s, measured on this
+ * tab's own clock, so a skewed clock does not matter). A new request plays a short tone (Web Audio, made
+ * here, no file; muted with the checkbox "Ton bei neuer Anfrage", remembered in localStorage) and puts "Neue Anfrage" into
+ * the tab title until staff look at the tab. Browsers allow sound only after a click or key press in the
+ * page: until then the console says so instead of failing silently.
  */
 (() => {
   "use strict";
@@ -16,12 +23,81 @@
     detailEmpty: $("detail-empty"), detailBody: $("detail-body"), detailTitle: $("detail-title"),
     meta: $("detail-meta"), history: $("history"), take: $("take"), release: $("release"),
     reply: $("reply"), replyText: $("reply-text"), replySend: $("reply-send"),
+    sound: $("sound"), soundHint: $("sound-hint"), endDialog: $("end-dialog"), endSummary: $("end-summary"),
   };
+  const SOUND_KEY = "rathaus.staff.sound";
+  const BASE_TITLE = document.title;
+  const LANGUAGES = { en: "Englisch", tr: "Türkisch", uk: "Ukrainisch", ru: "Russisch", ar: "Arabisch" };
 
   const state = {
     token: null, name: "", ws: null, conversations: new Map(), selected: null, mine: new Set(),
     retry: 0, retryTimer: null, authFailed: false, knownWaiting: new Set(),
+    unseen: 0, audio: null, muted: false,
   };
+
+  // ------------------------------------------------------------------ alerts: tone and tab title
+  try { state.muted = localStorage.getItem(SOUND_KEY) === "off"; } catch (_) { /* ignore */ }
+
+  function renderSound() {
+    els.sound.checked = !state.muted;
+    if (state.muted) els.soundHint.hidden = true;
+  }
+
+  function unlockAudio() {
+    // called from a click or key press: the only moment browsers let a page start sound
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx || state.muted) return;
+    if (!state.audio) state.audio = new Ctx();
+    if (state.audio.state === "suspended") state.audio.resume().catch(() => {});
+    els.soundHint.hidden = true;
+  }
+
+  function tone() {
+    if (state.muted) return;
+    const ctx = state.audio;
+    if (!ctx || ctx.state !== "running") {
+      els.soundHint.textContent = "Der Ton ist noch gesperrt: Klicken Sie einmal in die Seite, dann hören Sie neue Anfragen.";
+      els.soundHint.hidden = false;
+      return;
+    }
+    const start = ctx.currentTime;
+    for (const [offset, freq] of [[0, 880], [0.18, 660]]) {
+      const osc = ctx.createOscillator();
+      const gain = ctx.createGain();
+      osc.frequency.value = freq;
+      gain.gain.setValueAtTime(0.0001, start + offset);
+      gain.gain.exponentialRampToValueAtTime(0.25, start + offset + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, start + offset + 0.16);
+      osc.connect(gain).connect(ctx.destination);
+      osc.start(start + offset);
+      osc.stop(start + offset + 0.17);
+    }
+  }
+
+  function renderTitle() {
+    const waiting = [...state.conversations.values()].filter((c) => c.status === "waiting").length;
+    const count = waiting ? `(${waiting}) ` : "";
+    document.title = state.unseen ? `${count}Neue Anfrage – ${BASE_TITLE}` : `${count}${BASE_TITLE}`;
+  }
+
+  function seen() {
+    if (!state.unseen || document.visibilityState === "hidden") return;
+    state.unseen = 0;
+    renderTitle();
+  }
+
+  els.sound.addEventListener("change", () => {
+    state.muted = !els.sound.checked;
+    try { localStorage.setItem(SOUND_KEY, state.muted ? "off" : "on"); } catch (_) { /* ignore */ }
+    renderSound();
+    unlockAudio();
+  });
+  for (const type of ["pointerdown", "keydown"]) {
+    document.addEventListener(type, () => { unlockAudio(); seen(); }, { capture: true });
+  }
+  window.addEventListener("focus", seen);
+  document.addEventListener("visibilitychange", seen);
+  renderSound();
 
   // ------------------------------------------------------------------ login
   function readLogin() {
@@ -54,6 +130,8 @@
     state.token = null;
     state.conversations.clear();
     state.selected = null;
+    state.unseen = 0;
+    renderTitle();
     els.console.hidden = true;
     els.sessionBox.hidden = true;
     els.login.hidden = false;
@@ -140,9 +218,17 @@
     }
     if (fresh.length) {
       els.status.textContent = fresh.length === 1 ? "Eine neue Anfrage wartet." : `${fresh.length} neue Anfragen warten.`;
+      state.unseen += fresh.length;
+      tone();
     }
+    renderTitle();
     renderList();
     renderDetail();
+  }
+
+  // waiting_since is the gateway's clock; the countdown runs on this tab's monotonic clock from timeout_s
+  function setDeadline(conv, timeoutS) {
+    conv.deadline = typeof timeoutS === "number" ? performance.now() + timeoutS * 1000 : null;
   }
 
   function applyUpdate(update) {
@@ -156,6 +242,8 @@
     conv.status = update.status;
     conv.staff = update.staff;
     conv.waiting_since = update.waiting_since;
+    conv.citizen_present = update.citizen_present !== false;
+    setDeadline(conv, update.timeout_s);
     for (const m of update.history || []) { // only with a conversation new to the queue
       const key = messageKey(m);
       if (!conv.history.some((h) => messageKey(h) === key)) conv.history.push(m);
@@ -168,7 +256,10 @@
     if (frame.type === "staff.queue") {
       const next = new Map();
       for (const c of frame.conversations || []) {
-        if (c && c.session) next.set(String(c.session), { ...c, history: [...(c.history || [])] });
+        if (!c || !c.session) continue;
+        const conv = { ...c, history: [...(c.history || [])], citizen_present: c.citizen_present !== false };
+        setDeadline(conv, c.timeout_s);
+        next.set(String(c.session), conv);
       }
       state.conversations = next;
       queueChanged();
@@ -198,8 +289,38 @@
     return m && m.id ? `id:${m.id}` : `${m && m.type}:${m && m.status}:${m && m.ts}:${m && m.text}`;
   }
 
-  function shortId(session) {
-    return String(session).slice(0, 6);
+  function firstQuestion(conv) {
+    const first = conv.history.find((m) => m && m.type === "chat.user" && String(m.text || "").trim());
+    if (!first) return "Ohne Frage – direkt eine Person angefragt";
+    const text = String(first.text).trim().replace(/\s+/g, " ");
+    return text.length > 70 ? `${text.slice(0, 69)}…` : text;
+  }
+
+  function language(conv) {
+    // the assistant marks replies to a question in another language (answers stay German)
+    const marked = conv.history.find((m) => m && m.type === "chat.reply" && m.language);
+    return marked ? LANGUAGES[marked.language] || String(marked.language) : "Deutsch";
+  }
+
+  function clock(ts) {
+    const date = new Date(Number(ts || 0) * 1000);
+    return date.toLocaleTimeString("de-DE", { hour: "2-digit", minute: "2-digit" });
+  }
+
+  function countdown(conv) {
+    if (conv.status !== "waiting" || conv.deadline == null) return "";
+    const left = Math.max(0, Math.ceil((conv.deadline - performance.now()) / 1000));
+    const mm = Math.floor(left / 60);
+    const ss = String(left % 60).padStart(2, "0");
+    return left > 0 ? `Zeitablauf in ${mm}:${ss}` : "Zeit abgelaufen";
+  }
+
+  function urgent(conv) {
+    return conv.status === "waiting" && conv.deadline != null && conv.deadline - performance.now() < 30000;
+  }
+
+  function presence(conv) {
+    return conv.citizen_present === false ? "Bürger hat das Gespräch verlassen" : "";
   }
 
   function since(ts) {
@@ -238,11 +359,31 @@
       if (state.selected === conv.session) btn.setAttribute("aria-current", "true");
       const head = document.createElement("span");
       head.className = "conv-head";
-      head.textContent = `Gespräch ${shortId(conv.session)} · ${statusLabel(conv)} · ${since(conv.waiting_since)}`;
-      const text = document.createElement("span");
-      text.className = "conv-preview";
-      text.textContent = preview(conv);
-      btn.append(head, text);
+      head.textContent = firstQuestion(conv);
+      const meta = document.createElement("span");
+      meta.className = "conv-meta";
+      meta.textContent = `${clock(conv.waiting_since)} Uhr · ${language(conv)} · ${statusLabel(conv)} · ${since(conv.waiting_since)}`;
+      btn.append(head, meta);
+      const timer = document.createElement("span");
+      timer.className = "conv-countdown";
+      timer.textContent = countdown(conv);
+      timer.hidden = !timer.textContent;
+      timer.classList.toggle("conv-countdown--urgent", urgent(conv));
+      btn.append(timer);
+      if (presence(conv)) {
+        const gone = document.createElement("span");
+        gone.className = "conv-left";
+        gone.textContent = presence(conv);
+        btn.append(gone);
+        btn.classList.add("conv--left");
+      }
+      const last = preview(conv);
+      if (last !== firstQuestion(conv)) {
+        const text = document.createElement("span");
+        text.className = "conv-preview";
+        text.textContent = `Zuletzt: ${last}`;
+        btn.append(text);
+      }
       btn.addEventListener("click", () => select(conv.session));
       const li = document.createElement("li");
       li.append(btn);
@@ -282,8 +423,8 @@
       els.detailTitle.textContent = "Gespräch";
       return;
     }
-    els.detailTitle.textContent = `Gespräch ${shortId(conv.session)}`;
-    els.meta.textContent = `Status: ${statusLabel(conv)} · angefragt ${since(conv.waiting_since)}`;
+    els.detailTitle.textContent = `Gespräch: ${firstQuestion(conv)}`;
+    els.meta.textContent = detailMeta(conv);
     if (els.history.dataset.session !== conv.session || els.history.childElementCount !== conv.history.length) {
       els.history.dataset.session = conv.session;
       els.history.replaceChildren();
@@ -294,6 +435,30 @@
     els.release.hidden = !mine;
     els.reply.hidden = !mine;
   }
+
+  function detailMeta(conv) {
+    return [
+      `Status: ${statusLabel(conv)}`,
+      `angefragt um ${clock(conv.waiting_since)} Uhr (${since(conv.waiting_since)})`,
+      `Sprache: ${language(conv)}`,
+      countdown(conv),
+      presence(conv),
+    ].filter(Boolean).join(" · ");
+  }
+
+  // once a second: the countdowns only (the list is not rebuilt, so focus and screen readers stay put)
+  setInterval(() => {
+    for (const timer of els.list.querySelectorAll(".conv")) {
+      const conv = state.conversations.get(timer.dataset.session);
+      const span = timer.querySelector(".conv-countdown");
+      if (!conv || !span) continue;
+      span.textContent = countdown(conv);
+      span.hidden = !span.textContent;
+      span.classList.toggle("conv-countdown--urgent", urgent(conv));
+    }
+    const selected = state.selected ? state.conversations.get(state.selected) : null;
+    if (selected && selected.status === "waiting") els.meta.textContent = detailMeta(selected);
+  }, 1000);
 
   function select(session) {
     state.selected = session;
@@ -321,11 +486,29 @@
     }
   });
 
+  // "Gespräch beenden" asks first (a modal <dialog>: focus stays in it, Escape cancels) and offers a short
+  // summary, sent to the citizen as the last staff message before the hand-back
   els.release.addEventListener("click", () => {
     if (!state.selected) return;
-    if (send({ type: "staff.release", session: state.selected })) {
-      state.mine.delete(state.selected);
+    els.endSummary.value = "";
+    els.endDialog.returnValue = ""; // Escape keeps the last value: start from "not confirmed"
+    els.endDialog.dataset.session = state.selected;
+    els.endDialog.showModal();
+    els.endSummary.focus();
+  });
+
+  els.endDialog.addEventListener("close", () => {
+    const session = els.endDialog.dataset.session;
+    if (els.endDialog.returnValue !== "end" || !session) {
+      els.release.focus();
+      return;
+    }
+    const summary = els.endSummary.value.trim();
+    if (summary && !send({ type: "staff.send", session, text: `Zusammenfassung: ${summary}` })) return;
+    if (send({ type: "staff.release", session })) {
+      state.mine.delete(session);
       els.status.textContent = "Gespräch beendet. Der KI-Assistent antwortet wieder.";
+      els.history.focus();
     }
   });
 

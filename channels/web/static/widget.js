@@ -574,7 +574,9 @@
   }
 
   function addStatus(frame, live = true) {
-    const repeat = frame.status === state.handoff && frame.status === "handoff_waiting";
+    // the same state again: a new place in the queue, or the status the gateway resends after a reload
+    // (which the history already shows): no second "ist jetzt für Sie da" under the staff's messages
+    const repeat = frame.status === state.handoff && routedToStaff();
     state.handoff = frame.status;
     state.position = frame.position || null;
     let text = String(frame.text || T.status[frame.status] || "");
