@@ -28,11 +28,11 @@ from channels.routes import (
     chat_api,
     chat_api_preflight,
     chat_ws,
-    staff_ws,
     subtitles_ws,
 )
 from channels.security import content_security_policy, origin_allowed, security_headers_middleware
 from channels.settings import GatewaySettings
+from channels.staff_routes import staff_login, staff_ws
 from common import redact
 from common.metrics_access import metrics_access
 from common.streams import valid_stream_id
@@ -141,6 +141,8 @@ def create_app(settings: GatewaySettings, *, broker: Broker | None = None) -> we
     r.add_post("/api/chat", partial(chat_api, guard=guard, service=service))
     r.add_route("OPTIONS", "/api/chat", partial(chat_api_preflight, guard=guard))
     r.add_get("/ws/staff", partial(staff_ws, guard=guard, service=service))
+    r.add_get("/api/staff/login", partial(staff_login, guard=guard))
+    r.add_post("/api/staff/login", partial(staff_login, guard=guard))
     r.add_get("/ws/subtitles/{stream}", partial(subtitles_ws, guard=guard, fanout=fanout))
     r.add_get("/live/{stream}/transcript.vtt", transcript_view)
     r.add_get("/live/{stream}/transcript.txt", transcript_view)

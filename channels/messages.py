@@ -60,6 +60,9 @@ __all__ = [
     "Source",
     "StaffConversation",
     "StaffFrame",
+    "StaffLogin",
+    "StaffLoginMethods",
+    "StaffLoginRequest",
     "StaffMessage",
     "StaffPresence",
     "StaffQueue",
@@ -375,6 +378,32 @@ class StaffRelease(_Model):
 StaffFrame = Annotated[StaffTake | StaffSend | StaffRelease, Field(discriminator="type")]
 
 
+class StaffLoginRequest(_Model):
+    """``POST /api/staff/login`` with a per-person account (docs/protocol.md)."""
+
+    login: str = Field(min_length=1, max_length=40)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class StaffLogin(_Model):
+    """Answer to a login: the ticket for ``/ws/staff?ticket=`` and the name staff act under."""
+
+    type: Literal["staff.login"] = "staff.login"
+    v: Version = 1
+    ticket: str
+    name: str
+    expires_in_s: float
+
+
+class StaffLoginMethods(_Model):
+    """``GET /api/staff/login``: which logins this gateway takes (the console shows the matching form)."""
+
+    type: Literal["staff.login_methods"] = "staff.login_methods"
+    v: Version = 1
+    accounts: bool
+    token: bool
+
+
 class StaffConversation(_Model):
     session: str
     status: Literal["waiting", "active", "timeout", "ended"]
@@ -517,6 +546,8 @@ def json_schema() -> dict[str, Any]:
         "StaffServerFrame": Annotated[
             StaffQueue | StaffUpdate | StaffMessage | ErrorFrame, Field(discriminator="type")
         ],
+        "StaffLoginRequest": StaffLoginRequest,
+        "StaffLoginResponse": Annotated[StaffLogin | StaffLoginMethods | ErrorFrame, Field(discriminator="type")],
         "BrokerMessage": BrokerMessage,
     }
     defs: dict[str, Any] = {}

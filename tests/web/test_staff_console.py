@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.web.conftest import STAFF_TOKEN, Gateway, axe_serious
+from channels.staff_accounts import StaffAccount, hash_password, upsert_account
+from tests.web.conftest import STAFF_TOKEN, Gateway, axe_serious, closed_rasa_url, run_gateway
 
 pytestmark = pytest.mark.browser
 
@@ -150,3 +151,37 @@ async def test_sound_waits_for_a_gesture_and_says_so(new_page, gateway: Gateway)
     await staff.locator("h1").click()
     await expect(hint).to_be_hidden()
     await expect(staff).to_have_title(f"(1) {TITLE}")
+
+
+async def test_personal_account_login_names_the_person(new_page, tmp_path: Path) -> None:
+    """With RATHAUS_STAFF_ACCOUNTS the console asks for login and password; the name comes from the account."""
+    account = StaffAccount(login="beispiel", name="Frau Beispiel, Bürgerbüro", password=hash_password("Sommer 2026!"))
+    accounts = tmp_path / "staff.yml"
+    accounts.write_text(upsert_account(None, account), encoding="utf-8")
+    async with run_gateway(rasa_url=closed_rasa_url(), staff_accounts=accounts, handoff_timeout_s=60) as gateway:
+        staff, requests = await new_page()
+        await staff.goto(gateway.url + "/staff")
+        await expect(staff.get_by_label("Benutzername")).to_be_visible()
+        await expect(staff.get_by_label("Zugangsschlüssel")).to_be_hidden()
+        await staff.get_by_label("Benutzername").fill("beispiel")
+        await staff.get_by_label("Passwort").fill("falsch")
+        await staff.get_by_role("button", name="Anmelden").click()
+        await expect(staff.get_by_role("alert")).to_have_text("Benutzername oder Passwort stimmt nicht.")
+        await expect(staff.get_by_label("Passwort")).to_be_focused()
+        await staff.get_by_label("Passwort").fill("Sommer 2026!")
+        await staff.get_by_label("Passwort").press("Enter")
+        await expect(staff.get_by_text("Angemeldet als Frau Beispiel, Bürgerbüro")).to_be_visible()
+        await expect(staff.get_by_text("Im Moment wartet niemand.")).to_be_visible()
+        stored = await staff.evaluate("JSON.stringify(sessionStorage)")
+        assert "Sommer" not in stored and "ticket" in stored
+        await staff.reload()  # the ticket keeps the tab logged in
+        await expect(staff.get_by_text("Angemeldet als Frau Beispiel, Bürgerbüro")).to_be_visible()
+
+        await ask_for_a_person(new_page, gateway, "Wie melde ich meinen Hund an?")
+        await staff.locator(".conv").first.click()
+        await staff.get_by_role("button", name="Übernehmen").click()
+        await expect(staff.locator(".conv-meta")).to_contain_text("von Ihnen übernommen")
+        await expect(staff.get_by_label("Antwort an die Bürgerin oder den Bürger")).to_be_visible()
+        await staff.get_by_role("button", name="Abmelden").click()
+        await expect(staff.get_by_label("Benutzername")).to_be_focused()
+        assert requests.foreign() == [] and requests.errors == []

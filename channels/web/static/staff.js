@@ -1,8 +1,10 @@
 /*
- * Staff console for human hand-off (/staff). Opens /ws/staff?token=...&name=... and speaks the staff
- * protocol of docs/protocol.md: staff.queue / staff.update / staff.message / error in, staff.take / staff.send /
- * staff.release out. The token comes from the login form or ?token= (removed from the address bar at
- * once) and is kept only in sessionStorage of this tab. Untrusted text is inserted with textContent only.
+ * Staff console for human hand-off (/staff). Logs in with a personal account (POST /api/staff/login gives a
+ * ticket, then /ws/staff?ticket=...) or, where the gateway has only the shared token, opens
+ * /ws/staff?token=...&name=...; then speaks the staff protocol of docs/protocol.md: staff.queue /
+ * staff.update / staff.message / error in, staff.take / staff.send / staff.release out. Ticket or token (from
+ * the form or ?token=, removed from the address bar at once) are kept only in sessionStorage of this tab.
+ * Untrusted text is inserted with textContent only.
  *
  * Conversations are labelled by the citizen's first question, the time of the request and the language the
  * citizen wrote in; a waiting one counts down to its timeout (from the gateway's timeout_s, measured on this
@@ -18,6 +20,8 @@
   const KEY = "rathaus.staff.login";
   const els = {
     login: $("login"), token: $("token"), name: $("staff-name"), loginError: $("login-error"),
+    loginAccount: $("login-account"), loginToken: $("login-token"), account: $("account-login"),
+    password: $("account-password"),
     console: $("console"), sessionBox: $("session-box"), whoami: $("whoami"), logout: $("logout"),
     status: $("conn-status"), list: $("queue-list"), queueEmpty: $("queue-empty"),
     detailEmpty: $("detail-empty"), detailBody: $("detail-body"), detailTitle: $("detail-title"),
@@ -32,7 +36,7 @@
   const state = {
     token: null, name: "", ws: null, conversations: new Map(), selected: null, mine: new Set(),
     retry: 0, retryTimer: null, authFailed: false, knownWaiting: new Set(),
-    unseen: 0, audio: null, muted: false,
+    unseen: 0, audio: null, muted: false, ticket: null, accounts: false,
   };
 
   // ------------------------------------------------------------------ alerts: tone and tab title
@@ -112,7 +116,8 @@
   }
 
   function start(login) {
-    state.token = login.token;
+    state.token = login.token || null;
+    state.ticket = login.ticket || null;
     state.name = login.name || "";
     state.authFailed = false;
     try { sessionStorage.setItem(KEY, JSON.stringify(login)); } catch (_) { /* ignore */ }
@@ -128,6 +133,7 @@
     if (state.ws) { const ws = state.ws; state.ws = null; ws.close(1000); }
     try { sessionStorage.removeItem(KEY); } catch (_) { /* ignore */ }
     state.token = null;
+    state.ticket = null;
     state.conversations.clear();
     state.selected = null;
     state.unseen = 0;
@@ -138,11 +144,55 @@
     els.loginError.textContent = message || "";
     els.status.textContent = message ? "" : "Abgemeldet.";
     els.token.value = "";
-    els.token.focus();
+    els.password.value = "";
+    (state.accounts ? els.account : els.token).focus();
+  }
+
+  // which login the gateway takes: personal accounts (preferred) or the shared token
+  async function loginMethods() {
+    try {
+      const response = await fetch("/api/staff/login", { headers: { Accept: "application/json" } });
+      const methods = await response.json();
+      state.accounts = Boolean(methods.accounts);
+    } catch (_) {
+      state.accounts = false;
+    }
+    els.loginAccount.hidden = !state.accounts;
+    els.loginToken.hidden = state.accounts;
+  }
+
+  async function accountLogin() {
+    const login = els.account.value.trim();
+    const password = els.password.value;
+    if (!login || !password) {
+      els.loginError.textContent = "Bitte geben Sie Benutzername und Passwort ein.";
+      (login ? els.password : els.account).focus();
+      return;
+    }
+    let body = null;
+    let ok = false;
+    try {
+      const response = await fetch("/api/staff/login", {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ login, password }),
+      });
+      ok = response.ok;
+      body = await response.json().catch(() => null);
+    } catch (_) { /* shown below */ }
+    els.password.value = "";
+    if (!ok || !body || !body.ticket) {
+      els.loginError.textContent = (body && body.message) || "Die Anmeldung ist gerade nicht möglich. Bitte versuchen Sie es gleich noch einmal.";
+      els.password.focus();
+      return;
+    }
+    start({ ticket: String(body.ticket), name: String(body.name || "") });
   }
 
   els.login.addEventListener("submit", (event) => {
     event.preventDefault();
+    if (state.accounts) {
+      accountLogin();
+      return;
+    }
     const token = els.token.value.trim();
     if (!token) {
       els.loginError.textContent = "Bitte geben Sie den Zugangsschlüssel ein.";
@@ -156,8 +206,12 @@
   // ------------------------------------------------------------------ connection
   function connect() {
     const url = new URL("/ws/staff", location.href.replace(/^http/, "ws"));
-    url.searchParams.set("token", state.token);
-    if (state.name) url.searchParams.set("name", state.name);
+    if (state.ticket) {
+      url.searchParams.set("ticket", state.ticket); // the gateway knows the name from the account
+    } else {
+      url.searchParams.set("token", state.token);
+      if (state.name) url.searchParams.set("name", state.name);
+    }
     els.status.textContent = "Verbindung wird aufgebaut …";
     const ws = new WebSocket(url.href);
     state.ws = ws;
@@ -177,8 +231,9 @@
       if (state.ws !== ws) return; // logged out
       state.ws = null;
       if (!opened && state.retry >= 1) {
-        // refused twice before the upgrade: almost always a wrong token (HTTP 401)
-        stop("Anmeldung fehlgeschlagen. Bitte prüfen Sie den Zugangsschlüssel.");
+        // refused twice before the upgrade: almost always a wrong token or an expired ticket (HTTP 401)
+        stop(state.ticket ? "Ihre Anmeldung ist abgelaufen. Bitte melden Sie sich neu an."
+          : "Anmeldung fehlgeschlagen. Bitte prüfen Sie den Zugangsschlüssel.");
         return;
       }
       state.retry += 1;
@@ -529,6 +584,8 @@
     }
   });
 
-  const login = readLogin();
-  if (login && login.token) start(login);
+  loginMethods().then(() => {
+    const login = readLogin();
+    if (login && (login.token || login.ticket)) start(login);
+  });
 })();
