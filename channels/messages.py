@@ -5,18 +5,20 @@ embedders is described in docs/protocol.md and exported as JSON Schema with ``ra
 
 Groups:
 
-* chat, client -> gateway: ``chat.send``, ``chat.feedback``, ``chat.handoff``, ``chat.handoff_cancel``
+* chat, client -> gateway: ``chat.send``, ``chat.feedback``, ``chat.handoff``, ``chat.handoff_cancel``,
+  ``chat.callback``
 * chat, gateway -> client: ``chat.session``, ``chat.history``, ``chat.reply``, ``chat.status``,
   ``chat.waiting``, ``chat.availability``, ``error``
 * chat events on the broker topic ``chat:{session}``: ``chat.user`` (what the citizen wrote),
   ``chat.reply``, ``chat.status``; ``chat.waiting`` and ``citizen.presence`` travel live only (not stored)
+* callback requests on the broker topic ``callbacks``: ``callback.event``
 * hand-off queue on the broker topic ``handoff``: ``handoff.event``; staff presence on ``presence``:
   ``staff.presence`` (live only)
 * subtitles, gateway -> viewer (broker topic ``subtitles:{stream}``): ``subtitle.cue``,
   ``subtitle.partial``, ``subtitle.stream``
-* staff console: staff -> gateway ``staff.take``, ``staff.send``, ``staff.release``;
+* staff console: staff -> gateway ``staff.take``, ``staff.send``, ``staff.release``, ``staff.callback_done``;
   gateway -> staff ``staff.queue`` (once per connection), then ``staff.update`` (one conversation
-  changed), ``staff.message``, ``error``
+  changed), ``staff.message``, ``staff.callbacks`` (on connect and after each change), ``error``
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ __all__ = [
     "Button",
     "ChatEvent",
     "ChatFeedback",
+    "CallbackEvent",
     "ChatAvailability",
+    "ChatCallback",
     "CitizenPresence",
     "ChatHandoff",
     "ChatHandoffCancel",
@@ -58,6 +62,9 @@ __all__ = [
     "Office",
     "ReplyKind",
     "Source",
+    "StaffCallback",
+    "StaffCallbackDone",
+    "StaffCallbacks",
     "StaffConversation",
     "StaffFrame",
     "StaffLogin",
@@ -171,7 +178,19 @@ class ChatHandoffCancel(_Model):
     v: Version = 1
 
 
-ClientFrame = Annotated[ChatSend | ChatFeedback | ChatHandoff | ChatHandoffCancel, Field(discriminator="type")]
+class ChatCallback(_Model):
+    """Nobody is in the chat: the citizen leaves a callback or contact request for staff (kept on the broker)."""
+
+    type: Literal["chat.callback"] = "chat.callback"
+    v: Version = 1
+    name: str = Field(min_length=1, max_length=80)
+    contact: str = Field(min_length=3, max_length=120)  # phone number or e-mail address
+    question: str = Field(default="", max_length=MAX_TEXT_CHARS)
+
+
+ClientFrame = Annotated[
+    ChatSend | ChatFeedback | ChatHandoff | ChatHandoffCancel | ChatCallback, Field(discriminator="type")
+]
 
 
 # ---------------------------------------------------------------- chat, gateway -> client / broker
@@ -318,6 +337,24 @@ class CitizenPresence(_Model):
     ts: float = 0.0
 
 
+class CallbackEvent(_Model):
+    """A callback request was made (``open``) or dealt with (``done``, by ``staff``); broker topic ``callbacks``.
+
+    Holds personal data the citizen typed for this purpose (name, how to reach them); the topic keeps at most
+    ``RATHAUS_BROKER_HISTORY`` events."""
+
+    type: Literal["callback.event"] = "callback.event"
+    v: Version = 1
+    id: str
+    state: Literal["open", "done"]
+    session: str | None = None
+    name: str = ""
+    contact: str = ""
+    question: str = ""
+    staff: str | None = None
+    ts: float = 0.0
+
+
 class StaffPresence(_Model):
     """How many staff consoles one gateway instance holds (broker topic ``presence``, live only)."""
 
@@ -375,7 +412,32 @@ class StaffRelease(_Model):
     session: str = Field(min_length=1, max_length=MAX_ID_CHARS)
 
 
-StaffFrame = Annotated[StaffTake | StaffSend | StaffRelease, Field(discriminator="type")]
+class StaffCallbackDone(_Model):
+    type: Literal["staff.callback_done"] = "staff.callback_done"
+    v: Version = 1
+    id: str = Field(min_length=1, max_length=MAX_ID_CHARS)
+
+
+StaffFrame = Annotated[StaffTake | StaffSend | StaffRelease | StaffCallbackDone, Field(discriminator="type")]
+
+
+class StaffCallback(_Model):
+    id: str
+    state: Literal["open", "done"]
+    name: str
+    contact: str
+    question: str
+    requested: float
+    done_by: str | None = None
+    done_at: float | None = None
+
+
+class StaffCallbacks(_Model):
+    """Every callback request the gateway holds (open ones first); sent on connect and after each change."""
+
+    type: Literal["staff.callbacks"] = "staff.callbacks"
+    v: Version = 1
+    callbacks: tuple[StaffCallback, ...] = ()
 
 
 class StaffLoginRequest(_Model):
@@ -457,6 +519,7 @@ BrokerMessage = Annotated[
     | ChatStatus
     | ChatWaiting
     | HandoffEvent
+    | CallbackEvent
     | CitizenPresence
     | StaffPresence
     | SubtitleCue
@@ -469,8 +532,8 @@ Message = BrokerMessage  # what ``Broker.publish`` accepts
 _CLIENT = TypeAdapter(ClientFrame)
 _STAFF = TypeAdapter(StaffFrame)
 _BROKER = TypeAdapter(BrokerMessage)
-_CLIENT_TYPES = frozenset({"chat.send", "chat.feedback", "chat.handoff", "chat.handoff_cancel"})
-_STAFF_TYPES = frozenset({"staff.take", "staff.send", "staff.release"})
+_CLIENT_TYPES = frozenset({"chat.send", "chat.feedback", "chat.handoff", "chat.handoff_cancel", "chat.callback"})
+_STAFF_TYPES = frozenset({"staff.take", "staff.send", "staff.release", "staff.callback_done"})
 
 
 def _load_object(text: str | bytes) -> dict[str, Any]:
@@ -497,17 +560,21 @@ def _validate(adapter: TypeAdapter[Any], data: dict[str, Any], known: frozenset[
         raise InvalidFrame(f"{kind} frame does not match schema v{SCHEMA_VERSION}: {exc}") from exc
 
 
-def parse_client_frame(text: str | bytes) -> ChatSend | ChatFeedback | ChatHandoff | ChatHandoffCancel:
+def parse_client_frame(
+    text: str | bytes,
+) -> ChatSend | ChatFeedback | ChatHandoff | ChatHandoffCancel | ChatCallback:
     """Parse one text frame from a chat client; raises a :class:`~channels.errors.FrameError`."""
-    result: ChatSend | ChatFeedback | ChatHandoff | ChatHandoffCancel = _validate(
+    result: ChatSend | ChatFeedback | ChatHandoff | ChatHandoffCancel | ChatCallback = _validate(
         _CLIENT, _load_object(text), _CLIENT_TYPES
     )
     return result
 
 
-def parse_staff_frame(text: str | bytes) -> StaffTake | StaffSend | StaffRelease:
+def parse_staff_frame(text: str | bytes) -> StaffTake | StaffSend | StaffRelease | StaffCallbackDone:
     """Parse one text frame from the staff console; raises a :class:`~channels.errors.FrameError`."""
-    result: StaffTake | StaffSend | StaffRelease = _validate(_STAFF, _load_object(text), _STAFF_TYPES)
+    result: StaffTake | StaffSend | StaffRelease | StaffCallbackDone = _validate(
+        _STAFF, _load_object(text), _STAFF_TYPES
+    )
     return result
 
 
@@ -544,7 +611,7 @@ def json_schema() -> dict[str, Any]:
         "SubtitleFrame": Annotated[SubtitleCue | SubtitlePartial | SubtitleStream, Field(discriminator="type")],
         "StaffFrame": StaffFrame,
         "StaffServerFrame": Annotated[
-            StaffQueue | StaffUpdate | StaffMessage | ErrorFrame, Field(discriminator="type")
+            StaffQueue | StaffUpdate | StaffMessage | StaffCallbacks | ErrorFrame, Field(discriminator="type")
         ],
         "StaffLoginRequest": StaffLoginRequest,
         "StaffLoginResponse": Annotated[StaffLogin | StaffLoginMethods | ErrorFrame, Field(discriminator="type")],

@@ -289,6 +289,8 @@ async def _chat_reader(
                 await service.request_handoff(session, client=ip)
             elif frame.type == "chat.handoff_cancel":
                 await service.cancel_handoff(session)
+            elif frame.type == "chat.callback":
+                await service.request_callback(session, frame)
             else:  # chat.feedback
                 guard.metrics.feedback.labels(frame.rating).inc()
                 log.info("chat.feedback rating=%s", frame.rating)

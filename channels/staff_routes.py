@@ -17,6 +17,7 @@ import time
 from aiohttp import WSCloseCode, WSMsgType, web
 from pydantic import ValidationError
 
+from channels.callbacks import CallbackConflict
 from channels.chat_service import ChatService, StaffEvent, StaffResync
 from channels.errors import BrokerError, FrameError
 from channels.handoff import HandoffConflict
@@ -135,6 +136,7 @@ async def staff_ws(request: web.Request, guard: Guard, service: ChatService) -> 
         while not outbox.empty():
             outbox.get_nowait()  # anything before the first queue is contained in it
         await ws.send_str((await service.staff_queue()).model_dump_json())
+        await ws.send_str(service.staff_callbacks().model_dump_json())
         while True:
             event = await outbox.get()
             if overflow.is_set():
@@ -158,11 +160,13 @@ async def staff_ws(request: web.Request, guard: Guard, service: ChatService) -> 
                     await service.staff_take(frame.session, staff=name)
                 elif frame.type == "staff.send":
                     await service.staff_send(frame.session, staff=name, text=frame.text)
-                else:
+                elif frame.type == "staff.release":
                     await service.staff_release(frame.session, staff=name)
+                else:  # staff.callback_done
+                    await service.staff_callback_done(frame.id, staff=name)
             except FrameError as exc:
                 await guard.error(ws, exc.code, exc.german)
-            except HandoffConflict as exc:
+            except (HandoffConflict, CallbackConflict) as exc:
                 await guard.error(ws, exc.code, exc.german)
             except BrokerError as exc:
                 log.error("gateway.staff.publish_failed error=%s", exc)

@@ -185,3 +185,47 @@ async def test_personal_account_login_names_the_person(new_page, tmp_path: Path)
         await staff.get_by_role("button", name="Abmelden").click()
         await expect(staff.get_by_label("Benutzername")).to_be_focused()
         assert requests.foreign() == [] and requests.errors == []
+
+
+async def test_nobody_online_leads_to_a_callback_request_that_staff_see(new_page, gateway: Gateway) -> None:
+    """No console is open: the citizen is offered a callback form at once; staff who log in later find it."""
+    citizen, citizen_requests = await new_page(viewport={"width": 375, "height": 667}, is_mobile=True, has_touch=True)
+    await citizen.goto(gateway.url + "/")
+    await citizen.get_by_role("button", name="Fragen an die Stadt").click()
+    await citizen.get_by_label("Ihre Frage").fill("Ich brauche eine Meldebescheinigung")
+    await citizen.get_by_label("Ihre Frage").press("Enter")
+    dialog = citizen.get_by_role("dialog")
+    await dialog.locator("button.rh-human").click()
+    form = dialog.get_by_role("form", name="Rückruf oder Antwort per E-Mail anfordern")
+    await expect(form).to_be_visible()
+    await expect(form.get_by_label("Ihr Anliegen (freiwillig)")).to_have_value("Ich brauche eine Meldebescheinigung")
+    await form.get_by_role("button", name="Rückruf anfordern").click()
+    await expect(form.get_by_role("alert")).to_contain_text("Bitte geben Sie Ihren Namen")
+    await expect(form.get_by_label("Ihr Name")).to_be_focused()
+    await form.get_by_label("Ihr Name").fill("Erika Muster")
+    await form.get_by_label("Telefonnummer oder E-Mail-Adresse").fill("0170 1234567")
+    await citizen.screenshot(path=str(SHOTS / "widget-callback-375.png"))
+    await form.get_by_role("button", name="Rückruf anfordern").click()
+    await expect(dialog.get_by_text("Ihre Bitte um Rückruf ist gespeichert")).to_be_visible()
+    await expect(form).to_have_count(0)
+    await expect(citizen.get_by_label("Ihre Frage")).to_be_focused()
+    assert citizen_requests.foreign() == [] and citizen_requests.errors == []
+    assert await axe_serious(citizen) == []
+
+    staff, _ = await new_page(viewport={"width": 1280, "height": 800})
+    await login(staff, gateway)
+    callbacks = staff.get_by_role("region", name="Rückruf-Bitten")
+    item = callbacks.locator(".callback")
+    await expect(item).to_contain_text("Erika Muster")
+    await expect(item).to_contain_text("offen")
+    await expect(item).to_contain_text("Anliegen: Ich brauche eine Meldebescheinigung")
+    await expect(item.get_by_role("link", name="0170 1234567")).to_have_attribute("href", "tel:01701234567")
+    await item.get_by_role("button", name="als erledigt markieren").click()
+    await expect(item).to_contain_text("erledigt von Frau Beispiel")
+    await expect(item.get_by_role("button")).to_have_count(0)
+    await staff.screenshot(path=str(SHOTS / "staff-callbacks-1280.png"))
+    # a colleague's console shows the same state
+    colleague, _ = await new_page()
+    await colleague.goto(f"{gateway.url}/staff?token={STAFF_TOKEN}&name=Herr%20Muster")
+    await expect(colleague.locator(".callback")).to_contain_text("erledigt von Frau Beispiel")
+    assert await axe_serious(staff) == []

@@ -27,6 +27,7 @@
     detailEmpty: $("detail-empty"), detailBody: $("detail-body"), detailTitle: $("detail-title"),
     meta: $("detail-meta"), history: $("history"), take: $("take"), release: $("release"),
     reply: $("reply"), replyText: $("reply-text"), replySend: $("reply-send"),
+    callbackList: $("callback-list"), callbacksEmpty: $("callbacks-empty"),
     sound: $("sound"), soundHint: $("sound-hint"), endDialog: $("end-dialog"), endSummary: $("end-summary"),
   };
   const SOUND_KEY = "rathaus.staff.sound";
@@ -36,7 +37,7 @@
   const state = {
     token: null, name: "", ws: null, conversations: new Map(), selected: null, mine: new Set(),
     retry: 0, retryTimer: null, authFailed: false, knownWaiting: new Set(),
-    unseen: 0, audio: null, muted: false, ticket: null, accounts: false,
+    unseen: 0, audio: null, muted: false, ticket: null, accounts: false, callbacks: [], knownCallbacks: null,
   };
 
   // ------------------------------------------------------------------ alerts: tone and tab title
@@ -331,6 +332,18 @@
       conv.history.push(frame.message);
       if (state.selected === conv.session) appendHistory(frame.message);
       renderList();
+    } else if (frame.type === "staff.callbacks") {
+      const list = Array.isArray(frame.callbacks) ? frame.callbacks : [];
+      const open = list.filter((c) => c && c.state === "open").map((c) => String(c.id));
+      if (state.knownCallbacks && open.some((id) => !state.knownCallbacks.has(id))) {
+        els.status.textContent = "Eine neue Rückruf-Bitte ist da.";
+        state.unseen += 1;
+        renderTitle();
+        tone();
+      }
+      state.knownCallbacks = new Set([...(state.knownCallbacks || []), ...list.map((c) => String(c.id))]);
+      state.callbacks = list;
+      renderCallbacks();
     } else if (frame.type === "error") {
       const text = ERRORS[frame.code] || String(frame.message || "Fehler.");
       if (frame.code === "already_taken" && state.selected) state.mine.delete(state.selected);
@@ -499,6 +512,49 @@
       countdown(conv),
       presence(conv),
     ].filter(Boolean).join(" · ");
+  }
+
+  function contactLink(contact) {
+    const text = String(contact || "");
+    if (/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(text)) return el("a", { href: `mailto:${text}` }, text);
+    const digits = text.replace(/[^\d+]/g, "");
+    if (digits.length >= 5 && /^[\d\s+()\/-]+$/.test(text)) return el("a", { href: `tel:${digits}` }, text);
+    return el("span", {}, text);
+  }
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) node.setAttribute(name, String(value));
+    node.append(...children);
+    return node;
+  }
+
+  function renderCallbacks() {
+    const focusedId = document.activeElement && document.activeElement.dataset
+      ? document.activeElement.dataset.callback : null;
+    els.callbackList.replaceChildren();
+    els.callbacksEmpty.hidden = state.callbacks.length > 0;
+    for (const c of state.callbacks) {
+      const open = c.state === "open";
+      const item = el("li", { class: `callback callback--${open ? "open" : "done"}` });
+      const head = el("p", { class: "callback-head" }, String(c.name || ""), " · ", contactLink(c.contact));
+      const meta = el("p", { class: "callback-meta" },
+        open ? `offen · erbeten um ${clock(c.requested)} Uhr (${since(c.requested).replace("seit", "vor")})`
+          : `erledigt von ${c.done_by || "jemandem"} um ${clock(c.done_at)} Uhr`);
+      item.append(head, meta);
+      if (c.question) item.append(el("p", { class: "callback-question" }, `Anliegen: ${c.question}`));
+      if (open) {
+        const done = el("button", { type: "button", class: "btn btn-secondary", "data-callback": String(c.id) },
+          "Als erledigt markieren");
+        done.setAttribute("aria-label", `Rückruf-Bitte von ${c.name} als erledigt markieren`);
+        done.addEventListener("click", () => {
+          if (send({ type: "staff.callback_done", id: String(c.id) })) done.disabled = true;
+        });
+        item.append(done);
+        if (focusedId === String(c.id)) queueMicrotask(() => done.focus());
+      }
+      els.callbackList.append(item);
+    }
   }
 
   // once a second: the countdowns only (the list is not rebuilt, so focus and screen readers stay put)
