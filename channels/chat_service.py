@@ -24,8 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from channels.admission import Admission, Queued, Refused
-from channels.broker import Broker, id_after
-from channels.callbacks import CallbackBook
+from channels.broker import Broker, FoldMark
+from channels.callback_desk import CallbackDesk
 from channels.chat import (
     BreakerState,
     ChatOutcome,
@@ -38,9 +38,7 @@ from channels.chat import (
 from channels.errors import BrokerError
 from channels.handoff import Conversation, HandoffConflict, HandoffQueue, HandoffState
 from channels.messages import (
-    CallbackEvent,
     ChatAvailability,
-    ChatCallback,
     ChatEvent,
     ChatReply,
     ChatStatus,
@@ -74,7 +72,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 HANDOFF_TOPIC = "handoff"
-CALLBACK_TOPIC = "callbacks"
 PRESENCE_TOPIC = "presence"
 PRESENCE_INTERVAL_S = 5.0  # how often an instance announces its staff count; absent after 3 intervals
 _SESSION_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -85,6 +82,7 @@ _STATUS_FOR: dict[HandoffState, StatusKind] = {
     HandoffState.ENDED: "handoff_ended",
 }
 
+
 @dataclass(frozen=True, slots=True)
 class StaffResync:
     """The hand-off listener rebuilt its state: a staff console needs the whole queue again."""
@@ -92,7 +90,7 @@ class StaffResync:
 
 #: What a staff console's listener receives: a delta (staff.update, staff.message) or "send the whole
 #: queue again". The console's shell serialises deltas and builds the queue for a resync.
-StaffEvent = StaffUpdate | StaffMessage | StaffCallbacks | StaffResync
+StaffEvent = StaffUpdate | StaffMessage | StaffCallbacks | StaffResync  # StaffCallbacks: channels.callback_desk
 StaffListener = Callable[[StaffEvent], None]
 
 
@@ -139,7 +137,14 @@ class ChatService:
         )
         self.handoff = HandoffQueue()
         self.handoff_ready = asyncio.Event()
-        self.callbacks = CallbackBook()
+        self.callbacks = CallbackDesk(
+            broker=broker,
+            clock=clock,
+            city=self.city,
+            history=settings.broker_history,
+            notify=self._notify,
+            tell=self._tell,
+        )
         self.presence = PresenceBoard(instance=self.instance, ttl_s=3 * PRESENCE_INTERVAL_S)
         self._presence_changed = asyncio.Event()
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -148,10 +153,7 @@ class ChatService:
         self._handoff_client: dict[str, str] = {}  # session -> the client address that queued it
         self._watchers: dict[str, asyncio.Task[None]] = {}
         self._citizen_away: set[str] = set()  # open hand-offs whose citizen closed the chat (from _watch)
-        self._folded = asyncio.Condition()
-        self._last_folded: str | None = None
-        self._callbacks_folded = asyncio.Condition()
-        self._last_callback: str | None = None
+        self._folded = FoldMark()
 
     # ------------------------------------------------------------------ citizen messages
     def _lock(self, session: str) -> asyncio.Lock:
@@ -208,6 +210,13 @@ class ChatService:
             if outcome.handoff:
                 await self.request_handoff(session, client=client)
             return list(outcome.replies)
+
+    async def _tell(self, session: str, text: str) -> None:
+        """A note from the gateway itself into the conversation."""
+        reply = ChatReply(
+            id=secrets.token_urlsafe(12), session=session, sender="system", kind="info", text=text, ts=self.clock()
+        )
+        await self._publish(session, reply)
 
     def _unavailable(self, session: str, text: str | None = None) -> ChatOutcome:
         if self.metrics:
@@ -382,16 +391,9 @@ class ChatService:
             if not queued:
                 del self._handoff_clients[client]
 
-    async def _wait_folded(self, msg_id: str, limit_s: float = 3.0) -> None:
+    async def _wait_folded(self, msg_id: str) -> None:
         """Wait until this instance's listener has folded the event ``msg_id`` (read-your-writes)."""
-        async with self._folded:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._folded.wait_for(
-                        lambda: self._last_folded is not None and not id_after(msg_id, self._last_folded)
-                    ),
-                    limit_s,
-                )
+        await self._folded.wait(msg_id)
 
     async def cancel_handoff(self, session: str) -> bool:
         """The citizen withdraws a request nobody has taken; False when there was none to withdraw."""
@@ -521,9 +523,7 @@ class ChatService:
                             conversation = self.handoff.apply(envelope.message)
                             if conversation is not None:
                                 await self._applied(envelope.message, conversation)
-                        async with self._folded:
-                            self._last_folded = envelope.id
-                            self._folded.notify_all()
+                        await self._folded.mark(envelope.id)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -542,75 +542,6 @@ class ChatService:
                     await self.broker.publish(HANDOFF_TOPIC, event)
                 except BrokerError as exc:
                     log.warning("chat.handoff.timeout_publish_failed error=%s", exc)
-
-    # ------------------------------------------------------------------ callback requests
-    async def request_callback(self, session: str, frame: ChatCallback) -> None:
-        """Nobody could take the chat: keep the citizen's callback request for staff (never lost: durable on
-        the broker, folded by every instance) and tell the citizen. One open request per conversation."""
-        if any(r.session == session and r.open for r in self.callbacks.requests()):
-            text = texts.callback_exists(self.city)
-        else:
-            event = self.callbacks.request(
-                id=secrets.token_urlsafe(12),
-                name=frame.name,
-                contact=frame.contact,
-                question=frame.question,
-                now=self.clock(),
-                session=session,
-            )
-            await self._wait_folded_callback(await self.broker.publish(CALLBACK_TOPIC, event))
-            log.info("chat.callback.requested")
-            text = texts.callback_saved(self.city)
-        reply = ChatReply(
-            id=secrets.token_urlsafe(12), session=session, sender="system", kind="info", text=text, ts=self.clock()
-        )
-        await self._publish(session, reply)
-
-    async def staff_callback_done(self, id: str, *, staff: str) -> None:
-        event = self.callbacks.done(id, staff=staff, now=self.clock())
-        await self._wait_folded_callback(await self.broker.publish(CALLBACK_TOPIC, event))
-
-    async def _wait_folded_callback(self, msg_id: str, limit_s: float = 3.0) -> None:
-        """Read-your-writes for the callback book (like :meth:`_wait_folded` for the hand-off queue)."""
-        async with self._callbacks_folded:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._callbacks_folded.wait_for(
-                        lambda: self._last_callback is not None and not id_after(msg_id, self._last_callback)
-                    ),
-                    limit_s,
-                )
-
-    def staff_callbacks(self) -> StaffCallbacks:
-        return StaffCallbacks(callbacks=self.callbacks.listing())
-
-    async def run_callback_listener(self) -> None:
-        """Fold the shared ``callbacks`` topic (history, then live); consoles get the list after each change."""
-        delay = 0.1
-        while True:
-            try:
-                backlog = await self.broker.history(CALLBACK_TOPIC, count=self.settings.broker_history)
-                book = CallbackBook()
-                for envelope in backlog:
-                    if isinstance(envelope.message, CallbackEvent):
-                        book.apply(envelope.message)
-                self.callbacks = book
-                self._notify(self.staff_callbacks())
-                since = backlog[-1].id if backlog else "0-0"
-                async with self.broker.subscribe(CALLBACK_TOPIC, since=since) as events:
-                    delay = 0.1
-                    async for envelope in events:
-                        if isinstance(envelope.message, CallbackEvent) and self.callbacks.apply(envelope.message):
-                            self._notify(self.staff_callbacks())
-                        async with self._callbacks_folded:
-                            self._last_callback = envelope.id
-                            self._callbacks_folded.notify_all()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("chat.callback.listener_failed retry_in=%.1fs", delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
 
     # ------------------------------------------------------------------ staff presence
     def staff_online(self) -> int:

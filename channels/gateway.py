@@ -105,7 +105,7 @@ def create_app(settings: GatewaySettings, *, broker: Broker | None = None) -> we
         tasks = [
             asyncio.create_task(service.run_handoff_listener(), name="handoff-listener"),
             asyncio.create_task(service.run_handoff_timer(), name="handoff-timer"),
-            asyncio.create_task(service.run_callback_listener(), name="callback-listener"),
+            asyncio.create_task(service.callbacks.run_listener(), name="callback-listener"),
             asyncio.create_task(service.run_presence_announcer(), name="presence-announcer"),
             asyncio.create_task(service.run_presence_listener(), name="presence-listener"),
         ]

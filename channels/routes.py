@@ -290,7 +290,7 @@ async def _chat_reader(
             elif frame.type == "chat.handoff_cancel":
                 await service.cancel_handoff(session)
             elif frame.type == "chat.callback":
-                await service.request_callback(session, frame)
+                await service.callbacks.request(session, frame)
             else:  # chat.feedback
                 guard.metrics.feedback.labels(frame.rating).inc()
                 log.info("chat.feedback rating=%s", frame.rating)

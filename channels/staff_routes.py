@@ -136,7 +136,7 @@ async def staff_ws(request: web.Request, guard: Guard, service: ChatService) -> 
         while not outbox.empty():
             outbox.get_nowait()  # anything before the first queue is contained in it
         await ws.send_str((await service.staff_queue()).model_dump_json())
-        await ws.send_str(service.staff_callbacks().model_dump_json())
+        await ws.send_str(service.callbacks.listing().model_dump_json())
         while True:
             event = await outbox.get()
             if overflow.is_set():
@@ -163,7 +163,7 @@ async def staff_ws(request: web.Request, guard: Guard, service: ChatService) -> 
                 elif frame.type == "staff.release":
                     await service.staff_release(frame.session, staff=name)
                 else:  # staff.callback_done
-                    await service.staff_callback_done(frame.id, staff=name)
+                    await service.callbacks.done(frame.id, staff=name)
             except FrameError as exc:
                 await guard.error(ws, exc.code, exc.german)
             except (HandoffConflict, CallbackConflict) as exc:
