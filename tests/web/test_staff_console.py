@@ -223,6 +223,7 @@ async def test_nobody_online_leads_to_a_callback_request_that_staff_see(new_page
     await item.get_by_role("button", name="als erledigt markieren").click()
     await expect(item).to_contain_text("erledigt von Frau Beispiel")
     await expect(item.get_by_role("button")).to_have_count(0)
+    await expect(staff.get_by_role("heading", name="Rückruf-Bitten")).to_be_focused()
     await staff.screenshot(path=str(SHOTS / "staff-callbacks-1280.png"))
     # a colleague's console shows the same state
     colleague, _ = await new_page()

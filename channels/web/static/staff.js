@@ -27,7 +27,7 @@
     detailEmpty: $("detail-empty"), detailBody: $("detail-body"), detailTitle: $("detail-title"),
     meta: $("detail-meta"), history: $("history"), take: $("take"), release: $("release"),
     reply: $("reply"), replyText: $("reply-text"), replySend: $("reply-send"),
-    callbackList: $("callback-list"), callbacksEmpty: $("callbacks-empty"),
+    callbackList: $("callback-list"), callbacksEmpty: $("callbacks-empty"), callbackTitle: $("callbacks-title"),
     sound: $("sound"), soundHint: $("sound-hint"), endDialog: $("end-dialog"), endSummary: $("end-summary"),
   };
   const SOUND_KEY = "rathaus.staff.sound";
@@ -37,7 +37,7 @@
   const state = {
     token: null, name: "", ws: null, conversations: new Map(), selected: null, mine: new Set(),
     retry: 0, retryTimer: null, authFailed: false, knownWaiting: new Set(),
-    unseen: 0, audio: null, muted: false, ticket: null, accounts: false, callbacks: [], knownCallbacks: null,
+    unseen: 0, audio: null, muted: false, ticket: null, accounts: false, callbacks: [], knownCallbacks: null, usedCallback: null,
   };
 
   // ------------------------------------------------------------------ alerts: tone and tab title
@@ -530,8 +530,10 @@
   }
 
   function renderCallbacks() {
-    const focusedId = document.activeElement && document.activeElement.dataset
-      ? document.activeElement.dataset.callback : null;
+    // the button staff just used (it lost focus when it was disabled) or the focused one
+    const focusedId = state.usedCallback || (document.activeElement && document.activeElement.dataset
+      ? document.activeElement.dataset.callback : null);
+    state.usedCallback = null;
     els.callbackList.replaceChildren();
     els.callbacksEmpty.hidden = state.callbacks.length > 0;
     for (const c of state.callbacks) {
@@ -548,12 +550,19 @@
           "Als erledigt markieren");
         done.setAttribute("aria-label", `Rückruf-Bitte von ${c.name} als erledigt markieren`);
         done.addEventListener("click", () => {
-          if (send({ type: "staff.callback_done", id: String(c.id) })) done.disabled = true;
+          if (send({ type: "staff.callback_done", id: String(c.id) })) {
+            state.usedCallback = String(c.id);
+            done.disabled = true;
+          }
         });
         item.append(done);
         if (focusedId === String(c.id)) queueMicrotask(() => done.focus());
       }
       els.callbackList.append(item);
+    }
+    // the button just used is gone (marked done): keep the keyboard in the list, not on <body>
+    if (focusedId && !els.callbackList.querySelector(`[data-callback="${CSS.escape(focusedId)}"]`)) {
+      els.callbackTitle.focus();
     }
   }
 
