@@ -391,8 +391,10 @@ class RasaStack:
             actions_env = {"SANIC_KEEP_ALIVE_TIMEOUT": "30", **base_env}
             self._spawn("actions", [str(env_dir / "bin" / "python"), "-m", "rasa_sdk", "--actions", "actions",
                                     "--port", str(self.options.action_port)], actions_env)
+            # "--auth-token=...": a random token starts with "-" one time in 64, and argparse would take a
+            # separate "-abc..." for an option ("expected one argument", the server does not start)
             command = [
-                str(env_dir / "bin" / "rasa"), "run", "--enable-api", "--auth-token", self.auth_token,
+                str(env_dir / "bin" / "rasa"), "run", "--enable-api", f"--auth-token={self.auth_token}",
                 "-i", self.options.host, "--port", str(self.options.rasa_port),
                 "-m", str(self.model), "--endpoints", str(endpoints), "--credentials", "credentials.yml",
             ]

@@ -287,5 +287,19 @@ class texts:  # noqa: N801 - a namespace of German texts citizens read
         )
 
     @staticmethod
+    def callback_saved(city: CityInfo) -> str:
+        return (
+            "Vielen Dank. Ihre Bitte um Rückruf ist gespeichert. Eine Mitarbeiterin oder ein Mitarbeiter "
+            f"des Bürgerservice meldet sich so bald wie möglich bei Ihnen. Eilt es, rufen Sie an: {city.phone}."
+        )
+
+    @staticmethod
+    def callback_exists(city: CityInfo) -> str:
+        return (
+            "Ihre Bitte um Rückruf ist schon gespeichert; wir melden uns. Eilt es, rufen Sie den Bürgerservice "
+            f"an: {city.phone}."
+        )
+
+    @staticmethod
     def empty() -> str:
         return "Bitte schreiben Sie Ihre Frage in das Textfeld."

@@ -24,7 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from channels.admission import Admission, Queued, Refused
-from channels.broker import Broker, id_after
+from channels.broker import Broker, FoldMark
+from channels.callback_desk import CallbackDesk
 from channels.chat import (
     BreakerState,
     ChatOutcome,
@@ -43,7 +44,9 @@ from channels.messages import (
     ChatStatus,
     ChatUser,
     ChatWaiting,
+    CitizenPresence,
     HandoffEvent,
+    StaffCallbacks,
     StaffConversation,
     StaffMessage,
     StaffPresence,
@@ -79,6 +82,7 @@ _STATUS_FOR: dict[HandoffState, StatusKind] = {
     HandoffState.ENDED: "handoff_ended",
 }
 
+
 @dataclass(frozen=True, slots=True)
 class StaffResync:
     """The hand-off listener rebuilt its state: a staff console needs the whole queue again."""
@@ -86,7 +90,7 @@ class StaffResync:
 
 #: What a staff console's listener receives: a delta (staff.update, staff.message) or "send the whole
 #: queue again". The console's shell serialises deltas and builds the queue for a resync.
-StaffEvent = StaffUpdate | StaffMessage | StaffResync
+StaffEvent = StaffUpdate | StaffMessage | StaffCallbacks | StaffResync  # StaffCallbacks: channels.callback_desk
 StaffListener = Callable[[StaffEvent], None]
 
 
@@ -138,6 +142,14 @@ class ChatService:
         )
         self.handoff = HandoffQueue()
         self.handoff_ready = asyncio.Event()
+        self.callbacks = CallbackDesk(
+            broker=broker,
+            clock=clock,
+            city=self.city,
+            history=settings.broker_history,
+            notify=self._notify,
+            tell=self._tell,
+        )
         self.presence = PresenceBoard(instance=self.instance, ttl_s=3 * PRESENCE_INTERVAL_S)
         self._presence_changed = asyncio.Event()
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -145,8 +157,8 @@ class ChatService:
         self._handoff_clients: dict[str, set[str]] = {}  # client address -> its sessions waiting for staff
         self._handoff_client: dict[str, str] = {}  # session -> the client address that queued it
         self._watchers: dict[str, asyncio.Task[None]] = {}
-        self._folded = asyncio.Condition()
-        self._last_folded: str | None = None
+        self._citizen_away: set[str] = set()  # open hand-offs whose citizen closed the chat (from _watch)
+        self._folded = FoldMark()
 
     # ------------------------------------------------------------------ citizen messages
     def _lock(self, session: str) -> asyncio.Lock:
@@ -203,6 +215,13 @@ class ChatService:
             if outcome.handoff:
                 await self.request_handoff(session, client=client)
             return list(outcome.replies)
+
+    async def _tell(self, session: str, text: str) -> None:
+        """A note from the gateway itself into the conversation."""
+        reply = ChatReply(
+            id=secrets.token_urlsafe(12), session=session, sender="system", kind="info", text=text, ts=self.clock()
+        )
+        await self._publish(session, reply)
 
     def _unavailable(self, session: str, text: str | None = None) -> ChatOutcome:
         if self.metrics:
@@ -377,16 +396,9 @@ class ChatService:
             if not queued:
                 del self._handoff_clients[client]
 
-    async def _wait_folded(self, msg_id: str, limit_s: float = 3.0) -> None:
+    async def _wait_folded(self, msg_id: str) -> None:
         """Wait until this instance's listener has folded the event ``msg_id`` (read-your-writes)."""
-        async with self._folded:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._folded.wait_for(
-                        lambda: self._last_folded is not None and not id_after(msg_id, self._last_folded)
-                    ),
-                    limit_s,
-                )
+        await self._folded.wait(msg_id)
 
     async def cancel_handoff(self, session: str) -> bool:
         """The citizen withdraws a request nobody has taken; False when there was none to withdraw."""
@@ -432,8 +444,7 @@ class ChatService:
         position = timeout_s = None
         if conversation.state is HandoffState.WAITING:
             position = self.handoff.position(conversation.session)
-            elapsed = self.clock() - conversation.waiting_since
-            timeout_s = max(0.0, round(self.settings.handoff_timeout_s - elapsed, 1))
+            timeout_s = self._timeout_left(conversation)
         return ChatStatus(
             status=kind,
             text=texts.status(kind, self.city, position=position, timeout_s=timeout_s),
@@ -466,17 +477,31 @@ class ChatService:
         if conversation.state is not HandoffState.WAITING:
             self._handoff_left_waiting(event.session)
             await self._announce_positions()
+        if not conversation.open:
+            self._citizen_away.discard(event.session)
         if self._staff_listeners:
             # A delta, not the whole queue: only a conversation new to the queue brings its history.
             new = conversation.state is HandoffState.WAITING
-            update = StaffUpdate(
-                session=conversation.session,
-                status=conversation.state.value,
-                waiting_since=conversation.waiting_since,
-                staff=conversation.staff,
-                history=tuple(await self.history(conversation.session)) if new else None,
-            )
-            self._notify(update)
+            history = tuple(await self.history(conversation.session)) if new else None
+            self._notify(self._staff_update(conversation, history=history))
+
+    def _timeout_left(self, conversation: Conversation) -> float | None:
+        """Seconds until a waiting conversation times out (None for any other state)."""
+        if conversation.state is not HandoffState.WAITING:
+            return None
+        elapsed = self.clock() - conversation.waiting_since
+        return max(0.0, round(self.settings.handoff_timeout_s - elapsed, 1))
+
+    def _staff_update(self, conversation: Conversation, *, history: tuple[ChatEvent, ...] | None) -> StaffUpdate:
+        return StaffUpdate(
+            session=conversation.session,
+            status=conversation.state.value,
+            waiting_since=conversation.waiting_since,
+            staff=conversation.staff,
+            history=history,
+            timeout_s=self._timeout_left(conversation),
+            citizen_present=conversation.session not in self._citizen_away,
+        )
 
     async def run_handoff_listener(self) -> None:
         """Fold the shared ``handoff`` topic into this instance's queue (runs for the app's lifetime)."""
@@ -503,9 +528,7 @@ class ChatService:
                             conversation = self.handoff.apply(envelope.message)
                             if conversation is not None:
                                 await self._applied(envelope.message, conversation)
-                        async with self._folded:
-                            self._last_folded = envelope.id
-                            self._folded.notify_all()
+                        await self._folded.mark(envelope.id)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -575,6 +598,26 @@ class ChatService:
         self._staff_listeners.discard(listener)
         self._presence_changed.set()
 
+    async def citizen_connected(self, session: str, *, present: bool) -> None:
+        """The citizen's chat connection opened or closed: staff of every instance hear it when the
+        conversation is with them (waiting or active); otherwise nothing is published."""
+        if not self.handoff.routes_to_staff(session):
+            return
+        message = CitizenPresence(session=session, present=present, ts=self.clock())
+        await self.broker.publish(chat_topic(session), message, durable=False)
+
+    def _citizen_present(self, session: str, *, present: bool) -> None:
+        away = session in self._citizen_away
+        if present == (not away):
+            return
+        if present:
+            self._citizen_away.discard(session)
+        else:
+            self._citizen_away.add(session)
+        conversation = self.handoff.get(session)
+        if conversation is not None and conversation.open:
+            self._notify(self._staff_update(conversation, history=None))
+
     def _notify(self, event: StaffEvent) -> None:
         for listener in list(self._staff_listeners):
             listener(event)
@@ -587,6 +630,8 @@ class ChatService:
                     message = envelope.message
                     if isinstance(message, ChatUser | ChatReply | ChatStatus):
                         self._notify(StaffMessage(session=session, message=message))
+                    elif isinstance(message, CitizenPresence):
+                        self._citizen_present(session, present=message.present)
         except BrokerError as exc:
             log.warning("chat.staff.watch_failed error=%s", exc)
 
@@ -600,6 +645,8 @@ class ChatService:
                     waiting_since=c.waiting_since,  # type: ignore[arg-type]
                     staff=c.staff,
                     history=tuple(await self.history(c.session)),
+                    timeout_s=self._timeout_left(c),
+                    citizen_present=c.session not in self._citizen_away,
                 )
             )
         return StaffQueue(conversations=tuple(conversations))

@@ -85,6 +85,38 @@ def schema(
     console.print(f"wrote {output}")
 
 
+@app.command("staff-account")
+def staff_account(
+    login: Annotated[str, typer.Argument(help="Login, lower case (letters, digits, . _ -), e.g. beispiel.")],
+    name: Annotated[str, typer.Option(help="Name shown to colleagues, e.g. 'Frau Beispiel, Bürgerbüro'.")],
+    file: Annotated[Path, typer.Option(help="The accounts file (RATHAUS_STAFF_ACCOUNTS); created if missing.")],
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="Asked for when left out.")
+    ],
+) -> None:
+    """Add a person to the staff console's accounts, or set their name and password (stored as a hash)."""
+    import os
+
+    from pydantic import ValidationError
+
+    from channels.staff_accounts import StaffAccount, StaffAccountsError, hash_password, upsert_account
+
+    if len(password) < 10:
+        console.print("[red]staff-account: the password needs at least 10 characters[/]")
+        raise typer.Exit(2)
+    try:
+        account = StaffAccount(login=login, name=name, password=hash_password(password))
+        text = upsert_account(file.read_bytes() if file.exists() else None, account)
+    except (ValidationError, StaffAccountsError) as exc:
+        console.print(f"[red]staff-account: {file}: {exc}[/]", highlight=False)
+        raise typer.Exit(2) from exc
+    tmp = file.with_name(f".{file.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, file)  # atomic: a running gateway never reads half a file
+    console.print(f"{file}: account {login!r} ({name}) saved; restart the gateway to use it")
+
+
 @bench_app.command("viewers")
 def bench_viewers(
     viewers: int = typer.Option(2000, help="WebSocket viewers to connect."),

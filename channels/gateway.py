@@ -33,11 +33,11 @@ from channels.routes import (
     chat_api,
     chat_api_preflight,
     chat_ws,
-    staff_ws,
     subtitles_ws,
 )
 from channels.security import content_security_policy, origin_allowed, security_headers_middleware
 from channels.settings import GatewaySettings
+from channels.staff_routes import staff_login, staff_ws
 from common import redact
 from common.metrics_access import metrics_access
 from common.streams import valid_stream_id
@@ -123,6 +123,7 @@ def create_app(
             for name, job in (
                 ("handoff-listener", city.service.run_handoff_listener),
                 ("handoff-timer", city.service.run_handoff_timer),
+                ("callback-listener", city.service.callbacks.run_listener),
                 ("presence-announcer", city.service.run_presence_announcer),
                 ("presence-listener", city.service.run_presence_listener),
             )
@@ -182,8 +183,12 @@ def _serve_city(site: CitySite, broker: Broker, rasa: RasaClient, guard: Guard, 
     service = ChatService(settings, view, rasa, metrics=metrics, city_id=site.id if site.several else None)
     fanout = Fanout(view, queue_size=settings.viewer_queue, replay=settings.subtitle_replay, metrics=metrics)
     # Rate limits, staff-token guesses and the open sockets are the gateway's, shared by every city;
-    # origins and staff token are the city's.
-    return ServedCity(site=site, service=service, fanout=fanout, guard=dataclasses.replace(guard, settings=settings))
+    # origins and staff token are the city's. Personal staff accounts (RATHAUS_STAFF_ACCOUNTS) belong to the
+    # default city only: another city's console opens with that city's own staff token, so no account of
+    # one city can read another city's conversations (docs/cities.md).
+    accounts = guard.staff_accounts if not site.topic_prefix else None
+    city_guard = dataclasses.replace(guard, settings=settings, staff_accounts=accounts)
+    return ServedCity(site=site, service=service, fanout=fanout, guard=city_guard)
 
 
 def _city_routes(r: web.UrlDispatcher, prefix: str, city: ServedCity, *, page: Path | None) -> None:
@@ -196,6 +201,8 @@ def _city_routes(r: web.UrlDispatcher, prefix: str, city: ServedCity, *, page: P
     r.add_post(f"{prefix}/api/chat", partial(chat_api, guard=guard, service=service))
     r.add_route("OPTIONS", f"{prefix}/api/chat", partial(chat_api_preflight, guard=guard))
     r.add_get(f"{prefix}/ws/staff", partial(staff_ws, guard=guard, service=service))
+    r.add_get(f"{prefix}/api/staff/login", partial(staff_login, guard=guard))
+    r.add_post(f"{prefix}/api/staff/login", partial(staff_login, guard=guard))
     r.add_get(f"{prefix}/ws/subtitles/{{stream}}", partial(subtitles_ws, guard=guard, fanout=city.fanout))
     r.add_get(f"{prefix}/live/{{stream}}/transcript.vtt", partial(transcript_view, city=city))
     r.add_get(f"{prefix}/live/{{stream}}/transcript.txt", partial(transcript_view, city=city))

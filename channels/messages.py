@@ -5,18 +5,20 @@ embedders is described in docs/protocol.md and exported as JSON Schema with ``ra
 
 Groups:
 
-* chat, client -> gateway: ``chat.send``, ``chat.feedback``, ``chat.handoff``, ``chat.handoff_cancel``
+* chat, client -> gateway: ``chat.send``, ``chat.feedback``, ``chat.handoff``, ``chat.handoff_cancel``,
+  ``chat.callback``
 * chat, gateway -> client: ``chat.session``, ``chat.history``, ``chat.reply``, ``chat.status``,
   ``chat.waiting``, ``chat.availability``, ``error``
 * chat events on the broker topic ``chat:{session}``: ``chat.user`` (what the citizen wrote),
-  ``chat.reply``, ``chat.status``; ``chat.waiting`` travels live only (not stored)
+  ``chat.reply``, ``chat.status``; ``chat.waiting`` and ``citizen.presence`` travel live only (not stored)
+* callback requests on the broker topic ``callbacks``: ``callback.event``
 * hand-off queue on the broker topic ``handoff``: ``handoff.event``; staff presence on ``presence``:
   ``staff.presence`` (live only)
 * subtitles, gateway -> viewer (broker topic ``subtitles:{stream}``): ``subtitle.cue``,
   ``subtitle.partial``, ``subtitle.stream``
-* staff console: staff -> gateway ``staff.take``, ``staff.send``, ``staff.release``;
+* staff console: staff -> gateway ``staff.take``, ``staff.send``, ``staff.release``, ``staff.callback_done``;
   gateway -> staff ``staff.queue`` (once per connection), then ``staff.update`` (one conversation
-  changed), ``staff.message``, ``error``
+  changed), ``staff.message``, ``staff.callbacks`` (on connect and after each change), ``error``
 """
 
 from __future__ import annotations
@@ -38,7 +40,10 @@ __all__ = [
     "Button",
     "ChatEvent",
     "ChatFeedback",
+    "CallbackEvent",
     "ChatAvailability",
+    "ChatCallback",
+    "CitizenPresence",
     "ChatHandoff",
     "ChatHandoffCancel",
     "ChatHistory",
@@ -57,8 +62,14 @@ __all__ = [
     "Office",
     "ReplyKind",
     "Source",
+    "StaffCallback",
+    "StaffCallbackDone",
+    "StaffCallbacks",
     "StaffConversation",
     "StaffFrame",
+    "StaffLogin",
+    "StaffLoginMethods",
+    "StaffLoginRequest",
     "StaffMessage",
     "StaffPresence",
     "StaffQueue",
@@ -167,7 +178,19 @@ class ChatHandoffCancel(_Model):
     v: Version = 1
 
 
-ClientFrame = Annotated[ChatSend | ChatFeedback | ChatHandoff | ChatHandoffCancel, Field(discriminator="type")]
+class ChatCallback(_Model):
+    """Nobody is in the chat: the citizen leaves a callback or contact request for staff (kept on the broker)."""
+
+    type: Literal["chat.callback"] = "chat.callback"
+    v: Version = 1
+    name: str = Field(min_length=1, max_length=80)
+    contact: str = Field(min_length=3, max_length=120)  # phone number or e-mail address
+    question: str = Field(default="", max_length=MAX_TEXT_CHARS)
+
+
+ClientFrame = Annotated[
+    ChatSend | ChatFeedback | ChatHandoff | ChatHandoffCancel | ChatCallback, Field(discriminator="type")
+]
 
 
 # ---------------------------------------------------------------- chat, gateway -> client / broker
@@ -305,6 +328,36 @@ class HandoffEvent(_Model):
     origin: str | None = None  # gateway instance that proposed it (it tells the citizen)
 
 
+class CitizenPresence(_Model):
+    """The citizen's chat connection of a conversation routed to staff opened or closed (topic
+    ``chat:{session}``, live only): staff see "Bürger hat das Gespräch verlassen" instead of a person waiting
+    behind a closed tab. Never relayed to the citizen."""
+
+    type: Literal["citizen.presence"] = "citizen.presence"
+    v: Version = 1
+    session: str
+    present: bool
+    ts: float = 0.0
+
+
+class CallbackEvent(_Model):
+    """A callback request was made (``open``) or dealt with (``done``, by ``staff``); broker topic ``callbacks``.
+
+    Holds personal data the citizen typed for this purpose (name, how to reach them); the topic keeps at most
+    ``RATHAUS_BROKER_HISTORY`` events."""
+
+    type: Literal["callback.event"] = "callback.event"
+    v: Version = 1
+    id: str
+    state: Literal["open", "done"]
+    session: str | None = None
+    name: str = ""
+    contact: str = ""
+    question: str = ""
+    staff: str | None = None
+    ts: float = 0.0
+
+
 class StaffPresence(_Model):
     """How many staff consoles one gateway instance holds (broker topic ``presence``, live only)."""
 
@@ -365,7 +418,58 @@ class StaffRelease(_Model):
     session: str = Field(min_length=1, max_length=MAX_ID_CHARS)
 
 
-StaffFrame = Annotated[StaffTake | StaffSend | StaffRelease, Field(discriminator="type")]
+class StaffCallbackDone(_Model):
+    type: Literal["staff.callback_done"] = "staff.callback_done"
+    v: Version = 1
+    id: str = Field(min_length=1, max_length=MAX_ID_CHARS)
+
+
+StaffFrame = Annotated[StaffTake | StaffSend | StaffRelease | StaffCallbackDone, Field(discriminator="type")]
+
+
+class StaffCallback(_Model):
+    id: str
+    state: Literal["open", "done"]
+    name: str
+    contact: str
+    question: str
+    requested: float
+    done_by: str | None = None
+    done_at: float | None = None
+
+
+class StaffCallbacks(_Model):
+    """Every callback request the gateway holds (open ones first); sent on connect and after each change."""
+
+    type: Literal["staff.callbacks"] = "staff.callbacks"
+    v: Version = 1
+    callbacks: tuple[StaffCallback, ...] = ()
+
+
+class StaffLoginRequest(_Model):
+    """``POST /api/staff/login`` with a per-person account (docs/protocol.md)."""
+
+    login: str = Field(min_length=1, max_length=40)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class StaffLogin(_Model):
+    """Answer to a login: the ticket for ``/ws/staff?ticket=`` and the name staff act under."""
+
+    type: Literal["staff.login"] = "staff.login"
+    v: Version = 1
+    ticket: str
+    name: str
+    expires_in_s: float
+
+
+class StaffLoginMethods(_Model):
+    """``GET /api/staff/login``: which logins this gateway takes (the console shows the matching form)."""
+
+    type: Literal["staff.login_methods"] = "staff.login_methods"
+    v: Version = 1
+    accounts: bool
+    token: bool
 
 
 class StaffConversation(_Model):
@@ -374,6 +478,9 @@ class StaffConversation(_Model):
     waiting_since: float
     staff: str | None = None
     history: tuple[ChatEvent, ...] = ()
+    # waiting only: seconds until the request times out, counted when the frame was made (clock-skew free)
+    timeout_s: float | None = None
+    citizen_present: bool = True  # False: the citizen closed the chat (tab, connection) since asking
 
 
 class StaffQueue(_Model):
@@ -398,6 +505,8 @@ class StaffUpdate(_Model):
     waiting_since: float
     staff: str | None = None
     history: tuple[ChatEvent, ...] | None = None
+    timeout_s: float | None = None  # as in StaffConversation
+    citizen_present: bool = True
 
 
 class StaffMessage(_Model):
@@ -416,6 +525,8 @@ BrokerMessage = Annotated[
     | ChatStatus
     | ChatWaiting
     | HandoffEvent
+    | CallbackEvent
+    | CitizenPresence
     | StaffPresence
     | SubtitleCue
     | SubtitlePartial
@@ -427,8 +538,8 @@ Message = BrokerMessage  # what ``Broker.publish`` accepts
 _CLIENT = TypeAdapter(ClientFrame)
 _STAFF = TypeAdapter(StaffFrame)
 _BROKER = TypeAdapter(BrokerMessage)
-_CLIENT_TYPES = frozenset({"chat.send", "chat.feedback", "chat.handoff", "chat.handoff_cancel"})
-_STAFF_TYPES = frozenset({"staff.take", "staff.send", "staff.release"})
+_CLIENT_TYPES = frozenset({"chat.send", "chat.feedback", "chat.handoff", "chat.handoff_cancel", "chat.callback"})
+_STAFF_TYPES = frozenset({"staff.take", "staff.send", "staff.release", "staff.callback_done"})
 
 
 def _load_object(text: str | bytes) -> dict[str, Any]:
@@ -455,17 +566,21 @@ def _validate(adapter: TypeAdapter[Any], data: dict[str, Any], known: frozenset[
         raise InvalidFrame(f"{kind} frame does not match schema v{SCHEMA_VERSION}: {exc}") from exc
 
 
-def parse_client_frame(text: str | bytes) -> ChatSend | ChatFeedback | ChatHandoff | ChatHandoffCancel:
+def parse_client_frame(
+    text: str | bytes,
+) -> ChatSend | ChatFeedback | ChatHandoff | ChatHandoffCancel | ChatCallback:
     """Parse one text frame from a chat client; raises a :class:`~channels.errors.FrameError`."""
-    result: ChatSend | ChatFeedback | ChatHandoff | ChatHandoffCancel = _validate(
+    result: ChatSend | ChatFeedback | ChatHandoff | ChatHandoffCancel | ChatCallback = _validate(
         _CLIENT, _load_object(text), _CLIENT_TYPES
     )
     return result
 
 
-def parse_staff_frame(text: str | bytes) -> StaffTake | StaffSend | StaffRelease:
+def parse_staff_frame(text: str | bytes) -> StaffTake | StaffSend | StaffRelease | StaffCallbackDone:
     """Parse one text frame from the staff console; raises a :class:`~channels.errors.FrameError`."""
-    result: StaffTake | StaffSend | StaffRelease = _validate(_STAFF, _load_object(text), _STAFF_TYPES)
+    result: StaffTake | StaffSend | StaffRelease | StaffCallbackDone = _validate(
+        _STAFF, _load_object(text), _STAFF_TYPES
+    )
     return result
 
 
@@ -502,8 +617,10 @@ def json_schema() -> dict[str, Any]:
         "SubtitleFrame": Annotated[SubtitleCue | SubtitlePartial | SubtitleStream, Field(discriminator="type")],
         "StaffFrame": StaffFrame,
         "StaffServerFrame": Annotated[
-            StaffQueue | StaffUpdate | StaffMessage | ErrorFrame, Field(discriminator="type")
+            StaffQueue | StaffUpdate | StaffMessage | StaffCallbacks | ErrorFrame, Field(discriminator="type")
         ],
+        "StaffLoginRequest": StaffLoginRequest,
+        "StaffLoginResponse": Annotated[StaffLogin | StaffLoginMethods | ErrorFrame, Field(discriminator="type")],
         "BrokerMessage": BrokerMessage,
     }
     defs: dict[str, Any] = {}

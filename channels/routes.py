@@ -17,15 +17,12 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from channels.chat_service import (
     ChatService,
-    StaffEvent,
-    StaffResync,
     chat_topic,
     new_session_id,
     valid_session_id,
 )
 from channels.errors import BrokerError, FrameError
 from channels.fanout import Fanout
-from channels.handoff import HandoffConflict
 from channels.messages import (
     ChatEvent,
     ChatHistory,
@@ -38,15 +35,15 @@ from channels.messages import (
     ErrorFrame,
     parse_chat_request,
     parse_client_frame,
-    parse_staff_frame,
 )
 from channels.metrics import GatewayMetrics
 from channels.security import RateLimiter, client_ip, origin_allowed, tokens_equal
 from channels.settings import GatewaySettings
+from channels.staff_accounts import StaffAccounts
 from common.auth import GuessThrottle, Verdict
 from common.streams import valid_stream_id
 
-__all__ = ["Guard", "chat_api", "chat_ws", "staff_ws", "subtitles_ws"]
+__all__ = ["Guard", "chat_api", "chat_ws", "subtitles_ws"]
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +64,8 @@ class Guard:
     sessions: RateLimiter
     ips: RateLimiter
     staff_guesses: GuessThrottle = field(default_factory=GuessThrottle)
+    staff_accounts: StaffAccounts | None = None
+    staff_login_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     sockets: dict[web.WebSocketResponse, web.Request] = field(default_factory=dict)
 
     @classmethod
@@ -76,6 +75,7 @@ class Guard:
             metrics=metrics,
             sessions=RateLimiter(rate=settings.session_rate_per_s, burst=settings.session_burst),
             ips=RateLimiter(rate=settings.ip_rate_per_s, burst=settings.ip_burst),
+            staff_accounts=StaffAccounts.from_file(settings.staff_accounts) if settings.staff_accounts else None,
         )
 
     def check_upgrade(self, request: web.Request) -> None:
@@ -230,6 +230,8 @@ async def chat_ws(request: web.Request, guard: Guard, service: ChatService) -> w
                 await ws.send_str(service.status_frame(conversation).model_dump_json())
             # whether a person can take over now, before the citizen asks
             await ws.send_str(service.availability().model_dump_json())
+            if resumed:
+                await service.citizen_connected(session, present=True)  # back after a reload
 
             async def relay() -> None:
                 async for envelope in events:
@@ -243,6 +245,10 @@ async def chat_ws(request: web.Request, guard: Guard, service: ChatService) -> w
                 relay_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await relay_task
+                try:  # staff see that nobody is there any more (a reload says so again at once)
+                    await service.citizen_connected(session, present=False)
+                except BrokerError as exc:
+                    log.warning("gateway.chat.presence_not_sent error=%s", exc)
     except BrokerError as exc:
         log.error("gateway.chat.broker_failed error=%s", exc)
         await guard.error(ws, "internal")
@@ -283,6 +289,8 @@ async def _chat_reader(
                 await service.request_handoff(session, client=ip)
             elif frame.type == "chat.handoff_cancel":
                 await service.cancel_handoff(session)
+            elif frame.type == "chat.callback":
+                await service.callbacks.request(session, frame)
             else:  # chat.feedback
                 guard.metrics.feedback.labels(frame.rating).inc()
                 log.info("chat.feedback rating=%s", frame.rating)
@@ -352,71 +360,6 @@ def _error_response(status: int, code: str, german: str, headers: dict[str, str]
         content_type="application/json",
         headers=headers,
     )
-
-
-# ---------------------------------------------------------------------- staff
-async def staff_ws(request: web.Request, guard: Guard, service: ChatService) -> web.StreamResponse:
-    guard.check_upgrade(request)
-    secret = guard.settings.staff_token.get_secret_value() if guard.settings.staff_token else None
-    if secret is None:
-        raise web.HTTPServiceUnavailable(text="staff console disabled: set RATHAUS_STAFF_TOKEN")
-    guard.check_staff_token(request, secret)
-    name = (request.query.get("name") or "Mitarbeiter").strip()[:60] or "Mitarbeiter"
-    ws = await guard.prepare(request, "staff")
-    # The whole queue once, then deltas (staff.update, staff.message); StaffResync asks for the whole queue again.
-    outbox: asyncio.Queue[StaffEvent] = asyncio.Queue(maxsize=1000)
-    overflow = asyncio.Event()
-
-    def listener(event: StaffEvent) -> None:
-        try:
-            outbox.put_nowait(event)
-        except asyncio.QueueFull:
-            overflow.set()
-
-    async def relay() -> None:
-        await service.handoff_ready.wait()
-        while not outbox.empty():
-            outbox.get_nowait()  # anything before the first queue is contained in it
-        await ws.send_str((await service.staff_queue()).model_dump_json())
-        while True:
-            event = await outbox.get()
-            if overflow.is_set():
-                await guard.close(ws, WSCloseCode.TRY_AGAIN_LATER, "console too slow")
-                return
-            frame = await service.staff_queue() if isinstance(event, StaffResync) else event
-            await ws.send_str(frame.model_dump_json())
-
-    service.add_staff_listener(listener)
-    relay_task = asyncio.create_task(relay())
-    try:
-        async for msg in ws:
-            if msg.type is WSMsgType.BINARY:
-                await guard.error(ws, "binary_not_supported")
-                continue
-            if msg.type is not WSMsgType.TEXT:
-                continue
-            try:
-                frame = parse_staff_frame(msg.data)
-                if frame.type == "staff.take":
-                    await service.staff_take(frame.session, staff=name)
-                elif frame.type == "staff.send":
-                    await service.staff_send(frame.session, staff=name, text=frame.text)
-                else:
-                    await service.staff_release(frame.session, staff=name)
-            except FrameError as exc:
-                await guard.error(ws, exc.code, exc.german)
-            except HandoffConflict as exc:
-                await guard.error(ws, exc.code, exc.german)
-            except BrokerError as exc:
-                log.error("gateway.staff.publish_failed error=%s", exc)
-                await guard.error(ws, "internal")
-    finally:
-        service.remove_staff_listener(listener)
-        relay_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await relay_task
-        guard.release(ws, "staff")
-    return ws
 
 
 # ---------------------------------------------------------------------- subtitles

@@ -65,6 +65,8 @@ class GatewaySettings(ContentRootSources, RathausSettings):
     handoff_unavailable_text: str | None = None
     allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
     staff_token: SecretStr | None = None
+    # per-person staff accounts (channels/staff_accounts.py); with it, the shared staff_token is optional
+    staff_accounts: Path | None = None
     metrics_token: SecretStr | None = None
     handoff_timeout_s: float = Field(default=120.0, gt=0)
     handoff_per_client: int = Field(default=3, ge=1)

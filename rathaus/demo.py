@@ -30,6 +30,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from channels.staff_accounts import StaffAccount, hash_password, upsert_account
 from common.net import free_port
 from common.paths import cache_dir
 
@@ -194,7 +195,17 @@ def run(
             ))
             _wait_for_port(asr_port, "the subtitle service", asr, timeout=180)
 
-        gateway_env = {"RATHAUS_STAFF_TOKEN": staff_token, "RATHAUS_DEFAULT_STREAM": stream}
+        # a demo staff account (per-person accounts, channels/staff_accounts.py) with a fresh password
+        staff_password = secrets.token_urlsafe(9)
+        staff_accounts = workdir / "staff-accounts.yml"
+        demo_account = StaffAccount(login="demo", name="Demo-Mitarbeiterin", password=hash_password(staff_password))
+        staff_accounts.write_text(upsert_account(None, demo_account), encoding="utf-8")
+        staff_accounts.chmod(0o600)
+        gateway_env = {
+            "RATHAUS_STAFF_TOKEN": staff_token,
+            "RATHAUS_STAFF_ACCOUNTS": str(staff_accounts),
+            "RATHAUS_DEFAULT_STREAM": stream,
+        }
         if chat:
             gateway_env |= {"RATHAUS_RASA_TOKEN": rasa.auth_token, "RATHAUS_ACTION_URL": f"{rasa.action_url}/webhook"}
         gateway = stack.enter_context(_child(
@@ -212,7 +223,9 @@ def run(
         console.print(f"  Musterstadt website with the chat widget:  {base}/")
         if subtitles:
             console.print(f"  live subtitles of the council meeting:     {base}/live/{stream}")
-        console.print(f"  staff console (hand-off):                  {base}/staff?token={staff_token}")
+        console.print(f"  staff console (hand-off):                  {base}/staff")
+        console.print(f"    demo staff account:                      login demo, password {staff_password}")
+        console.print(f"    or at once, with the shared token:       {base}/staff?token={staff_token}")
         console.print("Press Ctrl-C to stop.")
         try:
             while gateway.poll() is None:

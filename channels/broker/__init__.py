@@ -25,6 +25,7 @@ from channels.broker.base import (
     Broker,
     Cursor,
     Envelope,
+    FoldMark,
     id_after,
     parse_id,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "Broker",
     "Cursor",
     "Envelope",
+    "FoldMark",
     "MemoryBroker",
     "RedisBroker",
     "broker_from_url",

@@ -30,6 +30,7 @@ __all__ = [
     "Broker",
     "Cursor",
     "Envelope",
+    "FoldMark",
     "Subscription",
     "id_after",
     "parse_id",
@@ -63,6 +64,29 @@ def parse_id(msg_id: str) -> tuple[int, int]:
 def id_after(a: str, b: str | None) -> bool:
     """True when id ``a`` comes strictly after ``b`` (``None`` means "before everything")."""
     return b is None or parse_id(a) > parse_id(b)
+
+
+class FoldMark:
+    """How far a listener has folded one topic, so a writer can wait until its own event is folded
+    (read-your-writes: an answer to a staff action reflects that action)."""
+
+    def __init__(self) -> None:
+        self._changed = asyncio.Condition()
+        self._last: str | None = None
+
+    async def mark(self, msg_id: str) -> None:
+        async with self._changed:
+            self._last = msg_id
+            self._changed.notify_all()
+
+    async def wait(self, msg_id: str, *, limit_s: float = 3.0) -> None:
+        """Until ``msg_id`` (or a later event) is folded; gives up quietly after ``limit_s``."""
+        async with self._changed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._changed.wait_for(lambda: self._last is not None and not id_after(msg_id, self._last)),
+                    limit_s,
+                )
 
 
 class Cursor:

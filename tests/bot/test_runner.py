@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import sys
 import threading
@@ -173,13 +174,17 @@ def test_failed_training_names_the_log(tmp_path: Path, monkeypatch: pytest.Monke
 # --- the stack's children: API token, log redaction, supervision (stand-in servers, real processes) ---
 
 _STAND_IN_SERVER = '''
-import json, sys
+import argparse, json, sys
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 role, args = sys.argv[1], sys.argv[2:]
-port = int(args[args.index("--port") + 1])
-token = args[args.index("--auth-token") + 1] if "--auth-token" in args else None
+# argparse, as `rasa run` parses its command line (a token starting with "-" must still arrive)
+parser = argparse.ArgumentParser()
+parser.add_argument("--port", type=int)
+parser.add_argument("-t", "--auth-token")
+known, _ = parser.parse_known_args(args)
+port, token = known.port, known.auth_token
 if role == "actions" and "crash" in open("behaviour").read():
     sys.exit(7)
 
@@ -240,6 +245,14 @@ def test_rasa_api_needs_the_token_and_children_redact_their_logs(tmp_path: Path)
             assert response.status == 200
         logs = stack.logs()
         assert INSTALLED_MARKER in logs["rasa"] and INSTALLED_MARKER in logs["actions"]
+
+
+def test_a_token_that_starts_with_a_dash_still_starts_rasa(tmp_path: Path) -> None:
+    """token_urlsafe gives such a token one time in 64; as a separate argument `rasa run` refused it."""
+    token = "-" + secrets.token_urlsafe(32)
+    with _stand_in_stack(tmp_path, token=token) as stack:
+        with urllib.request.urlopen(f"{stack.rasa_url}/status?token={token}", timeout=5) as response:  # noqa: S310
+            assert response.status == 200
 
 
 def test_configured_rasa_token_must_be_long(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -104,3 +104,25 @@ def test_a_city_without_municipality_yml_stops_the_gateway(tmp_path: Path, monke
         resolve_cities({"RATHAUS_CITIES": f"{MUSTERSTADT},musterstadt={BEISPIELHAUSEN}"})
     cities = resolve_cities({"RATHAUS_CITIES": f"stadt-a={MUSTERSTADT}, {BEISPIELHAUSEN}"})
     assert [(c.id, c.root) for c in cities] == [("stadt-a", MUSTERSTADT), ("beispielhausen", BEISPIELHAUSEN)]
+
+
+async def test_a_staff_account_opens_only_the_default_citys_console(
+    two_cities: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from channels.staff_accounts import StaffAccount, hash_password, upsert_account
+
+    account = StaffAccount(login="muster", name="Herr Muster", password=hash_password("Winter 2026?"))
+    path = tmp_path / "staff.yml"
+    path.write_text(upsert_account(None, account), encoding="utf-8")
+    monkeypatch.setenv("RATHAUS_STAFF_ACCOUNTS", str(path))
+    async with gateway() as client:
+        login = await client.post("/api/staff/login", json={"login": "muster", "password": "Winter 2026?"})
+        assert login.status == 200
+        ticket = (await login.json())["ticket"]
+        own = await client.ws_connect(f"/musterstadt/ws/staff?ticket={ticket}")
+        assert (await next_frame(own, of_type("staff.queue")))["conversations"] == []
+        await own.close()
+        # Beispielhausen's console takes only Beispielhausen's own staff token, never a Musterstadt account.
+        assert (await client.get(f"/beispielhausen/ws/staff?ticket={ticket}")).status in (401, 403)
+        assert (await client.post("/beispielhausen/api/staff/login",
+                                  json={"login": "muster", "password": "Winter 2026?"})).status == 404

@@ -182,7 +182,7 @@ async def test_console_gets_deltas_not_the_whole_queue_again() -> None:
         while len([f for f in frames if f["type"] == "staff.update"]) < 3:
             if len(frames) == 2:
                 await staff.send_json({"type": "staff.take", "session": sessions[0]})
-            frames.append(await next_frame(staff, lambda f: f["type"] != "staff.message"))
+            frames.append(await next_frame(staff, lambda f: f["type"] not in {"staff.message", "staff.callbacks"}))
         assert [f["type"] for f in frames] == ["staff.update"] * 3  # never the whole queue again
         taken = frames[2]
         assert (taken["session"], taken["status"], taken["history"]) == (sessions[0], "active", None)
@@ -212,4 +212,41 @@ async def test_one_address_cannot_flood_the_staff_queue() -> None:
         await citizens[2].send_json({"type": "chat.handoff"})
         assert (await next_frame(citizens[2], of_type("chat.status")))["status"] == "handoff_waiting"
         for ws in [*citizens, staff]:
+            await ws.close()
+
+
+async def test_console_gets_the_countdown_and_sees_the_citizen_leave_and_return() -> None:
+    """A waiting conversation carries the seconds left until its timeout; a closed citizen tab is shown to
+    staff as "left" (and as back after the reload), and the citizen never sees that signal."""
+    async with gateway(handoff_timeout_s=120) as client:
+        staff = await client.ws_connect("/ws/staff?token=staff-secret-for-tests-0123456789&name=A")
+        await next_frame(staff, of_type("staff.queue"))
+        citizen = await client.ws_connect("/ws/chat")
+        session = (await next_frame(citizen, of_type("chat.session")))["session"]
+        await citizen.send_json({"type": "chat.handoff"})
+        update = await next_frame(staff, of_type("staff.update", status="waiting"))
+        assert 115 <= update["timeout_s"] <= 120 and update["citizen_present"] is True
+
+        await citizen.close()
+        left = await next_frame(staff, of_type("staff.update", session=session))
+        assert left["status"] == "waiting" and left["citizen_present"] is False and left["history"] is None
+        assert 0 < left["timeout_s"] <= 120
+        # a console that connects now learns it from the whole queue
+        later = await client.ws_connect("/ws/staff?token=staff-secret-for-tests-0123456789&name=B")
+        (queued,) = (await next_frame(later, of_type("staff.queue")))["conversations"]
+        assert queued["citizen_present"] is False and queued["timeout_s"] > 0
+
+        back = await client.ws_connect(f"/ws/chat?session={session}")
+        await next_frame(back, of_type("chat.session", resumed=True))
+        returned = await next_frame(staff, of_type("staff.update", session=session))
+        assert returned["citizen_present"] is True
+        await staff.send_json({"type": "staff.take", "session": session})
+        active = await next_frame(staff, of_type("staff.update", status="active"))
+        assert active["timeout_s"] is None  # only a waiting request can time out
+        seen = []
+        with pytest.raises(TimeoutError):
+            while True:
+                seen.append((await next_frame(back, lambda f: True, within=0.5))["type"])
+        assert "citizen.presence" not in seen
+        for ws in (back, staff, later):
             await ws.close()

@@ -120,3 +120,29 @@ async def test_redis_restart_mid_stream_keeps_viewers_served(redis_server: Redis
         ready = await (await a.get("/readyz")).json()
         assert ready["broker"] is True
         await viewer.close()
+
+
+async def test_callback_and_a_closed_tab_reach_staff_on_the_other_instance(redis_server: RedisServer) -> None:
+    """A callback left on B (nobody online) is in the list of a console that opens later on A; a citizen
+    who closes the chat on B shows as gone in A's console."""
+    async with two_instances(redis_server) as (a, b, _):
+        citizen = await b.ws_connect("/ws/chat")
+        await next_frame(citizen, of_type("chat.session"))
+        await citizen.send_json({"type": "chat.handoff"})
+        assert (await next_frame(citizen, of_type("chat.status")))["status"] == "handoff_unavailable"
+        await citizen.send_json({"type": "chat.callback", "name": "Erika Muster", "contact": "erika@example.org"})
+        assert "gespeichert" in (await next_frame(citizen, of_type("chat.reply")))["text"]
+
+        staff = await a.ws_connect("/ws/staff?token=staff-secret-for-tests-0123456789&name=Herr%20Muster")
+        await next_frame(staff, of_type("staff.queue"))
+        (request,) = (await next_frame(staff, of_type("staff.callbacks")))["callbacks"]
+        assert (request["name"], request["contact"], request["state"]) == ("Erika Muster", "erika@example.org", "open")
+
+        await wait_until(lambda: b.server.app[SERVICE].staff_online() == 1, within=5)
+        await citizen.send_json({"type": "chat.handoff"})
+        assert (await next_frame(citizen, of_type("chat.status")))["status"] == "handoff_waiting"
+        waiting = await next_frame(staff, of_type("staff.update", status="waiting"))
+        await citizen.close()
+        gone = await next_frame(staff, of_type("staff.update", session=waiting["session"], citizen_present=False))
+        assert gone["status"] == "waiting"
+        await staff.close()

@@ -66,6 +66,7 @@ async def test_staff_takes_conversation_and_citizen_sees_a_person(new_page, rasa
     await expect(citizen_log.locator(".rh-msg--bot")).to_have_count(3)  # greeting, AI disclosure, answer
 
     await staff.get_by_role("button", name="Gespräch beenden").click()
+    await staff.get_by_role("button", name="Ja, Gespräch beenden").click()  # the console asks first
     await expect(citizen_log.locator(".rh-msg--system")).to_have_count(3)
     await expect(staff.get_by_text("Im Moment wartet niemand.")).to_be_visible()
     assert citizen_requests.foreign() == [] and staff_requests.foreign() == []

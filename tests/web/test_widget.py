@@ -64,15 +64,24 @@ async def test_answer_shows_text_source_and_review_date(new_page, rasa_gateway: 
     await open_widget(page, rasa_gateway)
     dialog = page.get_by_role("dialog", name="Fragen an die Stadt Musterstadt")
     await expect(dialog).to_be_visible()
-    await expect(dialog.get_by_text("Sie schreiben mit einem KI-Assistenten")).to_be_visible()
-    await expect(dialog.get_by_text("Bitte keine persönlichen Daten eingeben")).to_be_visible()
+    # one AI notice (issue #10): short in the header, in full in the greeting
+    await expect(dialog.locator(".rh-notice")).to_have_text(
+        "KI-Assistent, kein Mensch. Bitte keine persönlichen Daten eingeben."
+    )
+    greeting = "Ich bin ein KI-Assistent, ein Computerprogramm und kein Mensch."
+    await expect(bot_texts(page).first).to_contain_text(greeting)
 
     await ask(page, "Wie beantrage ich einen Personalausweis?")
     log = page.get_by_role("log")
     await expect(log.get_by_text(stand(ausweis))).to_be_visible()
     # the citizen's own message and the answer are in the live region, after the bot's AI disclosure
     await expect(log.get_by_text("Wie beantrage ich einen Personalausweis?")).to_be_visible()
+    # the real bot's own AI disclosure (sent first, for every channel) is folded, not a third notice
     await expect(bot_texts(page).nth(1)).to_contain_text(DISCLOSURE)
+    await expect(bot_texts(page).nth(1)).to_be_hidden()
+    more = log.get_by_text("Mehr zum KI-Assistenten und zum Datenschutz")
+    await more.click()
+    await expect(bot_texts(page).nth(1)).to_be_visible()
     await expect(bot_texts(page).nth(2)).to_have_text(one_line(ausweis["answer"]))
     await expect(bot_texts(page)).to_have_count(3)
     # the plain-text footer of text-only channels is shown structured, not repeated in the text

@@ -28,7 +28,8 @@ async def test_keyboard_chat_with_the_real_bot(new_page, rasa_gateway: Gateway) 
         pytest.fail("the chat launcher cannot be reached with Tab")
     await page.keyboard.press("Enter")
     dialog = page.get_by_role("dialog")
-    await expect(dialog.get_by_text("Sie schreiben mit einem KI-Assistenten")).to_be_visible()
+    # the one AI notice of the open panel (issue #10): the header line, read with the input
+    await expect(dialog.get_by_text("KI-Assistent, kein Mensch.")).to_be_visible()
     await page.keyboard.type("Wie beantrage ich einen Personalausweis?")
     await page.keyboard.press("Enter")
 

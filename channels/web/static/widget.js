@@ -29,6 +29,14 @@
   const QUEUED_TIMEOUT_MS = 90000;
 
   const T = {
+    // Nobody in the chat: a callback or contact request, kept for staff (chat.callback)
+    callbackTitle: "Rückruf oder Antwort per E-Mail anfordern",
+    callbackPrivacy: "Ihre Angaben sehen nur Mitarbeitende der Stadt, um Sie zu erreichen.",
+    callbackName: "Ihr Name",
+    callbackContact: "Telefonnummer oder E-Mail-Adresse",
+    callbackQuestion: "Ihr Anliegen (freiwillig)",
+    callbackSend: "Rückruf anfordern",
+    callbackMissing: "Bitte geben Sie Ihren Namen und eine Telefonnummer oder E-Mail-Adresse an.",
     launcher: "Fragen an die Stadt",
     title: "Fragen an die Stadt",
     close: "Chat schließen",
@@ -421,7 +429,50 @@
   }
 
   function addSystem(text) {
-    message("system", T.system, el("p", { class: "rh-text" }, ...withLinks(String(text))));
+    return message("system", T.system, el("p", { class: "rh-text" }, ...withLinks(String(text))));
+  }
+
+  // A small form under the note that nobody is there: name, phone or e-mail, the question (prefilled with the
+  // last one asked). Sent as chat.callback; the gateway keeps it for staff and confirms in the conversation.
+  let callbackForms = 0;
+  function addCallbackForm(note) {
+    if (log.querySelector(".rh-callback")) return;
+    callbackForms += 1;
+    const id = (suffix) => `rh-cb-${suffix}-${callbackForms}`;
+    const users = log.querySelectorAll(".rh-msg--user .rh-text");
+    const last = users.length ? users[users.length - 1].textContent : "";
+    const name = el("input", { id: id("name"), class: "rh-input", type: "text", maxlength: "80", autocomplete: "name" });
+    const contact = el("input", { id: id("contact"), class: "rh-input", type: "text", maxlength: "120",
+      autocomplete: "tel", inputmode: "email" });
+    const question = el("textarea", { id: id("question"), class: "rh-input", rows: "2", maxlength: "1000" });
+    question.value = last;
+    const error = el("p", { class: "rh-callback-error", role: "alert" });
+    const field = (input, label) => el("div", { class: "rh-callback-field" },
+      el("label", { class: "rh-callback-label", for: input.id, text: label }), input);
+    const formEl = el("form", { class: "rh-callback", "aria-labelledby": id("title") },
+      el("p", { id: id("title"), class: "rh-callback-title", text: T.callbackTitle }),
+      el("p", { class: "rh-callback-privacy", text: T.callbackPrivacy }),
+      field(name, T.callbackName), field(contact, T.callbackContact), field(question, T.callbackQuestion),
+      error, el("button", { type: "submit", class: "rh-send", text: T.callbackSend }));
+    formEl.addEventListener("submit", (event) => {
+      event.preventDefault();
+      if (!name.value.trim() || contact.value.trim().length < 3) {
+        error.textContent = T.callbackMissing;
+        (name.value.trim() ? contact : name).focus();
+        return;
+      }
+      const sent = sendFrame({ type: "chat.callback", v: 1, name: name.value.trim().slice(0, 80),
+        contact: contact.value.trim().slice(0, 120), question: question.value.trim().slice(0, 1000) });
+      if (!sent) {
+        error.textContent = T.offline;
+        return;
+      }
+      formEl.remove(); // the gateway's confirmation follows in the conversation
+      input.focus();
+    });
+    formEl.addEventListener("input", () => { error.textContent = ""; });
+    note.append(formEl);
+    scrollToEnd(formEl);
   }
 
   function renderAnswerBody(entry) {
@@ -584,7 +635,9 @@
   }
 
   function addStatus(frame, live = true) {
-    const repeat = frame.status === state.handoff && frame.status === "handoff_waiting";
+    // the same state again: a new place in the queue, or the status the gateway resends after a reload
+    // (which the history already shows): no second "ist jetzt für Sie da" under the staff's messages
+    const repeat = frame.status === state.handoff && routedToStaff();
     state.handoff = frame.status;
     state.position = frame.position || null;
     let text = String(frame.text || T.status[frame.status] || "");
@@ -593,7 +646,10 @@
       text += ` Sie erreichen uns telefonisch unter ${phone}.`;
     }
     if (frame.status === "handoff_unavailable") state.staffOnline = false;
-    if (!repeat) addSystem(text); // a new place in the queue only updates the bar
+    const note = repeat ? null : addSystem(text); // a new place in the queue only updates the bar
+    if (note && live && (frame.status === "handoff_unavailable" || frame.status === "handoff_timeout")) {
+      addCallbackForm(note);
+    }
     if (live && frame.status !== "handoff_waiting" && frame.status !== "handoff_active") setPending(false);
     updateHandoffUi();
   }
