@@ -130,7 +130,7 @@ def _logistic(x: np.ndarray, y: np.ndarray) -> tuple[float, ...]:
 
 
 def fit(samples: Sequence[Sample], *, base: FusionOptions | None = None) -> Tuned:
-    """Topic weights by grid search, in-scope models by logistic regression (see the module docstring)."""
+    """Topic weights by grid search, answerability models by logistic regression (see the module docstring)."""
     base = base or FusionOptions()
     usable = [s for s in samples if s.signals.quality == "ok"]
     in_scope = [s for s in usable if s.case.expect.startswith("faq/")]

@@ -58,7 +58,7 @@ OUT_OF_SCOPE = "out_of_scope"
 FALLBACK = "nlu_fallback"
 DIALOGUE_INTENTS = ("bot_challenge", "human_handoff", "greet", "goodbye", "thanks")
 
-# The in-scope model's features, in order (see features()).
+# The answerability model's features, in order (see features()).
 FEATURES = ("semantic_best", "semantic_margin", "diet_faq", "diet_oos", "lexical_best", "selector_best",
             "topic_best", "topic_gap")
 # The features that mean something for text that is not German (the semantic side is multilingual).
