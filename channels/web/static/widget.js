@@ -28,81 +28,189 @@
   // queue limit (RATHAUS_RASA_QUEUE_TIMEOUT_S, 60 s by default) before giving up on it.
   const QUEUED_TIMEOUT_MS = 90000;
 
-  const T = {
-    // Nobody in the chat: a callback or contact request, kept for staff (chat.callback)
-    callbackTitle: "Rückruf oder Antwort per E-Mail anfordern",
-    callbackPrivacy: "Ihre Angaben sehen nur Mitarbeitende der Stadt, um Sie zu erreichen.",
-    callbackName: "Ihr Name",
-    callbackContact: "Telefonnummer oder E-Mail-Adresse",
-    callbackQuestion: "Ihr Anliegen (freiwillig)",
-    callbackSend: "Rückruf anfordern",
-    callbackMissing: "Bitte geben Sie Ihren Namen und eine Telefonnummer oder E-Mail-Adresse an.",
-    launcher: "Fragen an die Stadt",
-    title: "Fragen an die Stadt",
-    close: "Chat schließen",
-    // The one AI notice: short in the header, in full in the greeting (the bot's own disclosure is folded).
-    notice: "KI-Assistent, kein Mensch. Bitte keine persönlichen Daten eingeben.",
-    noticeHuman: "Sie schreiben jetzt mit einer Mitarbeiterin oder einem Mitarbeiter der Stadt. " +
-      "Bitte geben Sie trotzdem nur die nötigsten persönlichen Daten ein.",
-    easy: "Leichte Sprache",
-    human: "Mit einem Menschen sprechen",
-    humanBusy: "Mensch angefragt",
-    logLabel: "Gesprächsverlauf",
-    inputLabel: "Ihre Frage",
-    placeholder: "Zum Beispiel: Wie beantrage ich einen Personalausweis?",
-    send: "Senden",
-    you: "Sie",
-    bot: "KI-Assistent",
-    staff: "Mitarbeiterin/Mitarbeiter der Stadt",
-    system: "Hinweis",
-    // Short on purpose: the header carries the AI notice, and the bot's own first reply is its full
-    // AI disclosure; a long greeting here would say the same thing twice.
-    greeting: "Ich bin ein KI-Assistent, ein Computerprogramm und kein Mensch. Ich antworte aus den " +
-      "Informationen der Stadt und entscheide nicht über Anträge. Wie kann ich helfen? Fragen Sie zum " +
-      "Beispiel nach dem Personalausweis, der Anmeldung der Wohnung oder der Abholung von Sperrmüll.",
-    disclosureMore: "Mehr zum KI-Assistenten und zum Datenschutz",
-    more: "Mehr dazu",
-    less: "Weniger anzeigen",
-    actions: "Aktionen",
-    book: "Termin buchen",
-    online: "Online-Antrag",
-    available: "Jetzt ist jemand im Chat erreichbar.",
-    unavailableNow: "Gerade ist niemand im Chat erreichbar.",
-    cancel: "Anfrage zurückziehen",
-    barWaiting: "Sie warten auf eine Mitarbeiterin oder einen Mitarbeiter.",
-    barPosition: (n) => (n <= 1 ? "Sie sind als Nächste oder Nächster dran." : `Vor Ihnen warten ${n - 1} andere.`),
-    barActive: "Sie schreiben mit einer Mitarbeiterin oder einem Mitarbeiter der Stadt.",
-    ackWaiting: "Gespeichert. Die Mitarbeiterin oder der Mitarbeiter sieht Ihre Nachricht beim Übernehmen.",
-    ackActive: "Gesendet an die Mitarbeiterin oder den Mitarbeiter.",
-    typing: "Die Antwort wird gesucht …",
-    waiting: "Gerade stellen viele Menschen gleichzeitig Fragen. Ihre Frage ist vorgemerkt, die Antwort kommt gleich.",
-    sources: "Quelle:",
-    newWindow: "(öffnet in neuem Fenster)",
-    reviewed: "Stand:",
-    office: "Zuständig:",
-    clarify: "Meinten Sie …?",
-    feedbackQ: "War diese Antwort hilfreich?",
-    up: "Ja, hilfreich",
-    down: "Nein, nicht hilfreich",
-    thanks: "Danke für Ihre Rückmeldung.",
-    easyLabel: "In Leichter Sprache:",
-    noEasy: "Diese Antwort gibt es noch nicht in Leichter Sprache.",
-    easyOn: "Leichte Sprache ist eingeschaltet. Antworten werden in Leichter Sprache gezeigt, wo es sie gibt.",
-    easyOff: "Leichte Sprache ist ausgeschaltet.",
-    phone: "Lieber telefonieren?",
-    error: "Entschuldigung, da ist etwas schiefgegangen. Bitte versuchen Sie es noch einmal.",
-    offline: "Die Verbindung ist unterbrochen. Ihre Nachricht konnte nicht gesendet werden. Bitte " +
-      "versuchen Sie es gleich noch einmal.",
-    timeout: "Es kommt gerade keine Antwort. Sie können die Frage noch einmal senden.",
-    handoffOffline: "Ein Gespräch mit einem Menschen ist gerade nicht möglich.",
-    status: {
-      handoff_waiting: "Wir suchen eine Mitarbeiterin oder einen Mitarbeiter für Sie. Bitte haben Sie einen Moment Geduld.",
-      handoff_active: "Eine Mitarbeiterin oder ein Mitarbeiter der Stadt ist jetzt im Gespräch.",
-      handoff_timeout: "Leider ist gerade niemand im Chat erreichbar.",
-      handoff_ended: "Das Gespräch mit der Mitarbeiterin oder dem Mitarbeiter ist beendet. Sie können weiter " +
-        "Fragen an den KI-Assistenten stellen.",
+  // Everything the widget itself says, in German and English (issue #10). What the assistant, the staff and
+  // the gateway send stays German: content is not machine-translated, and it is marked lang="de".
+  const KEY_LANG = "rathaus.chat.lang"; // localStorage: the citizen's choice outlives the tab
+  const STRINGS = {
+    de: {
+      // Nobody in the chat: a callback or contact request, kept for staff (chat.callback)
+      callbackTitle: "Rückruf oder Antwort per E-Mail anfordern",
+      callbackPrivacy: "Ihre Angaben sehen nur Mitarbeitende der Stadt, um Sie zu erreichen.",
+      callbackName: "Ihr Name",
+      callbackContact: "Telefonnummer oder E-Mail-Adresse",
+      callbackQuestion: "Ihr Anliegen (freiwillig)",
+      callbackSend: "Rückruf anfordern",
+      callbackMissing: "Bitte geben Sie Ihren Namen und eine Telefonnummer oder E-Mail-Adresse an.",
+      launcher: "Fragen an die Stadt",
+      title: (city) => (city ? `Fragen an die Stadt ${city}` : "Fragen an die Stadt"),
+      close: "Chat schließen",
+      // The one AI notice: short in the header, in full in the greeting (the bot's own disclosure is folded).
+      notice: "KI-Assistent, kein Mensch. Bitte keine persönlichen Daten eingeben.",
+      noticeHuman: "Sie schreiben jetzt mit einer Mitarbeiterin oder einem Mitarbeiter der Stadt. " +
+        "Bitte geben Sie trotzdem nur die nötigsten persönlichen Daten ein.",
+      easy: "Leichte Sprache",
+      // the toggle names the other language, in that language
+      langSwitch: "English",
+      langSwitchShort: "EN", // on small screens, beside the title
+      langSwitchLang: "en",
+      langOn: "Der Chat ist jetzt auf Deutsch.",
+      human: "Mit einem Menschen sprechen",
+      humanBusy: "Mensch angefragt",
+      logLabel: "Gesprächsverlauf",
+      inputLabel: "Ihre Frage",
+      placeholder: "Zum Beispiel: Wie beantrage ich einen Personalausweis?",
+      send: "Senden",
+      you: "Sie",
+      bot: "KI-Assistent",
+      staff: "Mitarbeiterin/Mitarbeiter der Stadt",
+      system: "Hinweis",
+      // Short on purpose: the header carries the AI notice, and the bot's own first reply is its full
+      // AI disclosure; a long greeting here would say the same thing twice.
+      greeting: "Ich bin ein KI-Assistent, ein Computerprogramm und kein Mensch. Ich antworte aus den " +
+        "Informationen der Stadt und entscheide nicht über Anträge. Wie kann ich helfen? Fragen Sie zum " +
+        "Beispiel nach dem Personalausweis, der Anmeldung der Wohnung oder der Abholung von Sperrmüll.",
+      disclosureMore: "Mehr zum KI-Assistenten und zum Datenschutz",
+      more: "Mehr dazu",
+      less: "Weniger anzeigen",
+      actions: "Aktionen",
+      book: "Termin buchen",
+      online: "Online-Antrag",
+      available: "Jetzt ist jemand im Chat erreichbar.",
+      unavailableNow: "Gerade ist niemand im Chat erreichbar.",
+      cancel: "Anfrage zurückziehen",
+      barWaiting: "Sie warten auf eine Mitarbeiterin oder einen Mitarbeiter.",
+      barPosition: (n) => (n <= 1 ? "Sie sind als Nächste oder Nächster dran." : `Vor Ihnen warten ${n - 1} andere.`),
+      barActive: "Sie schreiben mit einer Mitarbeiterin oder einem Mitarbeiter der Stadt.",
+      ackWaiting: "Gespeichert. Die Mitarbeiterin oder der Mitarbeiter sieht Ihre Nachricht beim Übernehmen.",
+      ackActive: "Gesendet an die Mitarbeiterin oder den Mitarbeiter.",
+      typing: "Die Antwort wird gesucht …",
+      waiting: "Gerade stellen viele Menschen gleichzeitig Fragen. Ihre Frage ist vorgemerkt, die Antwort kommt gleich.",
+      sources: "Quelle:",
+      newWindow: "(öffnet in neuem Fenster)",
+      reviewed: (date) => `Stand: ${date}`,
+      office: (parts) => `Zuständig: ${parts}`,
+      officePhone: "Telefon",
+      choices: "Auswahl",
+      clarify: "Meinten Sie …?",
+      feedbackQ: "War diese Antwort hilfreich?",
+      up: "Ja, hilfreich",
+      down: "Nein, nicht hilfreich",
+      thanks: "Danke für Ihre Rückmeldung.",
+      easyLabel: "In Leichter Sprache:",
+      noEasy: "Diese Antwort gibt es noch nicht in Leichter Sprache.",
+      easyOn: "Leichte Sprache ist eingeschaltet. Antworten werden in Leichter Sprache gezeigt, wo es sie gibt.",
+      easyOff: "Leichte Sprache ist ausgeschaltet.",
+      phone: "Lieber telefonieren?",
+      error: "Entschuldigung, da ist etwas schiefgegangen. Bitte versuchen Sie es noch einmal.",
+      offline: "Die Verbindung ist unterbrochen. Ihre Nachricht konnte nicht gesendet werden. Bitte " +
+        "versuchen Sie es gleich noch einmal.",
+      timeout: "Es kommt gerade keine Antwort. Sie können die Frage noch einmal senden.",
+      handoffOffline: "Ein Gespräch mit einem Menschen ist gerade nicht möglich.",
+      callUs: (phone) => `Sie erreichen uns telefonisch unter ${phone}.`,
+      status: {
+        handoff_waiting: "Wir suchen eine Mitarbeiterin oder einen Mitarbeiter für Sie. Bitte haben Sie einen Moment Geduld.",
+        handoff_active: "Eine Mitarbeiterin oder ein Mitarbeiter der Stadt ist jetzt im Gespräch.",
+        handoff_timeout: "Leider ist gerade niemand im Chat erreichbar.",
+        handoff_ended: "Das Gespräch mit der Mitarbeiterin oder dem Mitarbeiter ist beendet. Sie können weiter " +
+          "Fragen an den KI-Assistenten stellen.",
+      },
+    },
+    en: {
+      callbackTitle: "Ask for a call back or an answer by e-mail",
+      callbackPrivacy: "Only city staff see your details, to get in touch with you.",
+      callbackName: "Your name",
+      callbackContact: "Phone number or e-mail address",
+      callbackQuestion: "Your question (optional)",
+      callbackSend: "Ask for a call back",
+      callbackMissing: "Please give your name and a phone number or e-mail address.",
+      launcher: "Ask the city",
+      title: (city) => (city ? `Ask the city of ${city}` : "Ask the city"),
+      close: "Close chat",
+      notice: "AI assistant, not a person. Please do not enter personal data.",
+      noticeHuman: "You are now writing with a member of city staff. Please still enter only the personal " +
+        "data that is needed.",
+      easy: "Leichte Sprache",
+      langSwitch: "Deutsch",
+      langSwitchShort: "DE",
+      langSwitchLang: "de",
+      langOn: "The chat is now in English. Answers are in German.",
+      human: "Talk to a person",
+      humanBusy: "Person requested",
+      logLabel: "Conversation",
+      inputLabel: "Your question",
+      placeholder: "For example: How do I apply for an ID card?",
+      send: "Send",
+      you: "You",
+      bot: "AI assistant",
+      staff: "City staff",
+      system: "Note",
+      // the one place that says it: the assistant's answers are German content, not machine-translated
+      greeting: "I am an AI assistant, a computer program and not a person. I answer from the city's " +
+        "information and do not decide on applications. Answers are in German. How can I help? Ask, for " +
+        "example, about the ID card, registering your address or the collection of bulky waste.",
+      disclosureMore: "More about the AI assistant and data protection",
+      more: "Show more",
+      less: "Show less",
+      actions: "Actions",
+      book: "Book an appointment",
+      online: "Apply online",
+      available: "Someone is available in the chat now.",
+      unavailableNow: "Nobody is available in the chat right now.",
+      cancel: "Withdraw request",
+      barWaiting: "You are waiting for a member of staff.",
+      barPosition: (n) => (n <= 1 ? "You are next." : `${n - 1} ahead of you.`),
+      barActive: "You are writing with a member of city staff.",
+      ackWaiting: "Saved. The member of staff sees your message when they take over.",
+      ackActive: "Sent to the member of staff.",
+      typing: "Looking for the answer …",
+      waiting: "Many people are asking at the same time. Your question is queued, the answer follows shortly.",
+      sources: "Source:",
+      newWindow: "(opens in a new window)",
+      reviewed: (date) => `As of: ${date}`,
+      office: (parts) => `Responsible: ${parts}`,
+      officePhone: "Phone",
+      choices: "Choices",
+      clarify: "Did you mean …?",
+      feedbackQ: "Was this answer helpful?",
+      up: "Yes, helpful",
+      down: "No, not helpful",
+      thanks: "Thank you for your feedback.",
+      easyLabel: "In Leichte Sprache (easy German):",
+      noEasy: "This answer is not yet available in Leichte Sprache.",
+      easyOn: "Leichte Sprache is on. Answers are shown in Leichte Sprache (easy German) where there is one.",
+      easyOff: "Leichte Sprache is off.",
+      phone: "Rather talk on the phone?",
+      error: "Sorry, something went wrong. Please try again.",
+      offline: "The connection is lost. Your message could not be sent. Please try again in a moment.",
+      timeout: "No answer is coming right now. You can send the question again.",
+      handoffOffline: "Talking to a person is not possible right now.",
+      callUs: (phone) => `You can reach us by phone on ${phone}.`,
+      status: {
+        handoff_waiting: "We are looking for a member of staff for you. Please be patient for a moment.",
+        handoff_active: "A member of city staff is now in the conversation.",
+        handoff_timeout: "Sorry, nobody is available in the chat right now.",
+        handoff_ended: "The conversation with the member of staff has ended. You can go on asking the AI " +
+          "assistant.",
+      },
     },
   };
+  const LANGS = Object.keys(STRINGS);
+
+  /** The citizen's stored choice; else English when the embedding page is English; else German. */
+  function initialLang() {
+    let stored = null;
+    try { stored = window.localStorage.getItem(KEY_LANG); } catch (_) { /* private mode */ }
+    if (LANGS.includes(stored)) return stored;
+    return /^en\b/i.test(document.documentElement.lang || "") ? "en" : "de";
+  }
+  let lang = initialLang();
+  let T = STRINGS[lang];
+
+  /** One text of the table ("status.handoff_ended" looks into `status`): a string, or a function of values. */
+  function say(key, args) {
+    const value = key.split(".").reduce((table, part) => (table ? table[part] : undefined), T);
+    return typeof value === "function" ? value(...(args || [])) : String(value);
+  }
 
   // ------------------------------------------------------------------ small helpers
   const store = {
@@ -110,12 +218,18 @@
     set(key, value) { try { window.sessionStorage.setItem(key, value); } catch (_) { /* private mode */ } },
   };
 
-  /** Create an element; attributes via setAttribute, children as nodes or plain text (never HTML). */
+  /**
+   * Create an element; attributes via setAttribute, children as nodes or plain text (never HTML).
+   * `t: key` (or `t: [key, ...values]`) and `ta: {attribute: key}` take the text from the table and keep
+   * the key on the node, so that relabel() can say it again in the other language.
+   */
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
     for (const [name, value] of Object.entries(attrs || {})) {
       if (value === null || value === undefined || value === false) continue;
       if (name === "text") node.textContent = String(value);
+      else if (name === "t") label(node, ...[].concat(value));
+      else if (name === "ta") labelAttrs(node, value);
       else node.setAttribute(name, value === true ? "" : String(value));
     }
     for (const child of children) {
@@ -191,6 +305,29 @@
     node.replaceChildren(...withLinks(String(text || "")));
   }
 
+  /** A text of the widget's own, remembered by key (phone numbers in it become links). */
+  function label(node, key, ...args) {
+    node.dataset.t = key;
+    if (args.length) node.dataset.tArgs = JSON.stringify(args);
+    else delete node.dataset.tArgs;
+    setText(node, say(key, args));
+    return node;
+  }
+
+  function labelAttrs(node, keys) {
+    node.dataset.ta = JSON.stringify(keys);
+    for (const [attr, key] of Object.entries(keys)) node.setAttribute(attr, say(key));
+    return node;
+  }
+
+  /** Say every remembered text and attribute under `scope` again, in the current language. */
+  function relabel(scope) {
+    for (const node of scope.querySelectorAll("[data-t]")) {
+      label(node, node.dataset.t, ...(node.dataset.tArgs ? JSON.parse(node.dataset.tArgs) : []));
+    }
+    for (const node of scope.querySelectorAll("[data-ta]")) labelAttrs(node, JSON.parse(node.dataset.ta));
+  }
+
   /** The first two sentences, and the rest (empty when the text is short anyway). */
   function summarise(text) {
     const sentences = String(text).match(/[^.!?\n]+(?:[.!?]+(?=\s|$)|\n|$)/g) || [String(text)];
@@ -227,50 +364,57 @@
   const host = el("div", { id: "rathaus-chat", class: "rathaus-chat-host" });
   const root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
   const stylesheet = el("link", { rel: "stylesheet", href: `${ORIGIN}/static/widget.css` });
-  const wrapper = el("div", { class: "rh-root", lang: "de", hidden: true });
+  const wrapper = el("div", { class: "rh-root", lang, hidden: true });
   stylesheet.addEventListener("load", () => { wrapper.hidden = false; });
   stylesheet.addEventListener("error", () => { wrapper.hidden = false; });
 
   const launcher = el("button", {
     type: "button", class: "rh-launcher", "aria-expanded": "false", "aria-controls": "rh-panel",
-  }, icon("chat"), el("span", { text: T.launcher }));
+  }, icon("chat"), el("span", { t: "launcher" }));
 
-  const titleEl = el("h2", { id: "rh-title", class: "rh-title", text: T.title });
-  const closeBtn = el("button", { type: "button", class: "rh-close", "aria-label": T.close }, icon("close", true));
-  const noticeEl = el("p", { id: "rh-notice", class: "rh-notice", text: T.notice });
+  const titleEl = el("h2", { id: "rh-title", class: "rh-title", t: ["title", ""] });
+  const closeBtn = el("button", { type: "button", class: "rh-close", ta: { "aria-label": "close" } },
+    icon("close", true));
+  const noticeEl = el("p", { id: "rh-notice", class: "rh-notice", t: "notice" });
   const easyBtn = el("button", { type: "button", class: "rh-tool rh-easy", "aria-pressed": String(state.easy) },
-    el("span", { text: T.easy }));
+    el("span", { lang: "de", text: STRINGS.de.easy })); // the name of a German offer, in German
   const humanBtn = el("button", { type: "button", class: "rh-tool rh-human" }, icon("person"),
-    el("span", { text: T.human }));
+    el("span", { t: "human" }));
+  // names the other language in that language ("English" / "Deutsch"), with its lang for screen readers
+  const langBtn = el("button", { type: "button", class: "rh-tool rh-lang", ta: { "aria-label": "langSwitch" } },
+    el("span", { class: "rh-lang-long", "aria-hidden": "true", t: "langSwitch" }),
+    el("span", { class: "rh-lang-short", "aria-hidden": "true", t: "langSwitchShort" }));
   const availEl = el("p", { id: "rh-avail", class: "rh-avail", hidden: true });
   humanBtn.setAttribute("aria-describedby", "rh-avail");
-  const cancelBtn = el("button", { type: "button", class: "rh-cancel", text: T.cancel });
+  const cancelBtn = el("button", { type: "button", class: "rh-cancel", t: "cancel" });
   const barText = el("span", { class: "rh-bar-text" });
   const handoffBar = el("div", { class: "rh-handoff", hidden: true }, barText, cancelBtn);
   const log = el("div", {
     class: "rh-log", role: "log", "aria-live": "polite", "aria-relevant": "additions text",
-    "aria-label": T.logLabel, tabindex: "0",
+    ta: { "aria-label": "logLabel" }, tabindex: "0",
   });
   const typing = el("p", { class: "rh-typing", role: "status", hidden: true });
   const input = el("input", {
     id: "rh-input", class: "rh-input", type: "text", name: "text", autocomplete: "off",
-    maxlength: "1000", placeholder: T.placeholder, "aria-describedby": "rh-notice",
+    maxlength: "1000", ta: { placeholder: "placeholder" }, "aria-describedby": "rh-notice",
   });
-  const sendBtn = el("button", { type: "submit", class: "rh-send" }, el("span", { text: T.send }));
+  const sendBtn = el("button", { type: "submit", class: "rh-send" }, el("span", { t: "send" }));
   const form = el("form", { class: "rh-form", novalidate: true },
-    el("label", { for: "rh-input", class: "rh-label", text: T.inputLabel }),
+    el("label", { for: "rh-input", class: "rh-label", t: "inputLabel" }),
     el("div", { class: "rh-row" }, input, sendBtn));
   const phoneEl = el("p", { class: "rh-phone", hidden: true });
   const panel = el("div", {
     id: "rh-panel", class: "rh-panel", role: "dialog", "aria-modal": "false",
-    "aria-labelledby": "rh-title", hidden: true,
+    "aria-labelledby": "rh-title", hidden: true, lang,
   },
   el("div", { class: "rh-header" },
-    el("div", { class: "rh-head-row" }, titleEl, closeBtn),
+    // the language toggle sits beside the close button: at 375 px three tools would not fit one row
+    el("div", { class: "rh-head-row" }, titleEl, langBtn, closeBtn),
     noticeEl,
     el("div", { class: "rh-tools" }, easyBtn, humanBtn, availEl)),
   handoffBar, log, typing, form, phoneEl);
 
+  applyLang();
   wrapper.append(panel, launcher);
   root.append(stylesheet, wrapper);
 
@@ -322,11 +466,10 @@
       wrapper.style.setProperty("--rh-primary", colour);
       wrapper.style.setProperty("--rh-user-bg", colour);
     }
-    const name = cityName();
-    if (name) titleEl.textContent = `${T.title} ${name}`;
+    label(titleEl, "title", cityName());
     const phone = cityPhone();
     if (phone) {
-      phoneEl.replaceChildren(`${T.phone} `,
+      phoneEl.replaceChildren(el("span", { t: "phone" }), " ",
         el("a", { href: `tel:${phone.replace(/[^+\d]/g, "")}`, text: phone }));
       phoneEl.hidden = false;
     }
@@ -411,9 +554,10 @@
   }
 
   // ------------------------------------------------------------------ rendering
+  /** A bubble in the log; `senderLabel` is a key of the table ("bot", "you", "staff", "system"). */
   function message(kind, senderLabel, ...body) {
     const node = el("div", { class: `rh-msg rh-msg--${kind}` },
-      el("p", { class: "rh-sender" }, kind === "staff" ? icon("person") : null, el("span", { text: senderLabel })),
+      el("p", { class: "rh-sender" }, kind === "staff" ? icon("person") : null, el("span", { t: senderLabel })),
       ...body);
     log.append(node);
     scrollToEnd(node);
@@ -421,15 +565,26 @@
   }
 
   function addGreeting() {
-    message("bot", T.bot, el("p", { class: "rh-text", text: T.greeting }));
+    message("bot", "bot", el("p", { class: "rh-text", t: "greeting" }));
   }
 
   function addUser(text) {
-    message("user", T.you, el("p", { class: "rh-text", text }));
+    message("user", "you", el("p", { class: "rh-text", text }));
   }
 
+  /** A note from the gateway: German, whatever language the widget speaks. */
   function addSystem(text) {
-    return message("system", T.system, el("p", { class: "rh-text" }, ...withLinks(String(text))));
+    return message("system", "system", el("p", { class: "rh-text", lang: "de" }, ...withLinks(String(text))));
+  }
+
+  /** A note of the widget's own, in parts ([key, ...values] each): said again on a language switch. */
+  function addNote(...parts) {
+    const text = el("p", { class: "rh-text" });
+    for (const part of parts.filter(Boolean)) {
+      if (text.childElementCount) text.append(" ");
+      text.append(el("span", { t: part }));
+    }
+    return message("system", "system", text);
   }
 
   // A small form under the note that nobody is there: name, phone or e-mail, the question (prefilled with the
@@ -447,30 +602,30 @@
     const question = el("textarea", { id: id("question"), class: "rh-input", rows: "2", maxlength: "1000" });
     question.value = last;
     const error = el("p", { class: "rh-callback-error", role: "alert" });
-    const field = (input, label) => el("div", { class: "rh-callback-field" },
-      el("label", { class: "rh-callback-label", for: input.id, text: label }), input);
+    const field = (input, key) => el("div", { class: "rh-callback-field" },
+      el("label", { class: "rh-callback-label", for: input.id, t: key }), input);
     const formEl = el("form", { class: "rh-callback", "aria-labelledby": id("title") },
-      el("p", { id: id("title"), class: "rh-callback-title", text: T.callbackTitle }),
-      el("p", { class: "rh-callback-privacy", text: T.callbackPrivacy }),
-      field(name, T.callbackName), field(contact, T.callbackContact), field(question, T.callbackQuestion),
-      error, el("button", { type: "submit", class: "rh-send", text: T.callbackSend }));
+      el("p", { id: id("title"), class: "rh-callback-title", t: "callbackTitle" }),
+      el("p", { class: "rh-callback-privacy", t: "callbackPrivacy" }),
+      field(name, "callbackName"), field(contact, "callbackContact"), field(question, "callbackQuestion"),
+      error, el("button", { type: "submit", class: "rh-send", t: "callbackSend" }));
     formEl.addEventListener("submit", (event) => {
       event.preventDefault();
       if (!name.value.trim() || contact.value.trim().length < 3) {
-        error.textContent = T.callbackMissing;
+        label(error, "callbackMissing");
         (name.value.trim() ? contact : name).focus();
         return;
       }
       const sent = sendFrame({ type: "chat.callback", v: 1, name: name.value.trim().slice(0, 80),
         contact: contact.value.trim().slice(0, 120), question: question.value.trim().slice(0, 1000) });
       if (!sent) {
-        error.textContent = T.offline;
+        label(error, "offline");
         return;
       }
       formEl.remove(); // the gateway's confirmation follows in the conversation
       input.focus();
     });
-    formEl.addEventListener("input", () => { error.textContent = ""; });
+    formEl.addEventListener("input", () => { error.replaceChildren(); delete error.dataset.t; });
     note.append(formEl);
     scrollToEnd(formEl);
   }
@@ -487,11 +642,11 @@
     entry.moreBtn.hidden = !rest;
     entry.moreBtn.setAttribute("aria-expanded", String(Boolean(entry.expanded)));
     entry.moreBtn.setAttribute("aria-controls", restEl.id);
-    entry.moreBtn.textContent = entry.expanded ? T.less : T.more;
+    label(entry.moreBtn, entry.expanded ? "less" : "more");
     textEl.setAttribute("lang", "de");
     entry.node.classList.toggle("rh-msg--easy", Boolean(easy));
     noteEl.hidden = !state.easy;
-    noteEl.textContent = easy ? T.easyLabel : T.noEasy;
+    label(noteEl, easy ? "easyLabel" : "noEasy");
   }
 
   function sourcesBlock(sources) {
@@ -501,10 +656,11 @@
       if (!href) continue;
       items.push(el("li", {},
         el("a", { href, target: "_blank", rel: "noopener noreferrer", class: "rh-source" },
-          String(source.title || href), el("span", { class: "rh-sr", text: ` ${T.newWindow}` }))));
+          el("span", { lang: "de", text: String(source.title || href) }), " ",
+          el("span", { class: "rh-sr", t: "newWindow" }))));
     }
     if (!items.length) return null;
-    return el("div", { class: "rh-sources" }, el("p", { class: "rh-meta-label", text: T.sources }),
+    return el("div", { class: "rh-sources" }, el("p", { class: "rh-meta-label", t: "sources" }),
       el("ul", {}, ...items));
   }
 
@@ -512,35 +668,36 @@
   function actionsBlock(reply) {
     const links = [];
     const booking = safeUrl(reply.office && reply.office.appointment_url);
-    if (booking) links.push([T.book, booking]);
+    if (booking) links.push(["book", booking]);
     for (const source of reply.sources || []) {
       const href = safeUrl(source && source.url);
       if (href && /online|antrag|portal|formular/i.test(String(source.title || "")) && links.length < 3) {
-        links.push([T.online, href]);
+        links.push(["online", href]);
         break;
       }
     }
     if (!links.length) return null;
-    return el("div", { class: "rh-actions", role: "group", "aria-label": T.actions },
-      ...links.map(([label, href]) => el("a", { href, class: "rh-action", target: "_blank",
-        rel: "noopener noreferrer" }, label, el("span", { class: "rh-sr", text: ` ${T.newWindow}` }))));
+    return el("div", { class: "rh-actions", role: "group", ta: { "aria-label": "actions" } },
+      ...links.map(([key, href]) => el("a", { href, class: "rh-action", target: "_blank",
+        rel: "noopener noreferrer" }, el("span", { t: key }), " ", el("span", { class: "rh-sr", t: "newWindow" }))));
   }
 
   function officeBlock(office) {
     if (!office || !office.name) return null;
+    // the office's name is German content; the words around it are the widget's
     const parts = [String(office.name)];
-    if (office.phone) parts.push(`Telefon ${office.phone}`);
+    if (office.phone) parts.push(`${say("officePhone")} ${office.phone}`);
     if (office.email) parts.push(office.email);
-    return el("p", { class: "rh-meta" }, ...withLinks(`${T.office} ${parts.join(", ")}`));
+    return el("p", { class: "rh-meta", t: ["office", parts.join(", ")] });
   }
 
   function buttonsBlock(reply) {
     const buttons = (reply.buttons || []).filter((b) => b && b.title);
     if (!buttons.length) return null;
-    const label = reply.kind === "clarify" ? T.clarify : "Auswahl";
-    const group = el("div", { class: "rh-choices", role: "group", "aria-label": label });
+    const group = el("div", { class: "rh-choices", role: "group",
+      ta: { "aria-label": reply.kind === "clarify" ? "clarify" : "choices" } });
     for (const b of buttons) {
-      const btn = el("button", { type: "button", class: "rh-choice", text: String(b.title) });
+      const btn = el("button", { type: "button", class: "rh-choice", lang: "de", text: String(b.title) });
       btn.addEventListener("click", () => {
         for (const other of group.querySelectorAll("button")) other.classList.remove("rh-chosen");
         btn.classList.add("rh-chosen");
@@ -553,12 +710,12 @@
 
   function feedbackBlock(reply) {
     const thanks = el("p", { class: "rh-thanks" });
-    const group = el("div", { class: "rh-feedback", role: "group", "aria-label": T.feedbackQ },
-      el("span", { class: "rh-feedback-q", "aria-hidden": "true", text: T.feedbackQ }));
+    const group = el("div", { class: "rh-feedback", role: "group", ta: { "aria-label": "feedbackQ" } },
+      el("span", { class: "rh-feedback-q", "aria-hidden": "true", t: "feedbackQ" }));
     const buttons = {};
     for (const rating of ["up", "down"]) {
       const btn = el("button", {
-        type: "button", class: `rh-rate rh-rate--${rating}`, "aria-label": rating === "up" ? T.up : T.down,
+        type: "button", class: `rh-rate rh-rate--${rating}`, ta: { "aria-label": rating },
         "aria-pressed": String(state.ratings[reply.id] === rating),
       }, icon(rating));
       btn.addEventListener("click", () => {
@@ -566,7 +723,7 @@
         store.set(KEY_RATINGS, JSON.stringify(state.ratings));
         for (const [key, other] of Object.entries(buttons)) other.setAttribute("aria-pressed", String(key === rating));
         sendFrame({ type: "chat.feedback", v: 1, message_id: String(reply.id), rating });
-        thanks.textContent = T.thanks;
+        label(thanks, "thanks");
       });
       buttons[rating] = btn;
       group.append(btn);
@@ -595,7 +752,6 @@
       state.seen.add(reply.id);
     }
     const sender = reply.sender === "staff" ? "staff" : reply.sender === "system" ? "system" : "bot";
-    const label = sender === "staff" ? T.staff : sender === "system" ? T.system : T.bot;
     const textEl = el("p", { class: "rh-text" });
     const isAnswer = sender === "bot" && reply.kind === "answer";
     // A question in another language: one line in that language first (answers stay German).
@@ -605,25 +761,30 @@
           dir: reply.language === "ar" ? "rtl" : null, text: note })
       : null;
     if (!isAnswer) {
-      let text = String(reply.text || (reply.kind === "clarify" ? T.clarify : ""));
+      let text = String(reply.text || "");
       if (note && text.startsWith(note)) text = text.slice(note.length).trim();
-      setText(textEl, text);
+      if (text) {
+        setText(textEl, text);
+        textEl.setAttribute("lang", "de"); // the assistant's and the staff's words: German content
+      } else if (reply.kind === "clarify") {
+        label(textEl, "clarify");
+      }
       if (reply.kind === "disclosure") {
         // The greeting above already says this is an AI; the bot's full disclosure stays one click away.
-        message(sender, label, langNote, el("details", { class: "rh-disclosure" },
-          el("summary", { text: T.disclosureMore }), textEl), buttonsBlock(reply));
+        message(sender, sender, langNote, el("details", { class: "rh-disclosure" },
+          el("summary", { t: "disclosureMore" }), textEl), buttonsBlock(reply));
         return;
       }
-      message(sender, label, langNote, textEl.textContent ? textEl : null, buttonsBlock(reply));
+      message(sender, sender, langNote, textEl.textContent ? textEl : null, buttonsBlock(reply));
       return;
     }
     const noteEl = el("p", { class: "rh-easy-note", hidden: true });
     const reviewed = reply.last_reviewed
-      ? el("p", { class: "rh-meta rh-reviewed", text: `${T.reviewed} ${germanDate(reply.last_reviewed)}` })
+      ? el("p", { class: "rh-meta rh-reviewed", t: ["reviewed", germanDate(reply.last_reviewed)] })
       : null;
-    const moreBtn = el("button", { type: "button", class: "rh-more", "aria-expanded": "false", text: T.more });
-    const node = message("bot", label, langNote,
-      reply.title ? el("p", { class: "rh-answer-title", text: String(reply.title) }) : null,
+    const moreBtn = el("button", { type: "button", class: "rh-more", "aria-expanded": "false", t: "more" });
+    const node = message("bot", "bot", langNote,
+      reply.title ? el("p", { class: "rh-answer-title", lang: "de", text: String(reply.title) }) : null,
       noteEl, textEl, moreBtn, actionsBlock(reply), buttonsBlock(reply), officeBlock(reply.office),
       sourcesBlock(reply.sources), reviewed, reply.id ? feedbackBlock(reply) : null);
     const entry = { reply: { ...reply, text: answerText(reply),
@@ -640,13 +801,16 @@
     const repeat = frame.status === state.handoff && routedToStaff();
     state.handoff = frame.status;
     state.position = frame.position || null;
-    let text = String(frame.text || T.status[frame.status] || "");
     const phone = cityPhone();
-    if (frame.status === "handoff_timeout" && phone && !text.includes(phone)) {
-      text += ` Sie erreichen uns telefonisch unter ${phone}.`;
-    }
+    const callUs = frame.status === "handoff_timeout" && phone && !String(frame.text || "").includes(phone);
     if (frame.status === "handoff_unavailable") state.staffOnline = false;
-    const note = repeat ? null : addSystem(text); // a new place in the queue only updates the bar
+    // the gateway's text is German (and so is the phone sentence added to it); without one, the widget's own
+    let note = null; // a new place in the queue only updates the bar
+    if (!repeat && frame.text) {
+      note = addSystem(callUs ? `${frame.text} ${STRINGS.de.callUs(phone)}` : String(frame.text));
+    } else if (!repeat) {
+      note = addNote(STRINGS.de.status[frame.status] && [`status.${frame.status}`], callUs && ["callUs", phone]);
+    }
     if (note && live && (frame.status === "handoff_unavailable" || frame.status === "handoff_timeout")) {
       addCallbackForm(note);
     }
@@ -661,7 +825,7 @@
   function updateAvailability() {
     if (state.staffOnline === null) return;
     availEl.hidden = routedToStaff();
-    availEl.textContent = state.staffOnline ? T.available : T.unavailableNow;
+    label(availEl, state.staffOnline ? "available" : "unavailableNow");
     availEl.classList.toggle("rh-avail--on", Boolean(state.staffOnline));
   }
 
@@ -669,15 +833,15 @@
     const waiting = state.handoff === "handoff_waiting";
     handoffBar.hidden = !routedToStaff();
     barText.textContent = waiting
-      ? `${T.barWaiting} ${state.position ? T.barPosition(state.position) : ""}`.trim()
-      : T.barActive;
+      ? `${say("barWaiting")} ${state.position ? say("barPosition", [state.position]) : ""}`.trim()
+      : say("barActive");
     cancelBtn.hidden = !waiting;
     updateAvailability();
     const busy = routedToStaff();
     humanBtn.setAttribute("aria-disabled", String(busy));
-    humanBtn.querySelector("span").textContent = busy ? T.humanBusy : T.human;
+    label(humanBtn.querySelector("span"), busy ? "humanBusy" : "human");
     const human = state.handoff === "handoff_active";
-    noticeEl.textContent = human ? T.noticeHuman : T.notice;
+    label(noticeEl, human ? "noticeHuman" : "notice");
     panel.classList.toggle("rh-with-human", human);
   }
 
@@ -695,14 +859,14 @@
   }
 
   // ------------------------------------------------------------------ pending indicator
-  function setPending(on, text = T.typing, timeoutMs = REPLY_TIMEOUT_MS) {
+  function setPending(on, text = say("typing"), timeoutMs = REPLY_TIMEOUT_MS) {
     clearTimeout(state.pendingTimer);
     clearTimeout(state.noteTimer);
     typing.hidden = !on;
     typing.textContent = on ? text : "";
     panel.setAttribute("aria-busy", String(on));
     if (on) {
-      state.pendingTimer = setTimeout(() => { setPending(false); addSystem(T.timeout); }, timeoutMs);
+      state.pendingTimer = setTimeout(() => { setPending(false); addNote(["timeout"]); }, timeoutMs);
     }
   }
 
@@ -731,11 +895,12 @@
       case "chat.waiting":
         // Many questions at once: the question is queued, not lost. The status line (role=status)
         // reads the gateway's German text out, and the reply timeout grows to cover the wait.
-        setPending(true, String(frame.text || T.waiting), QUEUED_TIMEOUT_MS);
+        setPending(true, String(frame.text || say("waiting")), QUEUED_TIMEOUT_MS);
         break;
       case "error":
         setPending(false);
-        addSystem(String(frame.message || T.error));
+        if (frame.message) addSystem(String(frame.message));
+        else addNote(["error"]);
         break;
       default:
         break; // unknown frames from a newer gateway are ignored
@@ -811,7 +976,8 @@
       const data = await response.json().catch(() => null);
       if (!response.ok || !data) {
         setPending(false);
-        addSystem(String((data && data.message) || T.error));
+        if (data && data.message) addSystem(String(data.message));
+        else addNote(["error"]);
         return;
       }
       if (data.session) {
@@ -822,7 +988,7 @@
       for (const reply of data.replies || []) addReply(reply);
     } catch (_) {
       setPending(false);
-      addSystem(T.offline);
+      addNote(["offline"]);
     }
   }
 
@@ -849,7 +1015,7 @@
     if (routedToStaff()) {
       // Staff answers when they can: no "searching" indicator and no timeout, only a receipt.
       const sent = log.lastElementChild;
-      sent.append(el("p", { class: "rh-ack", text: state.handoff === "handoff_active" ? T.ackActive : T.ackWaiting }));
+      sent.append(el("p", { class: "rh-ack", t: state.handoff === "handoff_active" ? "ackActive" : "ackWaiting" }));
     } else {
       setPending(true);
     }
@@ -874,10 +1040,33 @@
     easyBtn.setAttribute("aria-pressed", String(state.easy));
     for (const entry of state.answers) renderAnswerBody(entry);
     if (panel.getAttribute("aria-busy") === "true") return; // "Die Antwort wird gesucht" stays
+    showNote(say(state.easy ? "easyOn" : "easyOff"));
+  });
+
+  /** A short note in the status line (read out by screen readers), gone after a few seconds. */
+  function showNote(text) {
     clearTimeout(state.noteTimer);
     typing.hidden = false;
-    typing.textContent = state.easy ? T.easyOn : T.easyOff;
+    typing.textContent = text;
     state.noteTimer = setTimeout(() => { typing.hidden = true; typing.textContent = ""; }, 6000);
+  }
+
+  /** The panel's language: lang attributes, and every text of the widget's own said again. */
+  function applyLang() {
+    wrapper.setAttribute("lang", lang);
+    panel.setAttribute("lang", lang);
+    langBtn.setAttribute("lang", say("langSwitchLang"));
+  }
+
+  langBtn.addEventListener("click", () => {
+    lang = lang === "de" ? "en" : "de";
+    T = STRINGS[lang];
+    try { window.localStorage.setItem(KEY_LANG, lang); } catch (_) { /* private mode: for this page only */ }
+    applyLang();
+    relabel(root);
+    for (const entry of state.answers) renderAnswerBody(entry);
+    updateHandoffUi();
+    if (panel.getAttribute("aria-busy") !== "true") showNote(say("langOn"));
   });
 
   cancelBtn.addEventListener("click", () => {
@@ -890,7 +1079,7 @@
     const ok = sendFrame({ type: "chat.handoff", v: 1 });
     if (!ok) {
       const phone = cityPhone();
-      addSystem(phone ? `${T.handoffOffline} Sie erreichen uns telefonisch unter ${phone}.` : T.handoffOffline);
+      addNote(["handoffOffline"], phone && ["callUs", phone]);
     }
   });
 
