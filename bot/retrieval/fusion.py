@@ -128,12 +128,16 @@ def _sigmoid(value: float) -> float:
     return z / (1.0 + z)
 
 
-def features(signals: Signals, options: FusionOptions = FusionOptions()) -> dict[str, float]:
-    """The answerability model's inputs, by name (FEATURES)."""
+def features(signals: Signals, options: FusionOptions = FusionOptions(),
+             scores: np.ndarray | None = None) -> dict[str, float]:
+    """The answerability model's inputs, by name (FEATURES); ``scores``: the topic scores if the caller
+    has them already (:func:`topic_scores` with the same options)."""
     semantic_best = float(signals.semantic.max()) if signals.semantic.size else 0.0
     oos = float(signals.intent_semantic.get(OUT_OF_SCOPE, 0.0))
     lexical_best = float(signals.lexical.max()) if signals.lexical.size else 0.0
-    scores = np.sort(topic_scores(signals, options))[::-1] if signals.semantic.size else np.zeros(2)
+    if scores is None:
+        scores = topic_scores(signals, options)
+    ordered = np.sort(scores)[::-1] if scores.size else np.zeros(2)
     return {
         "semantic_best": semantic_best,
         "semantic_margin": semantic_best - oos,
@@ -141,8 +145,8 @@ def features(signals: Signals, options: FusionOptions = FusionOptions()) -> dict
         "diet_oos": float(signals.diet.get(OUT_OF_SCOPE, 0.0)),
         "lexical_best": math.log1p(max(lexical_best, 0.0)),
         "selector_best": max((float(v) for v in signals.selector.values()), default=0.0),
-        "topic_best": float(scores[0]),
-        "topic_gap": float(scores[0] - scores[1]) if scores.size > 1 else float(scores[0]),
+        "topic_best": float(ordered[0]),
+        "topic_gap": float(ordered[0] - ordered[1]) if ordered.size > 1 else float(ordered[0]),
     }
 
 
@@ -159,9 +163,9 @@ def topic_scores(signals: Signals, options: FusionOptions) -> np.ndarray:
                       dtype=np.float32)
 
 
-def in_scope(signals: Signals, options: FusionOptions) -> float:
+def in_scope(signals: Signals, options: FusionOptions, scores: np.ndarray | None = None) -> float:
     """Probability that the best topic answers the message (logistic model over FEATURES)."""
-    x = features(signals, options)
+    x = features(signals, options, scores)
     if signals.language != "de":
         bias, *coef = options.in_scope_other
         names: Sequence[str] = FEATURES_OTHER
@@ -200,7 +204,7 @@ def fuse(signals: Signals, options: FusionOptions = FusionOptions()) -> Fused:
     if signals.quality != "ok":
         return Fused(OUT_OF_SCOPE, 1.0, 0.0, topics, ((OUT_OF_SCOPE, 1.0),), reason=signals.quality)
 
-    p_in = in_scope(signals, options)
+    p_in = in_scope(signals, options, scores)
     dialogue = _dialogue(signals, options)
     if dialogue is not None:
         name, score, why = dialogue
