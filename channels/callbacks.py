@@ -10,19 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from channels.errors import ChannelError
+from channels.errors import StaffConflict
 from channels.messages import CallbackEvent, StaffCallback
 
 __all__ = ["CallbackBook", "CallbackConflict", "CallbackRequest"]
 
 
-class CallbackConflict(ChannelError):
-    """``staff.callback_done`` for a request that is unknown or done already; ``code`` goes into the error frame."""
-
-    def __init__(self, message: str, *, code: str, german: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.german = german
+class CallbackConflict(StaffConflict):
+    """``staff.callback_done`` for a request that is unknown or done already."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,9 @@ Hierarchy::
     ├── BrokerError              the broker cannot publish or read
     ├── ConfigError              settings that cannot work
     ├── RasaUnavailable          (rasa_client) Rasa refused, timed out or answered an error
-    └── HandoffConflict          (handoff) a staff action that does not fit the conversation's state
+    └── StaffConflict            a staff action that does not fit the current state (has a ``code``)
+        ├── HandoffConflict      (handoff) ... of a conversation
+        └── CallbackConflict     (callbacks) ... of a callback request
 
 ``FrameError.german`` is the text that goes into the ``error`` frame a citizen sees; ``str(exc)`` is the
 English operator message.
@@ -27,6 +29,7 @@ __all__ = [
     "FrameTooLarge",
     "InvalidFrame",
     "InvalidJson",
+    "StaffConflict",
     "UnknownType",
 ]
 
@@ -68,3 +71,12 @@ class BrokerError(ChannelError):
 
 class ConfigError(ChannelError):
     """A setting has a value the gateway cannot work with."""
+
+
+class StaffConflict(ChannelError):
+    """A staff action that does not fit the current state; ``code`` and ``german`` go into the error frame."""
+
+    def __init__(self, message: str, *, code: str, german: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.german = german

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from channels.errors import ChannelError
+from channels.errors import StaffConflict
 from channels.messages import HandoffEvent
 
 __all__ = ["Conversation", "HandoffConflict", "HandoffQueue", "HandoffState"]
@@ -27,13 +27,8 @@ class HandoffState(StrEnum):
     ENDED = "ended"
 
 
-class HandoffConflict(ChannelError):
-    """A staff action that does not fit the conversation's state; ``code`` goes into the error frame."""
-
-    def __init__(self, message: str, *, code: str, german: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.german = german
+class HandoffConflict(StaffConflict):
+    """A staff action that does not fit the conversation's state."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,10 +17,8 @@ import time
 from aiohttp import WSCloseCode, WSMsgType, web
 from pydantic import ValidationError
 
-from channels.callbacks import CallbackConflict
 from channels.chat_service import ChatService, StaffEvent, StaffResync
-from channels.errors import BrokerError, FrameError
-from channels.handoff import HandoffConflict
+from channels.errors import BrokerError, FrameError, StaffConflict
 from channels.messages import ErrorFrame, StaffLogin, StaffLoginMethods, StaffLoginRequest, parse_staff_frame
 from channels.routes import Guard
 from channels.staff_accounts import AccountLocked, WrongCredentials
@@ -166,7 +164,7 @@ async def staff_ws(request: web.Request, guard: Guard, service: ChatService) -> 
                     await service.callbacks.done(frame.id, staff=name)
             except FrameError as exc:
                 await guard.error(ws, exc.code, exc.german)
-            except (HandoffConflict, CallbackConflict) as exc:
+            except StaffConflict as exc:
                 await guard.error(ws, exc.code, exc.german)
             except BrokerError as exc:
                 log.error("gateway.staff.publish_failed error=%s", exc)
