@@ -1,16 +1,17 @@
 """Live and recorded German subtitles on faster-whisper.
 
-This package root stays light: it must not import faster_whisper or ctranslate2, so that tools, tests
-and the sans-I/O cores run without a speech model in their process. The heavy parts (:mod:`asr.model`,
-:mod:`asr.whisper`, the one module that touches faster-whisper's internals, :mod:`asr.transcribe`)
-are imported lazily.
+The folders follow the data path (docs/architecture.md):
 
-Core modules (sans-I/O, no asyncio): ``options``, ``decoder`` (protocol + Whisper adapter),
-``streaming`` (commit policy), ``guards``, ``cues``, ``live`` (the one live pipeline), ``sink`` (where
-the live service publishes; ``channels`` implements it, the ``rathaus`` command wires it in).
-Subtitle files (WebVTT/SRT) and the ``Cue`` value live in the leaf :mod:`common.subtitles`.
-Shells: ``transcribe`` and ``cli`` (files), ``service``/``ingest`` (live). Measurement: ``evaluate``,
-``eval_report``, ``anchor`` (the plain faster-whisper reference), ``capacity``.
+* ``asr.core``: the pure core, sans-I/O: options, decoder protocol, commit policy, guards, cue builder,
+  the one live pipeline (:class:`~asr.core.pipeline.LiveSubtitler`) and the sink protocol;
+* ``asr.whisper``: faster-whisper behind the decoder protocol, and the model;
+* ``asr.live``: the live service (ingest, sources, scheduler, publishing, ``rathaus asr serve``/``feed``);
+* ``asr.offline``: recorded meetings (``rathaus subtitles``);
+* ``asr.eval``: evaluation against the anchor and benchmarks (``rathaus asr eval``/``bench``).
+
+This package root stays light: it must not import faster_whisper or ctranslate2, so that tools, tests
+and the pure core run without a speech model in their process. Subtitle files (WebVTT/SRT) and the
+``Cue`` value live in the leaf :mod:`common.subtitles`.
 """
 
 from __future__ import annotations

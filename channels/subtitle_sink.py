@@ -1,6 +1,6 @@
 """The subtitle service's sink on the broker: what the live service publishes becomes broker messages.
 
-Implements the ``asr.sink.SubtitleSink`` protocol structurally (this module does not import ``asr``):
+Implements the ``asr.core.sink.SubtitleSink`` protocol structurally (this module does not import ``asr``):
 cues and stream states go to ``subtitles:{stream}`` as durable :class:`SubtitleCue` /
 :class:`SubtitleStream`, partials as live-only :class:`SubtitlePartial`. The ``rathaus`` command wires
 it into ``rathaus asr serve`` (:func:`open_broker_sink`).

@@ -13,7 +13,7 @@ reads it; the first city is the default one, and :func:`resolve_content_root` re
 single-city service (subtitles, ``content check``, ``bot train``) serves the default city. Unset, the one
 city is ``RATHAUS_CONTENT`` as above. Setting both is an error unless ``RATHAUS_CONTENT`` is the first city.
 
-The gateway (``channels.settings``) and the subtitle service (``asr.settings``) take their default from
+The gateway (``channels.settings``) and the subtitle service (``asr.live.settings``) take their default from
 :func:`resolve_content_root`; this module imports neither of them.
 """
 

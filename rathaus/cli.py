@@ -7,11 +7,10 @@ faster-whisper, and a package whose optional parts are missing does not break th
 from __future__ import annotations
 
 import importlib
-import sys
 
 import typer
 
-from asr.sink import AsrWiring, SubtitleSink
+from asr.core.sink import AsrWiring, SubtitleSink
 
 __all__ = ["app", "main", "open_subtitle_sink"]
 
@@ -26,8 +25,8 @@ app = typer.Typer(
 _SUBAPPS: tuple[tuple[str, str, str], ...] = (
     ("content", "content.cli:app", "Check and build the editors' municipal content."),
     ("bot", "bot.cli:app", "Train, run and evaluate the Rasa assistant."),
-    ("subtitles", "asr.cli:app", "Subtitle recorded meetings (WebVTT/SRT)."),
-    ("asr", "asr.service_cli:app", "Live subtitle service: serve, feed, evaluate, benchmark."),
+    ("subtitles", "asr.offline.cli:app", "Subtitle recorded meetings (WebVTT/SRT)."),
+    ("asr", "asr.cli:app", "Live subtitle service: serve, feed, evaluate, benchmark."),
     ("gateway", "channels.cli:app", "The public gateway for chat and subtitle viewers."),
     ("demo", "rathaus.demo:app", "Run the whole product locally with the Musterstadt sample content."),
 )
@@ -61,4 +60,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -74,7 +74,7 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def _demo_recording() -> Path:
     """The council-meeting recording the simulated livestream plays, rendered once with espeak-ng."""
-    from asr.synth import render_speech
+    from asr.eval.synth import render_speech
 
     target = cache_dir() / "demo" / "ratssitzung.wav"
     if not target.exists():

@@ -26,19 +26,18 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     import asr
-    from asr.cues import CueBuilder
-    from asr.evaluate import percentile, simulate_live, wer
-    from asr.model import get_shared_model
-    from asr.options import ModelOptions, StreamOptions
-    from asr.sources import read_pcm
-    from asr.streaming import StreamingTranscriber
-    from asr.whisper import WhisperDecoder
+    from asr.core.cues import CueBuilder
+    from asr.core.options import ModelOptions, StreamOptions
+    from asr.eval.evaluate import percentile, simulate_live, wer
+    from asr.live.sources import read_pcm
+    from asr.whisper.engine import WhisperDecoder, live_transcriber
+    from asr.whisper.model import get_shared_model
 
     wav = Path(argv[0])
     reference = wav.with_suffix(".txt").read_text(encoding="utf-8")
     samples = read_pcm(wav).astype(np.float32) / 32768.0
     decoder = WhisperDecoder(get_shared_model(ModelOptions(cpu_threads=1)))
-    transcriber = StreamingTranscriber(decoder, StreamOptions())
+    transcriber = live_transcriber(decoder, StreamOptions())
     run = simulate_live(samples, transcriber, CueBuilder(), timer=time.process_time)
     text = " ".join(w.text for w in run.words)
     p50, p95 = percentile(run.latencies, 50) or 0.0, percentile(run.latencies, 95) or 0.0

@@ -35,10 +35,7 @@ from .replies import (
 
 logger = logging.getLogger(__name__)
 
-try:
-    from zoneinfo import ZoneInfo
-except ImportError:  # pragma: no cover - Python 3.10 always has zoneinfo
-    ZoneInfo = None  # type: ignore[assignment]
+from zoneinfo import ZoneInfo
 
 _INDEXES = CityIndexes()
 

@@ -123,7 +123,7 @@ def read_verdict(parse_data: Mapping[str, Any]) -> Verdict:
     intent = str((parse_data.get("intent") or {}).get("name") or "")
     block = parse_data.get("retrieval")
     if isinstance(block, Mapping) and isinstance(block.get("topics"), list):
-        ranking = []
+        ranking: list[Candidate] = []
         for entry in block["topics"]:
             if isinstance(entry, Mapping) and entry.get("topic"):
                 try:
@@ -138,9 +138,9 @@ def read_verdict(parse_data: Mapping[str, Any]) -> Verdict:
                        str(block.get("quality") or "ok"))
     # Without the component: DIET's faq confidence says nothing about the topic (RasaHQ/rasa#9723), so
     # the chance that the best topic answers is that confidence times the ResponseSelector's best.
-    ranking = faq_ranking(parse_data)
-    best = ranking[0].confidence if ranking else 0.0
-    return Verdict(intent, intent_confidence(parse_data, RETRIEVAL_INTENT) * best, ranking)
+    selector = tuple(faq_ranking(parse_data))
+    best = selector[0].confidence if selector else 0.0
+    return Verdict(intent, intent_confidence(parse_data, RETRIEVAL_INTENT) * best, selector)
 
 
 def intent_confidence(parse_data: Mapping[str, Any], name: str) -> float:

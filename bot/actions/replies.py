@@ -230,7 +230,7 @@ def clarify_reply(index: ContentIndex, options: Sequence[Candidate], confidence:
     quoted = [f"„{e['title']}“" for e in entries]
     titles = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " oder " + quoted[-1]
     text = f"Ich bin mir nicht sicher, ob ich Sie richtig verstanden habe. Meinten Sie {titles}?"
-    buttons = [{"title": e["title"], "payload": e["payload"]} for e in entries]
+    buttons = [{"title": str(e["title"]), "payload": str(e["payload"])} for e in entries]
     custom = {"type": ReplyType.CLARIFY.value, "options": entries, "confidence": round(float(confidence), 4)}
     return Reply(text=text, custom=custom, buttons=buttons)
 

@@ -82,10 +82,11 @@ class ContentRetriever(GraphComponent):
                  intents: Grouped | None = None) -> None:
         self._storage = model_storage
         self._resource = resource
-        options = FusionOptions(**{
+        values: dict[str, Any] = {
             f.name: (tuple(config[f.name]) if isinstance(config.get(f.name), list) else config[f.name])
             for f in dataclasses.fields(FusionOptions) if f.name in config
-        })
+        }
+        options = FusionOptions(**values)
         self._retriever = Retriever(Path(os.environ.get(ENV_INDEX) or "content_index.json"),
                                     Embedder(threads=int(config.get("threads") or 1)),
                                     intents=intents, options=options)

@@ -2,7 +2,7 @@
 
 :func:`coded_audio` writes words into audio as runs of a constant sample value (word number / 1000,
 separated by short zero gaps); :class:`CodedDecoder` reads them back with exact timestamps. So the real
-:class:`~asr.streaming.StreamingTranscriber` commits real words, re-decodes agree, and no model is needed.
+:class:`~asr.core.streaming.StreamingTranscriber` commits real words, re-decodes agree, and no model is needed.
 ``delay_s`` makes each decode sleep in the worker thread (a slow model); ``fail_on`` raises.
 """
 
@@ -15,10 +15,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from asr.cues import CueBuilder
-from asr.decoder import DecodeResult, Word
-from asr.options import StreamOptions
-from asr.streaming import StreamingTranscriber
+from asr.core.cues import CueBuilder
+from asr.core.decoder import DecodeResult, Word
+from asr.core.options import StreamOptions
+from asr.core.streaming import StreamingTranscriber
 
 __all__ = ["CodedDecoder", "coded_audio", "coded_pcm", "fake_factory", "word_text"]
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from asr.anchor import anchor_transcribe, offline_transcribe
-from asr.evaluate import longest_missing_run, wer
-from asr.model import get_shared_model
-from asr.options import ModelOptions, StreamOptions
-from asr.synth import read_wav
+from asr.core.options import ModelOptions, StreamOptions
+from asr.eval.anchor import anchor_transcribe, offline_transcribe
+from asr.eval.evaluate import longest_missing_run, wer
+from asr.eval.synth import read_wav
+from asr.whisper.model import get_shared_model
 from tests.fixtures.asr import SpeechClip
 
 MODEL = ModelOptions(cpu_threads=2)

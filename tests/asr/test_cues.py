@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from asr.cues import CueBuilder, build_cues, layout_lines, spell_small_number, validate_cues
-from asr.decoder import Word
-from asr.options import CueOptions
+from asr.core.cues import CueBuilder, build_cues, layout_lines, spell_small_number, validate_cues
+from asr.core.decoder import Word
+from asr.core.options import CueOptions
 from common.subtitles import Cue
 
 OPTS = CueOptions()

@@ -12,11 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from asr.anchor import OfflineRun
-from asr.cues import CueBuilder
-from asr.decoder import Word, join_words
-from asr.eval_report import summarize
-from asr.evaluate import (
+from asr.core.cues import CueBuilder
+from asr.core.decoder import Word, join_words
+from asr.core.options import StreamOptions
+from asr.core.streaming import StreamingTranscriber
+from asr.eval.anchor import OfflineRun
+from asr.eval.evaluate import (
     EvalClip,
     LiveRun,
     clip_result,
@@ -28,8 +29,7 @@ from asr.evaluate import (
     wer,
     words_in_silence,
 )
-from asr.options import StreamOptions
-from asr.streaming import StreamingTranscriber
+from asr.eval.report import summarize
 from tests.asr.fakes import CodedDecoder, coded_audio, word_text
 
 CLIP_KEYS = {
@@ -247,7 +247,7 @@ def test_eval_cli_on_speech_and_silence(tmp_path: Path) -> None:
 
 def test_set_overrides_any_stream_option() -> None:
     from asr.errors import AsrError
-    from asr.evaluate import apply_overrides
+    from asr.eval.evaluate import apply_overrides
 
     changed = apply_overrides(StreamOptions(), ["min_chunk_s=2", "temperatures=0.0", "vad=false", "hotwords=Rathaus"])
     assert changed.min_chunk_s == 2.0 and changed.temperatures == (0.0,) and changed.vad is False

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from asr.decoder import DecodedSegment, DecodeResult, Word
-from asr.guards import (
+from asr.core.decoder import DecodedSegment, DecodeResult, Word
+from asr.core.guards import (
     DropReason,
     apply_guards,
     cut_repetition_loop,
@@ -16,7 +16,7 @@ from asr.guards import (
     remove_blocklisted,
     segment_is_suspicious,
 )
-from asr.options import DEFAULT_BLOCKLIST, GuardOptions
+from asr.core.options import DEFAULT_BLOCKLIST, GuardOptions
 
 OPTS = GuardOptions()
 

@@ -17,10 +17,10 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from asr.core.sink import CollectingSink
 from asr.errors import AsrError
-from asr.ingest import start_ingest
-from asr.service import SubtitleService
-from asr.sink import CollectingSink
+from asr.live.ingest import start_ingest
+from asr.live.service import SubtitleService
 from channels.broker import MemoryBroker
 from channels.messages import SubtitleCue, SubtitleStream
 from channels.subtitle_sink import BrokerSink
@@ -284,9 +284,9 @@ async def test_start_timeout_closes_idle_connections(ingest: Ingest) -> None:
 @pytest.mark.slow
 async def test_real_model_german_speech_over_websocket(german_speech_wav) -> None:  # type: ignore[no-untyped-def]
     """A generated German clip through the real base model: cues arrive through the broker."""
-    from asr.settings import AsrSettings
-    from asr.sources import read_pcm
-    from asr.textnorm import normalize_words
+    from asr.core.textnorm import normalize_words
+    from asr.live.settings import AsrSettings
+    from asr.live.sources import read_pcm
 
     broker = MemoryBroker()
     settings = AsrSettings(model="base", hotwords=False, cpu_threads=2, _env_file=None)  # type: ignore[call-arg]
@@ -328,7 +328,7 @@ async def test_real_model_german_speech_over_websocket(german_speech_wav) -> Non
 async def test_feed_client_streams_a_file_and_ends_the_stream(ingest: Ingest, tmp_path) -> None:  # type: ignore[no-untyped-def]
     import wave
 
-    from asr.feed import feed_source
+    from asr.live.feed import feed_source
 
     path = tmp_path / "coded.wav"
     with wave.open(str(path), "wb") as wav:
@@ -366,15 +366,15 @@ async def test_token_guessing_is_throttled_and_logged(ingest: Ingest, caplog: py
     assert "retry in" in str(error["message"])
     assert "intruder" not in ingest.service.streams
     messages = [r.getMessage() for r in caplog.records]
-    assert sum("asr.ingest.rejected" in m and "code=unauthorized" in m for m in messages) == 5
-    assert any("asr.ingest.auth_throttled" in m for m in messages)
+    assert sum("asr.live.ingest.rejected" in m and "code=unauthorized" in m for m in messages) == 5
+    assert any("asr.live.ingest.auth_throttled" in m for m in messages)
 
 
 async def test_short_ingest_token_is_refused_at_start_up() -> None:
     from pydantic import ValidationError
 
-    from asr.ingest import IngestServer
-    from asr.settings import AsrSettings
+    from asr.live.ingest import IngestServer
+    from asr.live.settings import AsrSettings
 
     async with SubtitleService(sink=CollectingSink(), factory=fake_factory(CodedDecoder())) as service:
         with pytest.raises(ValueError, match="RATHAUS_ASR_INGEST_TOKEN.*at least 24"):

@@ -7,7 +7,7 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from asr.ingest_protocol import (
+from asr.live.protocol import (
     PCM_FORMAT,
     SAMPLE_RATE,
     IngestEnded,

@@ -1,4 +1,4 @@
-"""The one live pipeline (:class:`asr.live.LiveSubtitler`): typed events, guard drops counted, and the
+"""The one live pipeline (:class:`asr.core.pipeline.LiveSubtitler`): typed events, guard drops counted, and the
 evaluation and the service producing the same cues from the same audio."""
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from asr.cues import CueBuilder
-from asr.decoder import DecodedSegment, DecodeResult, Word
-from asr.guards import DropReason
-from asr.live import CueReady, LiveSubtitler, ProvisionalText, WordsCommitted, WordsDropped
-from asr.options import StreamOptions
-from asr.service import ServiceOptions, SubtitleService
-from asr.sink import CollectingSink
-from asr.streaming import StreamingTranscriber
+from asr.core.cues import CueBuilder
+from asr.core.decoder import DecodedSegment, DecodeResult, Word
+from asr.core.guards import DropReason
+from asr.core.options import StreamOptions
+from asr.core.pipeline import CueReady, LiveSubtitler, ProvisionalText, WordsCommitted, WordsDropped
+from asr.core.sink import CollectingSink
+from asr.core.streaming import StreamingTranscriber
+from asr.live.service import ServiceOptions, SubtitleService
 from channels.broker import MemoryBroker
 from channels.messages import SubtitleCue
 from channels.subtitle_sink import BrokerSink
@@ -85,22 +85,22 @@ def test_eval_and_service_produce_identical_cues_on_the_real_model(
     """Same audio, same options, same step boundaries (one ``min_chunk_s`` of audio per step): the
     evaluation's simulated live path and the service publish the same cues, because both run the one
     LiveSubtitler. One CTranslate2 thread, so the decodes are bit-identical."""
-    from asr.evaluate import simulate_live
-    from asr.model import get_shared_model
-    from asr.options import ModelOptions
-    from asr.synth import read_wav
-    from asr.whisper import WhisperDecoder
+    from asr.core.options import ModelOptions
+    from asr.eval.evaluate import simulate_live
+    from asr.eval.synth import read_wav
+    from asr.whisper.engine import WhisperDecoder, live_transcriber
+    from asr.whisper.model import get_shared_model
 
     model = get_shared_model(ModelOptions(cpu_threads=1))
     options = StreamOptions()
     audio = read_wav(german_speech_wav.path)
 
     # eval path: a compute-free clock, so every step sees exactly min_chunk_s of new audio
-    run = simulate_live(audio, StreamingTranscriber(WhisperDecoder(model), options), CueBuilder(), timer=lambda: 0.0)
+    run = simulate_live(audio, live_transcriber(WhisperDecoder(model), options), CueBuilder(), timer=lambda: 0.0)
 
     # service path: the whole clip queued at once, taken in min_chunk_s slices, one step per slice
     def factory(stream: str, language: str):  # type: ignore[no-untyped-def]
-        return StreamingTranscriber(WhisperDecoder(model), options), CueBuilder()
+        return live_transcriber(WhisperDecoder(model), options), CueBuilder()
 
     async def serve() -> list[Cue]:
         broker = MemoryBroker()

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-import asr.model as model_mod
+import asr.whisper.model as model_mod
+from asr.core.options import ModelOptions
 from asr.errors import ModelError
-from asr.model import (
+from asr.whisper.model import (
     DEFAULT_MODEL_SHA256,
     assemble_default_model,
     clear_shared_models,
@@ -18,7 +19,6 @@ from asr.model import (
     get_shared_model,
     resolve_model,
 )
-from asr.options import ModelOptions
 
 
 @pytest.fixture
@@ -148,7 +148,7 @@ def test_shared_model_is_loaded_once_per_options_across_threads(monkeypatch: pyt
 def test_model_command_prints_the_verified_directory(whisper_model_dir: Path) -> None:
     from typer.testing import CliRunner
 
-    from asr.cli import app
+    from asr.offline.cli import app
 
     result = CliRunner().invoke(app, ["model"])
     assert result.exit_code == 0, result.output
@@ -156,7 +156,7 @@ def test_model_command_prints_the_verified_directory(whisper_model_dir: Path) ->
 
 
 def test_content_hotwords_come_from_the_content_and_are_optional(tmp_path: Path) -> None:
-    from asr.options import content_hotwords
+    from asr.core.options import content_hotwords
 
     words = content_hotwords()
     assert words is not None and "Musterstadt" in words and len(words) <= 300
@@ -167,7 +167,7 @@ def test_content_hotwords_come_from_the_content_and_are_optional(tmp_path: Path)
 def test_whisper_segments_are_converted_and_hyphen_pieces_joined() -> None:
     from types import SimpleNamespace as S
 
-    from asr.decoder import segments_from_whisper
+    from asr.core.decoder import segments_from_whisper
 
     raw = [
         S(word=" Internet", start=0.0, end=0.5, probability=0.9),

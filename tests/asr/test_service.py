@@ -9,9 +9,9 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from asr.cues import validate_cues
-from asr.service import ServiceOptions, StreamClosed, StreamExists, SubtitleService, TooManyStreams
-from asr.sink import CollectingSink
+from asr.core.cues import validate_cues
+from asr.core.sink import CollectingSink
+from asr.live.service import ServiceOptions, StreamClosed, StreamExists, SubtitleService, TooManyStreams
 from channels.broker import MemoryBroker
 from channels.messages import SubtitleCue, SubtitlePartial, SubtitleStream
 from channels.subtitle_sink import BrokerSink

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from asr.options import content_hotwords, format_hotwords
-from asr.settings import AsrSettings
+from asr.core.options import content_hotwords, format_hotwords
+from asr.live.settings import AsrSettings
 from content import vocabulary
 from content.root import ContentRootError
 from tests.fixtures.content import other_city
@@ -90,6 +90,6 @@ def test_the_ingest_token_comes_from_a_file(tmp_path: Path, monkeypatch: pytest.
 
 
 def test_model_defaults_are_model_options_defaults() -> None:
-    from asr.model_flags import DEFAULT
+    from asr.whisper.flags import DEFAULT
 
     assert AsrSettings.load().model_options() == DEFAULT

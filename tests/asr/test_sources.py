@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from asr.errors import AsrError, AudioError
-from asr.sources import Pacer, SourceOptions, is_url, iter_source, read_chunks, read_pcm
+from asr.live.sources import Pacer, SourceOptions, is_url, iter_source, read_chunks, read_pcm
 
 
 def _write_wav(path: Path, samples: np.ndarray, rate: int, channels: int = 1) -> Path:

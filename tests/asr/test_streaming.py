@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from asr.decoder import DecodedSegment, DecodeResult, Word
+from asr.core.decoder import DecodedSegment, DecodeResult, Word
+from asr.core.guards import DropReason, GuardDrop, normalize_word
+from asr.core.options import GuardOptions, StreamOptions
+from asr.core.streaming import Committed, EnergySpeechDetector, Partial, StreamingTranscriber
 from asr.errors import AudioError
-from asr.guards import DropReason, GuardDrop, normalize_word
-from asr.options import GuardOptions, StreamOptions
-from asr.streaming import Committed, EnergySpeechDetector, Partial, StreamingTranscriber
 from tests.fixtures.asr import ScriptedDecoder
 
 SR = 16_000
@@ -114,8 +114,18 @@ def test_pause_commits_the_stable_hypothesis_and_silence_is_not_decoded() -> Non
     assert tr.buffer_seconds <= tr.options.silence_keep_s + 1e-9
 
 
+def test_vad_without_a_detector_is_refused() -> None:
+    # the pure core never loads a speech engine on its own: the caller brings the VAD
+    with pytest.raises(ValueError, match="speech_detector"):
+        StreamingTranscriber(ScriptedDecoder([]), StreamOptions(vad=True))
+
+
 def test_silence_only_emits_nothing_with_silero_vad() -> None:
-    decoder, tr = make([words("Untertitel", "im", "Auftrag", "des", "ZDF")], StreamOptions())
+    from asr.whisper.engine import SileroSpeechDetector
+
+    decoder, tr = make(
+        [words("Untertitel", "im", "Auftrag", "des", "ZDF")], StreamOptions(), speech_detector=SileroSpeechDetector()
+    )
     events = []
     for _ in range(6):
         events += run_step(tr, np.zeros(SR, dtype=np.float32))

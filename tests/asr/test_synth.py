@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from asr.errors import SynthError
-from asr.synth import concat_wavs, mix_noise, read_wav, render_speech, write_wav
+from asr.eval.synth import concat_wavs, mix_noise, read_wav, render_speech, write_wav
 
 
 @pytest.mark.slow

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from asr.textnorm import normalize, normalize_words, number_to_words
+from asr.core.textnorm import normalize, normalize_words, number_to_words
 
 
 @pytest.mark.parametrize(

@@ -15,16 +15,16 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from asr.cli import app
-from asr.cues import validate_cues
+from asr.core.cues import validate_cues
+from asr.core.options import ModelOptions, StreamOptions
+from asr.core.streaming import Committed, Partial
+from asr.core.textnorm import normalize
 from asr.errors import AudioError
-from asr.model import get_shared_model
-from asr.options import ModelOptions, StreamOptions
-from asr.streaming import Committed, Partial, StreamingTranscriber
-from asr.synth import read_wav, silence
-from asr.textnorm import normalize
-from asr.transcribe import load_audio
-from asr.whisper import WhisperDecoder
+from asr.eval.synth import read_wav, silence
+from asr.offline.cli import app
+from asr.offline.transcribe import load_audio
+from asr.whisper.engine import WhisperDecoder, live_transcriber
+from asr.whisper.model import get_shared_model
 from common.subtitles import read_subtitles
 from tests.fixtures.asr import SpeechClip
 
@@ -101,7 +101,7 @@ def test_streaming_on_the_real_model_never_retracts_and_matches_the_text(
     german_speech_wav: SpeechClip, whisper_model_dir: Path
 ) -> None:
     audio = read_wav(german_speech_wav.path)
-    transcriber = StreamingTranscriber(WhisperDecoder(get_shared_model(MODEL)), StreamOptions())
+    transcriber = live_transcriber(WhisperDecoder(get_shared_model(MODEL)), StreamOptions())
     committed: list = []
     partials: list[Partial] = []
     events = []
@@ -127,7 +127,7 @@ def test_silence_and_faint_noise_emit_nothing_on_the_real_model(whisper_model_di
     rng = np.random.default_rng(7)
     audio = np.concatenate([silence(5.0), (rng.standard_normal(5 * 16_000) * 0.002).astype(np.float32)])
     decoder = WhisperDecoder(get_shared_model(MODEL))
-    transcriber = StreamingTranscriber(decoder, StreamOptions())
+    transcriber = live_transcriber(decoder, StreamOptions())
     events = []
     for i in range(0, audio.size, 16_000):
         transcriber.push_audio(audio[i : i + 16_000])

@@ -1,4 +1,4 @@
-"""asr/whisper.py checks at import time that faster-whisper still has the internals it uses."""
+"""asr/whisper/engine.py checks at import time that faster-whisper still has the internals it uses."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from importlib.metadata import version
 import pytest
 from faster_whisper import WhisperModel
 
-from asr import whisper
 from asr.errors import ModelError
+from asr.whisper import engine as whisper
 
 
 def test_the_installed_release_is_the_tested_minor_version_and_has_every_internal() -> None:

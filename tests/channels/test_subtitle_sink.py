@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from asr.service_cli import app as asr_app
-from asr.sink import AsrWiring, SubtitleSink
+from asr.cli import app as asr_app
+from asr.core.sink import AsrWiring, SubtitleSink
 from channels.broker import MemoryBroker
 from channels.messages import SubtitleCue, SubtitlePartial, SubtitleStream
 from channels.subtitle_sink import BrokerSink, open_broker_sink

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from asr.settings import AsrSettings
+from asr.live.settings import AsrSettings
 from bot.settings import BotSettings
 from channels.settings import GatewaySettings
 from common.settings import RathausSettings

@@ -91,7 +91,8 @@ def test_light_modules_do_not_load_the_speech_engine() -> None:
     import sys
 
     code = (
-        "import sys, asr, common.subtitles, asr.cues, asr.options, asr.decoder, asr.streaming, asr.guards, asr.model; "
+        "import sys, asr, common.subtitles, asr.core.cues, asr.core.options, asr.core.decoder, "
+        "asr.core.streaming, asr.core.guards, asr.whisper.model; "
         "heavy = [m for m in ('faster_whisper', 'ctranslate2', 'onnxruntime') if m in sys.modules]; "
         "print(heavy); sys.exit(1 if heavy else 0)"
     )

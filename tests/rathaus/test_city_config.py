@@ -56,11 +56,12 @@ def test_gateway_and_subtitle_service_serve_the_city_of_rathaus_content(tmp_path
         with urllib.request.urlopen(f"http://127.0.0.1:{gateway_port}/api/config", timeout=10) as response:
             config = json.load(response)
         deadline = time.monotonic() + 30
-        while "asr.service.content" not in asr_log.read_text(encoding="utf-8") and time.monotonic() < deadline:
+        while "asr.live.service.content" not in asr_log.read_text(encoding="utf-8") and time.monotonic() < deadline:
             time.sleep(0.2)
     assert {k: config["city"][k] for k in ("name", "phone", "email")} == {
         "name": city.name, "phone": city.phone, "email": city.email}
-    started = next(line for line in asr_log.read_text(encoding="utf-8").splitlines() if "asr.service.content" in line)
+    log_lines = asr_log.read_text(encoding="utf-8").splitlines()
+    started = next(line for line in log_lines if "asr.live.service.content" in line)
     assert f"root={city.root}" in started
     hotwords = started.split("hotwords=", 1)[1]
     assert city.word in hotwords and city.name in hotwords

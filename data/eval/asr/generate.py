@@ -1,7 +1,7 @@
 """Render the German evaluation clips for the live subtitle service.
 
 The reference texts live next to this script in ``refs/<clip>.txt`` (committed); the audio is rendered
-with espeak-ng (through :func:`asr.synth.render_speech`) in several voices and speeds, so nothing is
+with espeak-ng (through :func:`asr.eval.synth.render_speech`) in several voices and speeds, so nothing is
 downloaded. Deterministic: the same texts, voices and sox/espeak-ng versions give the same samples.
 
 Clips:
@@ -158,7 +158,7 @@ def _paragraphs(text: str) -> list[str]:
 
 
 def render_clip(spec: ClipSpec, out_dir: Path, workdir: Path) -> dict[str, object]:
-    from asr.synth import render_speech
+    from asr.eval.synth import render_speech
 
     reference = (REFS / f"{spec.name}.txt").read_text(encoding="utf-8")
     parts: list[np.ndarray] = [_silence(LEAD_S)]
@@ -220,7 +220,7 @@ def generate(out_dir: Path, *, only: list[str] | None = None, clip_set: str = "e
     """Render every clip of ``clip_set`` (or the named ones) into ``out_dir``; returns the manifest entries."""
     clips = SETS[clip_set]
     # sox dithers with a random seed unless told to be repeatable; SOX_OPTS reaches the sox calls
-    # inside asr.synth too, so the same inputs give byte-identical clips.
+    # inside asr.eval.synth too, so the same inputs give byte-identical clips.
     os.environ["SOX_OPTS"] = (os.environ.get("SOX_OPTS", "") + " -R").strip()
     out_dir.mkdir(parents=True, exist_ok=True)
     specs = [c for c in clips if not only or c.name in only]

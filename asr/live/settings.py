@@ -19,7 +19,7 @@ Examples::
 The content folder is not an ``RATHAUS_ASR_`` setting: it is ``RATHAUS_CONTENT``, resolved by
 ``content.resolve_content_root`` for every service (``RATHAUS_ASR_CONTENT_ROOT`` still works for one
 release, with a deprecation warning). Hotwords are the content's vocabulary (``content.vocabulary``),
-formatted by :func:`asr.options.content_hotwords`.
+formatted by :func:`asr.core.options.content_hotwords`.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from typing import ClassVar
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from asr.options import CueOptions, Device, ModelOptions, StreamOptions, content_hotwords
+from asr.core.options import CueOptions, Device, ModelOptions, StreamOptions, content_hotwords
 from common.auth import check_token_strength
 from common.settings import RathausSettings
 from content.root import ContentRootSources, resolve_content_root
@@ -68,7 +68,7 @@ class AsrSettings(ContentRootSources, RathausSettings):
     # broker (None or memory:// = in-process; redis://... = Redis)
     broker_url: str | None = Field(default=None, validation_alias="RATHAUS_BROKER_URL")
     # model, shared by every stream of the process
-    # defaults: ModelOptions' own, as every command's model flags (asr/model_flags.py)
+    # defaults: ModelOptions' own, as every command's model flags (asr/whisper/flags.py)
     model: str = _MODEL.model
     device: Device = _MODEL.device
     compute_type: str | None = _MODEL.compute_type

@@ -1,6 +1,6 @@
 """Options objects of the subtitle components: one frozen dataclass per component, passed whole.
 
-Results record the options that produced them (see :class:`asr.transcribe.TranscriptionResult`), so a
+Results record the options that produced them (see :class:`asr.offline.transcribe.TranscriptionResult`), so a
 number in a report can always be traced to its configuration. ``to_dict()`` gives a JSON-ready view.
 """
 
@@ -35,7 +35,7 @@ Device = Literal["cpu", "cuda", "auto"]
 
 #: Phrases Whisper invents on silence, music or noise in German (subtitle credits of public
 #: broadcasters learnt from its training data, YouTube outros). Matched after normalisation
-#: (case, punctuation, apostrophes), see :func:`asr.guards.normalize_text`.
+#: (case, punctuation, apostrophes), see :func:`asr.core.guards.normalize_text`.
 DEFAULT_BLOCKLIST: tuple[str, ...] = (
     "Untertitelung des ZDF",
     "Untertitelung im Auftrag des ZDF",
@@ -110,7 +110,7 @@ class ModelOptions:
 
 @dataclass(frozen=True, slots=True)
 class GuardOptions:
-    """Thresholds of the hallucination guards (:mod:`asr.guards`).
+    """Thresholds of the hallucination guards (:mod:`asr.core.guards`).
 
     A segment is dropped as "no speech" when ``no_speech_prob > no_speech_threshold`` and
     ``avg_logprob < logprob_threshold`` (Whisper's own rule), or when its average log probability is
@@ -133,7 +133,7 @@ class GuardOptions:
 class StreamOptions:
     """Options of one live stream: decoding, commit policy, buffer, VAD and guards.
 
-    Commit policy (see :mod:`asr.streaming`): LocalAgreement-2 plus a latency bound: a word of the
+    Commit policy (see :mod:`asr.core.streaming`): LocalAgreement-2 plus a latency bound: a word of the
     current hypothesis that ended more than ``max_commit_delay_s`` before the newest audio and has at
     least ``force_commit_min_probability`` is committed even without a second agreeing hypothesis;
     past ``max_commit_delay_any_s`` it is committed whatever its probability (a hard latency bound).
@@ -191,7 +191,7 @@ class StreamOptions:
 class CueOptions:
     """German broadcast subtitle rules (ARD/ZDF Untertitel-Standards) and live emission timing.
 
-    Hard rules (reported as errors by :func:`asr.cues.validate_cues`): at most ``max_lines`` lines of at
+    Hard rules (reported as errors by :func:`asr.core.cues.validate_cues`): at most ``max_lines`` lines of at
     most ``max_line_chars`` characters, at least ``min_duration_s`` on screen, no overlap, increasing
     indices and times, no empty lines. Reading speed above ``target_cps`` is a warning: the builder
     extends display time where the next cue allows it (live: up to ``max_hold_s`` past the last word).

@@ -1,13 +1,13 @@
 """The live subtitle service: many streams, one shared model, a fair scheduler, cues to a sink.
 
-Each stream is a :class:`~asr.live.LiveSubtitler` (commit policy + cue builder + guards, sans-I/O; the
+Each stream is a :class:`~asr.core.pipeline.LiveSubtitler` (commit policy + cue builder + guards, sans-I/O; the
 same pipeline the evaluation runs), fed through a bounded per-stream audio queue. This module only
 schedules, applies back-pressure and publishes. One scheduler task hands
 decode steps to a pool of ``num_workers`` threads, least recently served stream first, one step per
 stream at a time: a stream with a long backlog gets one turn like every other stream, so it never
 stalls them. Whisper runs only in the worker threads; the event loop moves audio and publishes.
 
-Events go to a :class:`~asr.sink.SubtitleSink` (wired by the CLI; in production the broker topic
+Events go to a :class:`~asr.core.sink.SubtitleSink` (wired by the CLI; in production the broker topic
 ``subtitles:{stream}``): partials (live only), cues (durable) and stream states
 ``started``/``ended``/``error``. Whatever
 ends a stream (its end message, a client that disconnects, a decoder error, shutdown) the words
@@ -17,19 +17,15 @@ committed so far are turned into cues and published before the ``ended``/``error
 from __future__ import annotations
 
 import asyncio
-import bisect
 import logging
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from asr.errors import AsrError
-from asr.live import (
+from asr.core.pipeline import (
     CueBuilderLike,
     CueReady,
     LiveEvent,
@@ -39,12 +35,24 @@ from asr.live import (
     WordsCommitted,
     WordsDropped,
 )
-from asr.metrics import ServiceMetrics
-from asr.sink import StreamState, SubtitleSink
+from asr.core.sink import StreamState, SubtitleSink
+from asr.errors import AsrError
+from asr.live.metrics import ServiceMetrics
+from asr.live.streams import (
+    LiveStream,
+    ServiceOptions,
+    StreamBusy,
+    StreamClosed,
+    StreamExists,
+    StreamStats,
+    StreamSummary,
+    TooManyStreams,
+    TranscriberFactory,
+)
 from common.streams import STREAM_ID_HINT, valid_stream_id
 
 if TYPE_CHECKING:  # pragma: no cover
-    from asr.settings import AsrSettings
+    from asr.live.settings import AsrSettings
     from common.subtitles import Cue
 
 __all__ = [
@@ -64,110 +72,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16_000
-
-
-class StreamExists(AsrError):
-    """A stream with this id is already live in this process."""
-
-
-class TooManyStreams(AsrError):
-    """The process serves ``max_streams`` streams already."""
-
-
-class StreamClosed(AsrError):
-    """Audio was sent to a stream that has ended."""
-
-
-class StreamBusy(AsrError):
-    """The stream's audio queue stayed full (the service is far behind real time)."""
-
-
-#: (stream id, language) -> (transcriber, cue builder); the service binds them and its clock into a
-#: :class:`~asr.live.LiveSubtitler`. The default binds the shared Whisper model.
-TranscriberFactory = Callable[[str, str], tuple[TranscriberLike, CueBuilderLike]]
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceOptions:
-    """Scheduling and limits of one service process."""
-
-    num_workers: int = 1
-    queue_s: float = 30.0
-    max_streams: int = 8
-    feed_timeout_s: float = 60.0
-    max_push_s: float = 4.0
-    sample_rate: int = SAMPLE_RATE
-
-    def __post_init__(self) -> None:
-        if self.num_workers < 1 or self.max_streams < 1 or self.queue_s <= 0 or self.max_push_s <= 0:
-            raise ValueError("ServiceOptions needs num_workers >= 1, max_streams >= 1, queue_s > 0 and max_push_s > 0")
-
-
-@dataclass(frozen=True, slots=True)
-class StreamSummary:
-    """What a stream produced, returned when it ends."""
-
-    stream: str
-    state: str  # "ended" | "error"
-    cues: int
-    audio_s: float
-    steps: int
-    detail: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class StreamStats:
-    """Recent measurements of one stream, in seconds: decode lag per step, latency per committed word."""
-
-    lag_s: tuple[float, ...]
-    commit_latency_s: tuple[float, ...]
-
-
-@dataclass(slots=True, eq=False)
-class _Stream:
-    id: str
-    language: str
-    live: LiveSubtitler
-    pending: deque[np.ndarray] = field(default_factory=deque)
-    pending_samples: int = 0
-    received_samples: int = 0
-    pushed_samples: int = 0
-    # (sample position reached, monotonic time it arrived) for latency: word end -> wall time it was heard
-    arrivals: list[tuple[int, float]] = field(default_factory=list)
-    busy: bool = False
-    ending: bool = False
-    failed: bool = False
-    closed: bool = False
-    detail: str | None = None
-    steps: int = 0
-    cues_published: int = 0
-    space: asyncio.Event = field(default_factory=asyncio.Event)
-    done: asyncio.Event = field(default_factory=asyncio.Event)
-    summary: StreamSummary | None = None
-    # recent measurements for `rathaus asr bench` (bounded: a stream may run for hours)
-    lag_s: deque[float] = field(default_factory=lambda: deque(maxlen=20_000))
-    commit_latency_s: deque[float] = field(default_factory=lambda: deque(maxlen=100_000))
-
-    def forget_arrivals(self, before_samples: int) -> None:
-        """Drop arrival times of audio long decoded (keeps memory flat over a long meeting)."""
-        if len(self.arrivals) > 2_000 and self.arrivals[0][0] < before_samples:
-            i = bisect.bisect_left(self.arrivals, (before_samples, -1.0))
-            del self.arrivals[:i]
-
-    def heard_at(self, seconds: float, sample_rate: int) -> float | None:
-        """Monotonic time at which the audio at stream time ``seconds`` had arrived."""
-        if not self.arrivals:
-            return None
-        position = int(seconds * sample_rate)
-        i = bisect.bisect_left(self.arrivals, (position, -1.0))
-        return self.arrivals[min(i, len(self.arrivals) - 1)][1]
-
 
 class StreamHandle:
     """What an ingest connection holds: feed audio, then end (or abort on disconnect)."""
 
-    def __init__(self, service: SubtitleService, stream: _Stream) -> None:
+    def __init__(self, service: SubtitleService, stream: LiveStream) -> None:
         self._service = service
         self._stream = stream
 
@@ -217,7 +126,7 @@ class SubtitleService:
         *,
         sink: SubtitleSink,
         factory: TranscriberFactory,
-        options: ServiceOptions = ServiceOptions(),
+        options: ServiceOptions | None = None,
         metrics: ServiceMetrics | None = None,
         clock: Callable[[], float] = time.monotonic,
         on_dispatch: Callable[[str, str], None] | None = None,
@@ -226,10 +135,10 @@ class SubtitleService:
         worker, in that order (tests check the scheduler's fairness with it)."""
         self._sink = sink
         self._factory = factory
-        self._options = options
+        self._options = options or ServiceOptions()
         self.metrics = metrics or ServiceMetrics()
         self._clock = clock
-        self._streams: dict[str, _Stream] = {}
+        self._streams: dict[str, LiveStream] = {}
         self._order: list[str] = []  # least recently served first
         self._inflight = 0
         self._wake = asyncio.Event()
@@ -243,14 +152,13 @@ class SubtitleService:
     @classmethod
     def from_settings(cls, settings: AsrSettings, *, sink: SubtitleSink) -> SubtitleService:
         """The production service: one shared Whisper model for every stream of the process."""
-        from asr.cues import CueBuilder
-        from asr.model import get_shared_model
-        from asr.streaming import StreamingTranscriber
-        from asr.whisper import WhisperDecoder
+        from asr.core.cues import CueBuilder
+        from asr.whisper.engine import WhisperDecoder, live_transcriber
+        from asr.whisper.model import get_shared_model
 
         # the city's local terms, once at start-up: a content problem stops the service here, and the
         # log says which content folder (RATHAUS_CONTENT) the hotwords came from
-        log.info("asr.service.content root=%s hotwords=%s", settings.content_root,
+        log.info("asr.live.service.content root=%s hotwords=%s", settings.content_root,
                  settings.stream_options().hotwords)
         model = get_shared_model(settings.model_options())
         metrics = ServiceMetrics()
@@ -258,7 +166,7 @@ class SubtitleService:
         cue_options = settings.cue_options()
 
         def factory(stream: str, language: str) -> tuple[TranscriberLike, CueBuilderLike]:
-            transcriber = StreamingTranscriber(decoder, options=settings.stream_options(language=language))
+            transcriber = live_transcriber(decoder, settings.stream_options(language=language))
             return transcriber, CueBuilder(cue_options)
 
         options = ServiceOptions(
@@ -317,7 +225,7 @@ class SubtitleService:
             )
         transcriber, cues = self._factory(stream_id, language)
         live = LiveSubtitler(transcriber, cues, clock=self._clock)
-        stream = _Stream(id=stream_id, language=language, live=live)
+        stream = LiveStream(id=stream_id, language=language, live=live)
         stream.space.set()
         self._streams[stream_id] = stream
         self._order.append(stream_id)
@@ -326,7 +234,7 @@ class SubtitleService:
         await self._publish_state(stream, "started", None)
         return StreamHandle(self, stream)
 
-    async def _feed(self, stream: _Stream, pcm: bytes | np.ndarray) -> None:
+    async def _feed(self, stream: LiveStream, pcm: bytes | np.ndarray) -> None:
         if stream.closed or stream.ending:
             raise StreamClosed(f"stream {stream.id!r} has ended; start a new stream to send more audio")
         samples = _as_float32(pcm)
@@ -351,7 +259,7 @@ class SubtitleService:
         self.metrics.audio_seconds.inc(samples.size / self._options.sample_rate)
         self._wake.set()
 
-    async def _end(self, stream: _Stream, detail: str | None) -> StreamSummary:
+    async def _end(self, stream: LiveStream, detail: str | None) -> StreamSummary:
         if not stream.ending:
             stream.ending = True
             stream.detail = detail
@@ -371,7 +279,7 @@ class SubtitleService:
     def _dispatch(self) -> None:
         """Hand jobs to free workers, least recently served stream first (round robin)."""
         while self._inflight < self._options.num_workers:
-            chosen: tuple[_Stream, str] | None = None
+            chosen: tuple[LiveStream, str] | None = None
             for sid in self._order:
                 stream = self._streams[sid]
                 if stream.busy or stream.closed:
@@ -393,7 +301,7 @@ class SubtitleService:
             self._jobs.add(task)
             task.add_done_callback(self._jobs.discard)
 
-    def _next_job(self, stream: _Stream) -> str | None:
+    def _next_job(self, stream: LiveStream) -> str | None:
         if stream.pending:
             # At most max_push_s per turn: a stream catching up on a backlog takes it in slices,
             # one slice per round, and every other stream gets its turn in between.
@@ -422,7 +330,7 @@ class SubtitleService:
             return "step"  # a short slice left over: decode it rather than wait
         return None
 
-    async def _run_job(self, stream: _Stream, job: str) -> None:
+    async def _run_job(self, stream: LiveStream, job: str) -> None:
         assert self._executor is not None
         loop = asyncio.get_running_loop()
         covered = stream.pushed_samples
@@ -456,7 +364,7 @@ class SubtitleService:
             self._inflight -= 1
             self._wake.set()
 
-    async def _handle_events(self, stream: _Stream, events: Sequence[LiveEvent]) -> None:
+    async def _handle_events(self, stream: LiveStream, events: Sequence[LiveEvent]) -> None:
         for event in events:
             if isinstance(event, WordsCommitted):
                 for word in event.words:
@@ -474,7 +382,7 @@ class SubtitleService:
                 self.metrics.guard_dropped_words.labels(reason=event.reason.value).inc(len(event.drop.words))
 
     async def _close(
-        self, stream: _Stream, state: StreamState, detail: str | None, error: Exception | None = None
+        self, stream: LiveStream, state: StreamState, detail: str | None, error: Exception | None = None
     ) -> None:
         if stream.closed:
             return
@@ -509,18 +417,18 @@ class SubtitleService:
         stream.done.set()
 
     # ------------------------------------------------------------------ publishing
-    async def _publish_cue(self, stream: _Stream, cue: Cue) -> None:
+    async def _publish_cue(self, stream: LiveStream, cue: Cue) -> None:
         stream.cues_published += 1
         self.metrics.cues.inc()
         await self._deliver(stream, "cue", self._sink.cue(stream.id, cue))
 
-    async def _publish_partial(self, stream: _Stream, text: str) -> None:
+    async def _publish_partial(self, stream: LiveStream, text: str) -> None:
         await self._deliver(stream, "partial", self._sink.partial(stream.id, text))
 
-    async def _publish_state(self, stream: _Stream, state: StreamState, detail: str | None) -> None:
+    async def _publish_state(self, stream: LiveStream, state: StreamState, detail: str | None) -> None:
         await self._deliver(stream, "state", self._sink.state(stream.id, state, detail))
 
-    async def _deliver(self, stream: _Stream, kind: str, delivery: Awaitable[None]) -> None:
+    async def _deliver(self, stream: LiveStream, kind: str, delivery: Awaitable[None]) -> None:
         try:
             await delivery
         except Exception as exc:  # noqa: BLE001 - a sink (broker) outage must not stop transcription

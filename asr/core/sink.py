@@ -1,6 +1,6 @@
 """Where the live subtitle service publishes: the :class:`SubtitleSink` protocol.
 
-The service (:mod:`asr.service`) knows nothing of brokers, topics or wire messages; it hands each
+The service (:mod:`asr.live.service`) knows nothing of brokers, topics or wire messages; it hands each
 stream's events to a sink. ``channels`` implements the protocol (``channels.subtitle_sink.BrokerSink``:
 the broker topic ``subtitles:{stream}``) and the ``rathaus`` command wires it in, so ``asr`` never
 imports ``channels``. Tests and measurements use :class:`CollectingSink`.

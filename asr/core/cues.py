@@ -1,6 +1,6 @@
 """Sans-I/O cue builder: committed words with timestamps in, subtitle cues by German broadcast rules out.
 
-Rules (ARD/ZDF Untertitel-Standards, see :class:`~asr.options.CueOptions`): at most 2 lines of at most
+Rules (ARD/ZDF Untertitel-Standards, see :class:`~asr.core.options.CueOptions`): at most 2 lines of at most
 37 characters; lines break at natural boundaries (after punctuation, before a conjunction, never after
 an article or a preposition that binds the next word); at least 1 s on screen; reading speed aimed at
 15 characters per second, display extended where the next cue allows it; no overlaps; a cue ends at a
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from asr.decoder import Word
-from asr.options import CueOptions
+from asr.core.decoder import Word
+from asr.core.options import CueOptions
 from common.subtitles import Cue
 
 __all__ = [

@@ -1,9 +1,9 @@
 """The ingest protocol of the live subtitle service: one module for the server and ``rathaus asr feed``.
 
 Sans-I/O: the frames as pydantic models (versioned, ``type`` discriminator), the close codes and the audio
-format. The server (:mod:`asr.ingest`) validates what clients send with them; the feed client
-(:mod:`asr.feed`) builds its frames from them and parses the server's replies with
-:func:`parse_server_frame`. See :mod:`asr.ingest` for the conversation.
+format. The server (:mod:`asr.live.ingest`) validates what clients send with them; the feed client
+(:mod:`asr.live.feed`) builds its frames from them and parses the server's replies with
+:func:`parse_server_frame`. See :mod:`asr.live.ingest` for the conversation.
 """
 
 from __future__ import annotations

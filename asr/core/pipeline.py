@@ -1,8 +1,8 @@
 """One live subtitle pipeline, sans-I/O: audio in, typed events out.
 
-:class:`LiveSubtitler` binds a streaming transcriber (commit policy, :mod:`asr.streaming`), a cue
-builder (:mod:`asr.cues`) and a clock. Both the live service (:mod:`asr.service`) and the evaluation
-(:mod:`asr.evaluate`) run exactly this object, so a fix to the pipeline is a fix to both; the service
+:class:`LiveSubtitler` binds a streaming transcriber (commit policy, :mod:`asr.core.streaming`), a cue
+builder (:mod:`asr.core.cues`) and a clock. Both the live service (:mod:`asr.live.service`) and the evaluation
+(:mod:`asr.eval.evaluate`) run exactly this object, so a fix to the pipeline is a fix to both; the service
 adds only scheduling, back-pressure and publishing, the evaluation a simulated real-time clock.
 
 Events, in the order they happen within a step:
@@ -29,9 +29,9 @@ from typing import Protocol
 
 import numpy as np
 
-from asr.decoder import Word
-from asr.guards import DropReason, GuardDrop
-from asr.streaming import Committed, Partial
+from asr.core.decoder import Word
+from asr.core.guards import DropReason, GuardDrop
+from asr.core.streaming import Committed, Partial
 from common.subtitles import Cue
 
 __all__ = [
@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 
 
 class TranscriberLike(Protocol):
-    """What the pipeline needs from a streaming transcriber (:class:`asr.streaming.StreamingTranscriber`)."""
+    """What the pipeline needs from a streaming transcriber (:class:`asr.core.streaming.StreamingTranscriber`)."""
 
     def push_audio(self, samples: np.ndarray) -> None: ...
     def ready(self) -> bool: ...
@@ -60,7 +60,7 @@ class TranscriberLike(Protocol):
 
 
 class CueBuilderLike(Protocol):
-    """What the pipeline needs from a cue builder (:class:`asr.cues.CueBuilder`)."""
+    """What the pipeline needs from a cue builder (:class:`asr.core.cues.CueBuilder`)."""
 
     def add(self, words: Sequence[Word], *, now: float) -> Sequence[Cue]: ...
     def flush(self) -> Sequence[Cue]: ...

@@ -5,20 +5,20 @@ For every clip:
 * **live path, simulated real-time clock**: audio "arrives" in ``chunk_s`` pieces at real-time speed;
   whenever the pipeline is ready a step runs and the clock advances by its measured compute time
   (audio that arrived meanwhile is pushed afterwards, as in the service). The pipeline is the
-  service's own :class:`~asr.live.LiveSubtitler` (commit policy, guards, cue builder); only the clock
+  service's own :class:`~asr.core.pipeline.LiveSubtitler` (commit policy, guards, cue builder); only the clock
   is simulated. A committed word's latency is the clock at its commit minus its end in the audio.
-* **anchor**: plain faster-whisper over the file (:func:`asr.anchor.anchor_transcribe`: sequential,
+* **anchor**: plain faster-whisper over the file (:func:`asr.eval.anchor.anchor_transcribe`: sequential,
   beam 5, language forced, no guards, no VAD filter). All WER ratios are against it.
 * **offline**: the project's file path (``rathaus subtitles transcribe``), batched and sequential
-  (:func:`asr.anchor.offline_transcribe`); the file path's default is the main row.
+  (:func:`asr.eval.anchor.offline_transcribe`); the file path's default is the main row.
 
-Pooled numbers and targets: :mod:`asr.eval_report`. Reported per clip: WER of each path (jiwer over
-:func:`asr.textnorm.normalize`d text; ``None`` for an empty reference) and the longest run of
+Pooled numbers and targets: :mod:`asr.eval.report`. Reported per clip: WER of each path (jiwer over
+:func:`asr.core.textnorm.normalize`d text; ``None`` for an empty reference) and the longest run of
 consecutive reference words missing from each output (a dropped sentence hides among substitutions in a
 WER, not here), commit latency p50/p95, first-partial latency, real-time factor, words emitted in
 silence (every word for an empty reference, else committed words whose midpoint lies in a known silent
 interval from the clip's sidecar ``<clip>.json``), cue rule violations (hard rules of
-:func:`asr.cues.validate_cues`) and every guard drop by reason.
+:func:`asr.core.cues.validate_cues`) and every guard drop by reason.
 
 The decode loop is blocking and single-threaded on purpose: it measures one stream's compute cost.
 """
@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -35,16 +34,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jiwer
 import numpy as np
 
-from asr.anchor import OfflineRun, anchor_transcribe, merge_drops, offline_transcribe
-from asr.cues import CueBuilder, validate_cues
-from asr.decoder import Word, join_words
+from asr.core.cues import CueBuilder, validate_cues
+from asr.core.decoder import Word, join_words
+from asr.core.options import CueOptions, StreamOptions
+from asr.core.pipeline import CueReady, LiveSubtitler, ProvisionalText, TranscriberLike, WordsCommitted, WordsDropped
 from asr.errors import AsrError
-from asr.live import CueReady, LiveSubtitler, ProvisionalText, TranscriberLike, WordsCommitted, WordsDropped
-from asr.options import CueOptions, StreamOptions
-from asr.textnorm import normalize
+from asr.eval.anchor import OfflineRun, anchor_transcribe, merge_drops, offline_transcribe
+from asr.eval.measures import corpus_wer, longest_missing_run, percentile, round_or_none, wer, words_in_silence
 from common.subtitles import Cue
 
 __all__ = [
@@ -87,11 +85,6 @@ class LiveRun:
     steps: int = 0
     duration_s: float = 0.0
     dropped_words: Counter[str] = field(default_factory=Counter)  # guard drops by reason, in words
-
-
-def round_or_none(x: float | None, n: int = 4) -> float | None:
-    """``x`` rounded for a report; ``None`` for no value, infinity or NaN."""
-    return None if x is None or math.isinf(x) or math.isnan(x) else round(x, n)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,54 +181,6 @@ def load_clip(audio: Path, ref: Path | None) -> EvalClip:
     return EvalClip(audio=audio, reference=reference, silence=silence)
 
 
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """Linear-interpolated percentile ``q`` (0-100); ``None`` for no values."""
-    if not values:
-        return None
-    return float(np.percentile(np.asarray(values, dtype=np.float64), q))
-
-
-def wer(reference: str, hypothesis: str) -> float | None:
-    """Word error rate after German normalisation; ``None`` when the reference is empty."""
-    ref = normalize(reference)
-    if not ref:
-        return None
-    return float(jiwer.wer(ref, normalize(hypothesis)))
-
-
-def words_in_silence(words: Sequence[Word], reference: str, silence: Sequence[tuple[float, float]]) -> int:
-    """Every word for an empty reference, else the words centred inside a silent interval."""
-    if not normalize(reference):
-        return len(words)
-    count = 0
-    for word in words:
-        middle = (word.start + word.end) / 2
-        if any(a <= middle <= b for a, b in silence):
-            count += 1
-    return count
-
-
-def longest_missing_run(reference: str, hypothesis: str) -> int:
-    """The longest run of consecutive reference words missing from ``hypothesis`` (jiwer's alignment,
-    German normalisation): deletions count, a matched or substituted word ends the run, inserted words
-    do not. A dropped sentence shows here even when the WER looks moderate."""
-    ref = normalize(reference)
-    if not ref:
-        return 0
-    hyp = normalize(hypothesis)
-    if not hyp:
-        return len(ref.split())
-    out = jiwer.process_words(ref, hyp)
-    longest = run = 0
-    for chunk in out.alignments[0]:
-        if chunk.type == "delete":
-            run += chunk.ref_end_idx - chunk.ref_start_idx
-            longest = max(longest, run)
-        elif chunk.type in ("equal", "substitute"):
-            run = 0
-    return longest
-
-
 class SimulatedClock:
     """The evaluation's real-time clock: moved forward by arriving audio (:meth:`advance_to`) and by the
     compute time of each decode, measured with ``timer`` between :meth:`start` and :meth:`stop`. Read
@@ -274,7 +219,7 @@ def simulate_live(
     chunk_s: float = 0.1,
     timer: Callable[[], float] = time.perf_counter,
 ) -> LiveRun:
-    """Run one clip through the live pipeline (:class:`~asr.live.LiveSubtitler` over ``transcriber`` and
+    """Run one clip through the live pipeline (:class:`~asr.core.pipeline.LiveSubtitler` over ``transcriber`` and
     ``cue_builder``) with a simulated real-time clock that counts compute time."""
     run = LiveRun(duration_s=samples.size / SAMPLE_RATE)
     clock = SimulatedClock(timer)
@@ -402,16 +347,6 @@ def merge_runs(runs: Sequence[ClipResult]) -> ClipResult:
     )
 
 
-def corpus_wer(pairs: Sequence[tuple[str, str]]) -> float | None:
-    """WER pooled over (reference, hypothesis) pairs; pairs with an empty reference are left out."""
-    refs = [normalize(r) for r, _ in pairs]
-    hyps = [normalize(h) for _, h in pairs]
-    keep = [(r, h) for r, h in zip(refs, hyps, strict=True) if r]
-    if not keep:
-        return None
-    return float(jiwer.wer([r for r, _ in keep], [h for _, h in keep]))
-
-
 def stream_options_for_eval(base: StreamOptions | None = None, **changes: Any) -> StreamOptions:
     """``base`` (default options) with the given fields replaced (for ``--min-chunk-s`` etc.)."""
     return dataclasses.replace(base or StreamOptions(), **{k: v for k, v in changes.items() if v is not None})
@@ -443,10 +378,9 @@ def run_eval(
     if repeat < 1:
         raise AsrError(f"repeat must be at least 1, got {repeat}")
     timer = time.process_time if clock == "cpu" else time.perf_counter
-    from asr.sources import read_pcm
-    from asr.streaming import StreamingTranscriber
-    from asr.transcribe import TranscribeOptions
-    from asr.whisper import WhisperDecoder
+    from asr.live.sources import read_pcm
+    from asr.offline.transcribe import TranscribeOptions
+    from asr.whisper.engine import WhisperDecoder, live_transcriber
 
     default_batch = TranscribeOptions().batch_size
     decoder = WhisperDecoder(model)
@@ -455,7 +389,7 @@ def run_eval(
         samples = read_pcm(clip.audio).astype(np.float32) / 32768.0
         lives = []
         for _ in range(repeat):
-            transcriber = StreamingTranscriber(decoder, options=stream_options)
+            transcriber = live_transcriber(decoder, stream_options)
             lives.append(simulate_live(samples, transcriber, CueBuilder(cue_options), chunk_s=chunk_s, timer=timer))
         anchor = anchor_transcribe(model, clip.audio, language=stream_options.language or "de", timer=timer)
         offline = offline_transcribe(model, samples, stream_options, timer=timer)

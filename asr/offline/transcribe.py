@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from asr.cues import build_cues
-from asr.decoder import SAMPLE_RATE, DecodeResult, Word, check_audio, segments_from_whisper
+from asr.core.cues import build_cues
+from asr.core.decoder import SAMPLE_RATE, DecodeResult, Word, check_audio, segments_from_whisper
+from asr.core.guards import GuardDrop, SpeechCheck, apply_guards
+from asr.core.options import CueOptions, GuardOptions, ModelOptions
 from asr.errors import AudioError
-from asr.guards import GuardDrop, SpeechCheck, apply_guards
-from asr.options import CueOptions, GuardOptions, ModelOptions
 from common.subtitles import Cue
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -38,7 +38,7 @@ Progress = Callable[[float, float], None]
 class TranscribeOptions:
     """Offline (file) transcription. ``batch_size`` > 0 uses faster-whisper's BatchedInferencePipeline
     (VAD chunks decoded in batches), 0 decodes sequentially. Batched is the default by measured
-    accuracy against the anchor (plain faster-whisper, :mod:`asr.anchor`): on the six espeak-ng speech
+    accuracy against the anchor (plain faster-whisper, :mod:`asr.eval.anchor`): on the six espeak-ng speech
     clips of the evaluation set 0.98 x the anchor's WER, sequential 1.03 x (target: within 1.05 x); it
     is also the faster one (docs/benchmarks.md, "Live subtitles")."""
 
@@ -168,7 +168,7 @@ def transcribe_audio(
 
 def _speech_check(audio: np.ndarray) -> SpeechCheck:
     """Silero VAD over a stretch of ``audio`` (file times), for the guards' suspicious segments."""
-    from asr.whisper import SileroSpeechDetector
+    from asr.whisper.engine import SileroSpeechDetector
 
     detect = SileroSpeechDetector()
 
@@ -188,7 +188,7 @@ def transcribe_file(
     progress: Progress | None = None,
 ) -> TranscriptionResult:
     """Decode ``path`` and transcribe it with the process-wide shared model."""
-    from asr.model import get_shared_model
+    from asr.whisper.model import get_shared_model
 
     audio = load_audio(path)
     model = get_shared_model(model_options or ModelOptions())

@@ -40,7 +40,7 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from asr.ingest_protocol import (
+from asr.live.protocol import (
     CLOSE_POLICY,
     CLOSE_TRY_AGAIN,
     CLOSE_UNSUPPORTED,
@@ -50,7 +50,7 @@ from asr.ingest_protocol import (
     IngestReady,
     IngestStart,
 )
-from asr.service import (
+from asr.live.service import (
     StreamBusy,
     StreamClosed,
     StreamExists,
@@ -131,7 +131,7 @@ class IngestServer:
             start = await self._receive_start(ws, address=str(peer[0]) if peer else "unknown")
         except _Reject as reject:
             self.service.metrics.ingest_rejected.labels(reject.code).inc()
-            log.warning("asr.ingest.rejected peer=%s code=%s", peer, reject.code)
+            log.warning("asr.live.ingest.rejected peer=%s code=%s", peer, reject.code)
             await self._fail(ws, reject)
             return
         except ConnectionClosed:
@@ -144,7 +144,7 @@ class IngestServer:
         except TooManyStreams as exc:
             await self._fail(ws, _Reject("too_many_streams", str(exc), CLOSE_TRY_AGAIN))
             return
-        log.info("asr.ingest.started stream=%s peer=%s", start.stream, peer)
+        log.info("asr.live.ingest.started stream=%s peer=%s", start.stream, peer)
         detail: str | None = None
         failed = False
         try:
@@ -153,15 +153,16 @@ class IngestServer:
         except (StreamClosed, StreamBusy) as exc:
             detail = "Die Untertitel konnten nicht weiterlaufen."
             failed = True
-            log.warning("asr.ingest.stream_stopped stream=%s error=%s", start.stream, exc)
+            log.warning("asr.live.ingest.stream_stopped stream=%s error=%s", start.stream, exc)
             await self._send_error(ws, "stream_stopped", str(exc))
         except ConnectionClosed as exc:
             detail = "Die Verbindung zur Tonquelle wurde unterbrochen."
-            log.warning("asr.ingest.disconnected stream=%s code=%s", start.stream, exc.rcvd.code if exc.rcvd else None)
+            code = exc.rcvd.code if exc.rcvd else None
+            log.warning("asr.live.ingest.disconnected stream=%s code=%s", start.stream, code)
         except Exception as exc:  # noqa: BLE001 - end the stream cleanly whatever went wrong
             detail = "Die Tonquelle hat einen Fehler gemeldet."
             failed = True
-            log.exception("asr.ingest.failed stream=%s", start.stream)
+            log.exception("asr.live.ingest.failed stream=%s", start.stream)
             await self._send_error(ws, "internal", f"ingest failed: {type(exc).__name__}")
         finally:
             # Shielded: a cancelled handler (server shutdown) still flushes the committed cues.
@@ -194,7 +195,7 @@ class IngestServer:
         now = self._clock()
         verdict = self._guesses.check(address, now=now)
         if verdict is not Verdict.ALLOWED:
-            log.warning("asr.ingest.auth_throttled peer=%s limit=%s", address, verdict.value)
+            log.warning("asr.live.ingest.auth_throttled peer=%s limit=%s", address, verdict.value)
             retry = self._guesses.retry_after(address, now=now)
             raise _Reject("too_many_attempts", f"too many wrong ingest tokens; retry in {retry:.0f} s")
         if not tokens_equal(str(data.get("token", "")), self._token):
@@ -285,5 +286,5 @@ async def start_ingest(
         max_size=max_frame_bytes,
         compression=None,  # PCM does not compress; deflate would only cost CPU
     )
-    log.info("asr.ingest.listening host=%s port=%d", host, port)
+    log.info("asr.live.ingest.listening host=%s port=%d", host, port)
     return server

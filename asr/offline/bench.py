@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from asr.options import ModelOptions
+from asr.core.options import ModelOptions
 
 __all__ = ["EncoderTiming", "FileTiming", "bench_encoder", "bench_file"]
 
@@ -39,9 +39,9 @@ def bench_file(
     """Transcribe ``path`` once per batch size; WER against ``reference`` when given."""
     import jiwer
 
-    from asr.model import get_shared_model
-    from asr.textnorm import normalize
-    from asr.transcribe import TranscribeOptions, load_audio, transcribe_audio
+    from asr.core.textnorm import normalize
+    from asr.offline.transcribe import TranscribeOptions, load_audio, transcribe_audio
+    from asr.whisper.model import get_shared_model
 
     audio = load_audio(path)
     model = get_shared_model(model_options)
@@ -63,8 +63,8 @@ def bench_encoder(
     """Encoder cost per call for the full 30 s window and for ``buffer_s`` + ``pad_s`` (streaming)."""
     from faster_whisper.audio import pad_or_trim
 
-    from asr.model import get_shared_model
-    from asr.whisper import short_window_view
+    from asr.whisper.engine import short_window_view
+    from asr.whisper.model import get_shared_model
 
     model = get_shared_model(model_options)
     rng = np.random.default_rng(0)

@@ -21,7 +21,7 @@ The buffer is trimmed at the end of the last committed sentence once it is longe
 silence, so decoding cost stays flat over a two-hour meeting. The prompt is the last ``prompt_chars``
 of committed text before the buffer (plus ``initial_prompt``); hotwords go to the decoder.
 
-Every word a guard removes comes out as a :class:`~asr.guards.GuardDrop` event with its reason (VAD
+Every word a guard removes comes out as a :class:`~asr.core.guards.GuardDrop` event with its reason (VAD
 found no speech there, a blocklisted sentence, a loop, recited committed text), so the shells log and
 count it; the guards run once per decode, inside :meth:`StreamingTranscriber._decode`.
 
@@ -40,9 +40,9 @@ from typing import cast
 
 import numpy as np
 
-from asr.decoder import SAMPLE_RATE, Decoder, PrefixDecoder, Word, check_audio, join_words
-from asr.guards import DropReason, GuardDrop, apply_guards, normalize_word
-from asr.options import StreamOptions
+from asr.core.decoder import SAMPLE_RATE, Decoder, PrefixDecoder, Word, check_audio, join_words
+from asr.core.guards import DropReason, GuardDrop, apply_guards, normalize_word
+from asr.core.options import StreamOptions
 
 __all__ = [
     "Committed",
@@ -87,7 +87,7 @@ class Committed:
 
 
 StreamEvent = Partial | Committed | GuardDrop
-"""What a step emits. A :class:`~asr.guards.GuardDrop` (stream times) reports words a guard removed from
+"""What a step emits. A :class:`~asr.core.guards.GuardDrop` (stream times) reports words a guard removed from
 this decode's hypothesis, with the reason; every guard runs once per decode, here."""
 
 
@@ -123,7 +123,7 @@ def _agreed_prefix(a: Sequence[Word], b: Sequence[Word]) -> int:
 
 
 class StreamingTranscriber:
-    """One live stream's commit policy over a :class:`~asr.decoder.Decoder` (see module docstring).
+    """One live stream's commit policy over a :class:`~asr.core.decoder.Decoder` (see module docstring).
 
     Usage: ``push_audio()`` as audio arrives; whenever ``ready()``, call ``step()`` (blocking, one
     decode) and forward its events; at end of stream call ``finish()`` once.
@@ -139,11 +139,9 @@ class StreamingTranscriber:
         self.decoder = decoder
         self.options = options or StreamOptions()
         if speech_detector is None and self.options.vad:
-            # The default detector is faster-whisper's Silero VAD; imported here, as an optional heavy
-            # dependency, so that the commit policy itself never loads the speech engine.
-            from asr.whisper import SileroSpeechDetector
-
-            speech_detector = SileroSpeechDetector(self.options.vad_threshold)
+            # The core never loads a speech engine: whoever enables the VAD gate brings the detector
+            # (asr.whisper.engine.live_transcriber wires faster-whisper's Silero VAD).
+            raise ValueError("StreamOptions.vad needs a speech_detector (see asr.whisper.engine.live_transcriber)")
         self._detect = speech_detector
         # Committed words inside the buffer go to the decoder as a forced prefix when it supports one.
         self._use_prefix = self.options.prefix_committed and bool(getattr(decoder, "accepts_prefix", False))

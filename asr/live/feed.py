@@ -1,7 +1,7 @@
 """``rathaus asr feed``: a WebSocket ingest client that streams a source at real-time speed.
 
-Reads any file or URL through :func:`asr.sources.iter_source` (paced to real time unless ``realtime``
-is off), speaks the ingest protocol of :mod:`asr.ingest`, prints the server's error frames, and ends
+Reads any file or URL through :func:`asr.live.sources.iter_source` (paced to real time unless ``realtime``
+is off), speaks the ingest protocol of :mod:`asr.live.ingest`, prints the server's error frames, and ends
 the stream with ``{"type": "end"}`` on end of input or Ctrl-C, so the service flushes the last cues.
 """
 
@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from asr.errors import AsrError
-from asr.ingest_protocol import IngestEnd, IngestEnded, IngestError, IngestReady, IngestStart, parse_server_frame
+from asr.live.protocol import IngestEnd, IngestEnded, IngestError, IngestReady, IngestStart, parse_server_frame
 
 __all__ = ["feed_source"]
 
@@ -36,7 +36,7 @@ async def feed_source(
 ) -> IngestEnded | None:
     """Stream ``source`` into the ingest at ``url`` as ``stream``; returns the server's ``ended`` frame
     (``None`` when the server closed without one)."""
-    from asr.sources import SourceOptions
+    from asr.live.sources import SourceOptions
 
     options = SourceOptions(open_timeout_s=open_timeout, read_timeout_s=open_timeout)
     stop = asyncio.Event()
@@ -67,7 +67,7 @@ async def _stream(
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed
 
-    from asr.sources import iter_source
+    from asr.live.sources import iter_source
 
     async with connect(url, max_size=None, compression=None) as ws:
         await ws.send(IngestStart(stream=stream, language=language, token=token).model_dump_json())

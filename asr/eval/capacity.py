@@ -1,7 +1,7 @@
 """How many concurrent real-time streams one service process sustains (``rathaus asr bench``).
 
 For each N, N streams are fed real-time audio (the eval clips, looped, each stream at another offset)
-for ``duration_s`` through the real :class:`~asr.service.SubtitleService` with one shared model. The
+for ``duration_s`` through the real :class:`~asr.live.service.SubtitleService` with one shared model. The
 service records, after every decode step, its *decode lag*: wall time from the newest decoded sample
 arriving to the decode finishing. A process keeps up while that lag stays bounded; when it is
 overloaded, audio queues up and the lag grows without bound. A run is *sustained* when the lag p95 is
@@ -68,7 +68,7 @@ class CapacityRow:
 
 def load_bench_audio(path: Path) -> np.ndarray:
     """int16 samples of one file, or of every ``*.wav`` in a folder (sorted, concatenated)."""
-    from asr.sources import read_pcm
+    from asr.live.sources import read_pcm
 
     files = sorted(path.glob("*.wav")) if path.is_dir() else [path]
     if not files:
@@ -101,18 +101,18 @@ async def _feed_realtime(handle: Any, audio: np.ndarray, offset: int, duration_s
 
 
 async def _run_once(n: int, config: CapacityConfig, audio: np.ndarray, decoder: Any) -> CapacityRow:
-    from asr.cues import CueBuilder
-    from asr.options import StreamOptions
-    from asr.service import ServiceOptions, SubtitleService
-    from asr.sink import CollectingSink
-    from asr.streaming import StreamingTranscriber
+    from asr.core.cues import CueBuilder
+    from asr.core.options import StreamOptions
+    from asr.core.sink import CollectingSink
+    from asr.live.service import ServiceOptions, SubtitleService
+    from asr.whisper.engine import live_transcriber
 
     stream_options = StreamOptions()
     if config.min_chunk_s:
         stream_options = dataclasses.replace(stream_options, min_chunk_s=config.min_chunk_s)
 
     def factory(stream: str, language: str) -> Any:
-        return StreamingTranscriber(decoder, options=stream_options), CueBuilder()
+        return live_transcriber(decoder, stream_options), CueBuilder()
 
     options = ServiceOptions(
         num_workers=config.num_workers, max_streams=n, queue_s=config.duration_s + 60, feed_timeout_s=3600
@@ -149,9 +149,9 @@ async def run_capacity(
     config: CapacityConfig, audio_path: Path, *, progress: Callable[[str], None] = lambda _m: None
 ) -> list[CapacityRow]:
     """Run each N of ``config.streams`` in ascending order; stop after the first N not sustained."""
-    from asr.model import get_shared_model
-    from asr.options import ModelOptions
-    from asr.whisper import WhisperDecoder
+    from asr.core.options import ModelOptions
+    from asr.whisper.engine import WhisperDecoder
+    from asr.whisper.model import get_shared_model
 
     audio = load_bench_audio(audio_path).astype(np.float32) / 32768.0
     progress(f"loading model {config.model} on {config.device} ...")

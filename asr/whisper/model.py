@@ -8,7 +8,7 @@ concatenates the parts (streamed, never in memory), checks the sha256, and write
 atomically under ``<cache>/models/whisper-base-<sha12>/`` with a ``.complete`` marker. Nothing is
 downloaded at run time.
 
-:func:`get_shared_model` loads each distinct :class:`~asr.options.ModelOptions` once per process,
+:func:`get_shared_model` loads each distinct :class:`~asr.core.options.ModelOptions` once per process,
 thread-safely, and hands every stream the same ``WhisperModel``.
 """
 
@@ -24,8 +24,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from asr.core.options import ModelOptions
 from asr.errors import ModelError
-from asr.options import ModelOptions
 
 if TYPE_CHECKING:  # pragma: no cover
     from faster_whisper import WhisperModel
@@ -146,7 +146,7 @@ def assemble_default_model(cache: Path | None = None, *, verify: bool = False) -
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        log.info("asr.model.assembled path=%s", target)
+        log.info("asr.whisper.model.assembled path=%s", target)
         return target
 
 
@@ -210,7 +210,7 @@ def _load(options: ModelOptions) -> WhisperModel:
 
     resolved = resolve_model(options.model)
     log.info(
-        "asr.model.loading model=%s device=%s compute_type=%s",
+        "asr.whisper.model.loading model=%s device=%s compute_type=%s",
         resolved,
         options.device,
         options.effective_compute_type,

@@ -1,6 +1,6 @@
 """The evaluation's pooled report: targets, whether each is met, and the numbers behind them.
 
-All WER ratios are against the anchor (plain faster-whisper, :mod:`asr.anchor`): ``wer_ratio`` is live /
+All WER ratios are against the anchor (plain faster-whisper, :mod:`asr.eval.anchor`): ``wer_ratio`` is live /
 anchor (target 1.15), ``offline_wer_ratio`` is the meeting-video path / anchor (target 1.05). The live /
 file-path ratio of the first sessions is kept as ``live_offline_ratio`` for comparison, not as a target.
 """
@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from asr.anchor import merge_drops
-from asr.evaluate import ClipResult, corpus_wer, percentile, round_or_none
-from asr.textnorm import normalize
+from asr.core.textnorm import normalize
+from asr.eval.anchor import merge_drops
+from asr.eval.evaluate import ClipResult, corpus_wer, percentile, round_or_none
 
 __all__ = ["TARGETS", "EvalSummary", "RunSpread", "Targets", "TargetsMet", "summarize"]
 

@@ -1,10 +1,10 @@
 """What a speech decoder gives the streaming core: words, segments, results, and the protocol.
 
 A :class:`Decoder` turns one buffer of 16 kHz mono float32 audio into words with timestamps relative
-to the buffer start, plus per-segment quality metadata that :mod:`asr.guards` uses. It is blocking:
+to the buffer start, plus per-segment quality metadata that :mod:`asr.core.guards` uses. It is blocking:
 callers (the live service) run it in a worker thread. Tests use scripted decoders instead.
 
-The faster-whisper implementation (:class:`asr.whisper.WhisperDecoder`) lives in :mod:`asr.whisper`, the
+The faster-whisper implementation (:class:`asr.whisper.engine.WhisperDecoder`) lives in :mod:`asr.whisper.engine`, the
 one module that touches faster-whisper's internals; this module imports no speech engine.
 """
 
@@ -17,8 +17,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from asr.core.options import StreamOptions
 from asr.errors import AudioError
-from asr.options import StreamOptions
 
 __all__ = [
     "SAMPLE_RATE",

@@ -2,8 +2,8 @@
 
 ``rathaus subtitles transcribe``/``bench`` and ``rathaus asr eval``/``bench`` take these flags; ``rathaus
 asr serve`` takes the same options from its settings (``RATHAUS_ASR_MODEL``, ``..._DEVICE``,
-``..._COMPUTE_TYPE``, ``..._CPU_THREADS``, ``..._NUM_WORKERS``, ``asr/settings.py``). Every default is
-:class:`asr.options.ModelOptions`' own, so a command cannot drift from the others (an earlier release
+``..._COMPUTE_TYPE``, ``..._CPU_THREADS``, ``..._NUM_WORKERS``, ``asr/live/settings.py``). Every default is
+:class:`asr.core.options.ModelOptions`' own, so a command cannot drift from the others (an earlier release
 had ``cpu_threads`` 0 in one command and 1 in another).
 """
 
@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from asr.options import ModelOptions
+from asr.core.options import ModelOptions
 
 __all__ = [
     "DEFAULT",

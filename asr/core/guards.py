@@ -17,7 +17,7 @@ with its :class:`DropReason` and the words it removed, so callers log and count 
   ``loop_min_repeats_single`` times) is cut back to its first occurrence.
 
 The fourth reason, ``recited`` (a hypothesis reciting recent committed text), belongs to the streaming
-core, which knows the committed text (:mod:`asr.streaming`).
+core, which knows the committed text (:mod:`asr.core.streaming`).
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
-from asr.decoder import DecodedSegment, DecodeResult, Word
-from asr.options import GuardOptions
+from asr.core.decoder import DecodedSegment, DecodeResult, Word
+from asr.core.options import GuardOptions
 
 __all__ = [
     "DropReason",

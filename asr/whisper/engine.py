@@ -1,4 +1,4 @@
-"""faster-whisper behind the :class:`~asr.decoder.Decoder` protocol: the one module that touches its internals.
+"""faster-whisper behind the :class:`~asr.core.decoder.Decoder` protocol: the one module that touches its internals.
 
 Live decoding needs more than faster-whisper's public ``transcribe()``:
 
@@ -12,7 +12,7 @@ Live decoding needs more than faster-whisper's public ``transcribe()``:
 None of these is a documented API, so they may change in any release. :func:`check_internals` runs at
 import time and fails with :class:`~asr.errors.ModelError` naming what is missing and the tested version
 (:data:`TESTED_VERSION`; ``pyproject.toml`` pins the same minor version). Importing this module loads
-faster-whisper and CTranslate2: the light modules (``asr.decoder``, ``asr.streaming`` ...) never import it
+faster-whisper and CTranslate2: the light modules (``asr.core.decoder``, ``asr.core.streaming`` ...) never import it
 at module level.
 """
 
@@ -30,22 +30,25 @@ import numpy as np
 from faster_whisper import WhisperModel
 from faster_whisper.tokenizer import Tokenizer
 
-from asr.decoder import (
+from asr.core.decoder import (
     SAMPLE_RATE,
     DecodedSegment,
+    Decoder,
     DecodeResult,
     check_audio,
     join_word_pieces,
     segments_from_whisper,
 )
+from asr.core.options import StreamOptions
+from asr.core.streaming import StreamingTranscriber
 from asr.errors import ModelError
-from asr.options import StreamOptions
 
 __all__ = [
     "TESTED_VERSION",
     "SileroSpeechDetector",
     "WhisperDecoder",
     "check_internals",
+    "live_transcriber",
     "missing_internals",
     "short_window_view",
 ]
@@ -82,9 +85,9 @@ def check_internals() -> None:
     missing = missing_internals()
     if missing:
         raise ModelError(
-            f"faster-whisper {version('faster-whisper')} lacks {', '.join(missing)}, which asr/whisper.py uses"
+            f"faster-whisper {version('faster-whisper')} lacks {', '.join(missing)}, which asr/whisper/engine.py uses"
             f" (tested with {TESTED_VERSION}); install the tested release (pip install"
-            f" 'faster-whisper=={TESTED_VERSION}') or adapt asr/whisper.py"
+            f" 'faster-whisper=={TESTED_VERSION}') or adapt asr/whisper/engine.py"
         )
 
 
@@ -321,3 +324,13 @@ class WhisperDecoder:
             ),
             prefixed=True,
         )
+
+
+def live_transcriber(decoder: Decoder, options: StreamOptions) -> StreamingTranscriber:
+    """The live commit policy over ``decoder``, gated by Silero VAD when ``options.vad`` is on.
+
+    The one place where the service, the evaluation and the capacity benchmark build a transcriber, so
+    that all three decode the same audio the same way.
+    """
+    detector = SileroSpeechDetector(options.vad_threshold) if options.vad else None
+    return StreamingTranscriber(decoder, options=options, speech_detector=detector)

@@ -6,7 +6,7 @@ something: the whole file, sequential, beam 5, the language forced, no guards, n
 defaults, which include its temperature fallback and its own no-speech skip). It is deliberately not
 our code: a broken offline path of ours cannot flatter the live path.
 
-**Offline**: ``rathaus subtitles transcribe``'s path (:func:`asr.transcribe.transcribe_audio`) with
+**Offline**: ``rathaus subtitles transcribe``'s path (:func:`asr.offline.transcribe.transcribe_audio`) with
 its default options, batched or sequential, guards on, every guard drop counted.
 """
 
@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from asr.decoder import Word, join_words
-from asr.options import StreamOptions
+from asr.core.decoder import Word, join_words
+from asr.core.options import StreamOptions
 
 __all__ = ["ANCHOR_BEAM_SIZE", "OfflineRun", "anchor_transcribe", "merge_drops", "offline_transcribe"]
 
@@ -70,7 +70,7 @@ def offline_transcribe(
 ) -> OfflineRun:
     """``rathaus subtitles transcribe``'s path over ``samples`` with the stream's language and hotwords;
     ``batch_size`` None keeps the file path's default (0: sequential)."""
-    from asr.transcribe import TranscribeOptions, transcribe_audio
+    from asr.offline.transcribe import TranscribeOptions, transcribe_audio
 
     options = TranscribeOptions(
         language=stream.language, hotwords=stream.hotwords, initial_prompt=stream.initial_prompt

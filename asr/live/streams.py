@@ -1,0 +1,132 @@
+"""The per-stream state of the live subtitle service, its options and results, and its errors.
+
+Plain data for :mod:`asr.live.service`: the scheduler owns the behaviour, these classes only hold what
+one stream has received, decoded and published.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from asr.core.pipeline import CueBuilderLike, LiveSubtitler, TranscriberLike
+from asr.errors import AsrError
+
+__all__ = [
+    "SAMPLE_RATE",
+    "LiveStream",
+    "ServiceOptions",
+    "StreamBusy",
+    "StreamClosed",
+    "StreamExists",
+    "StreamStats",
+    "StreamSummary",
+    "TooManyStreams",
+    "TranscriberFactory",
+]
+
+SAMPLE_RATE = 16_000
+
+
+class StreamExists(AsrError):
+    """A stream with this id is already live in this process."""
+
+
+class TooManyStreams(AsrError):
+    """The process serves ``max_streams`` streams already."""
+
+
+class StreamClosed(AsrError):
+    """Audio was sent to a stream that has ended."""
+
+
+class StreamBusy(AsrError):
+    """The stream's audio queue stayed full (the service is far behind real time)."""
+
+
+#: (stream id, language) -> (transcriber, cue builder); the service binds them and its clock into a
+#: :class:`~asr.core.pipeline.LiveSubtitler`. The default binds the shared Whisper model.
+TranscriberFactory = Callable[[str, str], tuple[TranscriberLike, CueBuilderLike]]
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceOptions:
+    """Scheduling and limits of one service process."""
+
+    num_workers: int = 1
+    queue_s: float = 30.0
+    max_streams: int = 8
+    feed_timeout_s: float = 60.0
+    max_push_s: float = 4.0
+    sample_rate: int = SAMPLE_RATE
+
+    def __post_init__(self) -> None:
+        if self.num_workers < 1 or self.max_streams < 1 or self.queue_s <= 0 or self.max_push_s <= 0:
+            raise ValueError("ServiceOptions needs num_workers >= 1, max_streams >= 1, queue_s > 0 and max_push_s > 0")
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSummary:
+    """What a stream produced, returned when it ends."""
+
+    stream: str
+    state: str  # "ended" | "error"
+    cues: int
+    audio_s: float
+    steps: int
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamStats:
+    """Recent measurements of one stream, in seconds: decode lag per step, latency per committed word."""
+
+    lag_s: tuple[float, ...]
+    commit_latency_s: tuple[float, ...]
+
+
+@dataclass(slots=True, eq=False)
+class LiveStream:
+    """One live stream inside the service: its pipeline, audio queue, flags and recent measurements."""
+
+    id: str
+    language: str
+    live: LiveSubtitler
+    pending: deque[np.ndarray] = field(default_factory=deque)
+    pending_samples: int = 0
+    received_samples: int = 0
+    pushed_samples: int = 0
+    # (sample position reached, monotonic time it arrived) for latency: word end -> wall time it was heard
+    arrivals: list[tuple[int, float]] = field(default_factory=list)
+    busy: bool = False
+    ending: bool = False
+    failed: bool = False
+    closed: bool = False
+    detail: str | None = None
+    steps: int = 0
+    cues_published: int = 0
+    space: asyncio.Event = field(default_factory=asyncio.Event)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    summary: StreamSummary | None = None
+    # recent measurements for `rathaus asr bench` (bounded: a stream may run for hours)
+    lag_s: deque[float] = field(default_factory=lambda: deque(maxlen=20_000))
+    commit_latency_s: deque[float] = field(default_factory=lambda: deque(maxlen=100_000))
+
+    def forget_arrivals(self, before_samples: int) -> None:
+        """Drop arrival times of audio long decoded (keeps memory flat over a long meeting)."""
+        if len(self.arrivals) > 2_000 and self.arrivals[0][0] < before_samples:
+            i = bisect.bisect_left(self.arrivals, (before_samples, -1.0))
+            del self.arrivals[:i]
+
+    def heard_at(self, seconds: float, sample_rate: int) -> float | None:
+        """Monotonic time at which the audio at stream time ``seconds`` had arrived."""
+        if not self.arrivals:
+            return None
+        position = int(seconds * sample_rate)
+        i = bisect.bisect_left(self.arrivals, (position, -1.0))
+        return self.arrivals[min(i, len(self.arrivals) - 1)][1]
