@@ -30,9 +30,9 @@ from channels.broker.base import Subscription
 from channels.messages import BrokerMessage
 from channels.settings import GatewaySettings
 from common.settings import SettingsError
-from content.root import CITIES_ENV, resolve_cities
+from content.root import CITIES_ENV, find_city, resolve_cities
 
-__all__ = ["PER_CITY_FIELDS", "CityBroker", "CitySite", "city_sites", "city_variable"]
+__all__ = ["PER_CITY_FIELDS", "CityBroker", "CitySite", "city_sites", "city_topic_prefix", "city_variable"]
 
 #: Settings that each city has for itself (variables ``RATHAUS_CITY_<ID>_<FIELD>``).
 PER_CITY_FIELDS: tuple[str, ...] = (
@@ -68,7 +68,19 @@ class CitySite:
 
     @property
     def topic_prefix(self) -> str:
-        return "" if self.default else f"{self.id}:"
+        return _topic_prefix(self.id, default=self.default)
+
+
+def _topic_prefix(city: str, *, default: bool) -> str:
+    # the default city's topics keep their single-city names, so one city never needs a migration
+    return "" if default else f"{city}:"
+
+
+def city_topic_prefix(city: str, environ: Mapping[str, str] | None = None) -> str:
+    """The broker topic prefix of ``city`` on this installation (``RATHAUS_CITIES``; empty for the default
+    city). Raises ``content.ContentRootError`` for a city the installation does not serve."""
+    found, default = find_city(city, environ, variable="RATHAUS_ASR_CITY (or --city)")
+    return _topic_prefix(found.id, default=default)
 
 
 def city_variable(city: str, field: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Literal
 
 from channels.broker import Broker, broker_from_url
+from channels.cities import CityBroker, city_topic_prefix
 from channels.fanout import topic_for
 from channels.messages import SubtitleCue, SubtitlePartial, SubtitleStream
 from common.subtitles import Cue
@@ -41,6 +42,13 @@ class BrokerSink:
             await self.broker.aclose()
 
 
-def open_broker_sink(url: str | None) -> BrokerSink:
-    """The production sink: a broker from ``url`` (``memory://``, ``redis://...``), closed with the sink."""
-    return BrokerSink(broker_from_url(url), owns_broker=True)
+def open_broker_sink(url: str | None, *, city: str | None = None) -> BrokerSink:
+    """The production sink: a broker from ``url`` (``memory://``, ``redis://...``), closed with the sink.
+
+    ``city``: publish to that city's topics (:func:`channels.cities.city_topic_prefix`), where its
+    viewers at ``/{city}/live/{stream}`` read; ``None`` is the default city. An unknown city is an error."""
+    broker: Broker = broker_from_url(url)
+    prefix = city_topic_prefix(city) if city else ""
+    if prefix:
+        broker = CityBroker(broker, prefix)
+    return BrokerSink(broker, owns_broker=True)

@@ -38,6 +38,7 @@ __all__ = [
     "CONTENT_ENV",
     "DEPRECATED_CONTENT_ENV",
     "ContentRootError",
+    "find_city",
     "resolve_cities",
     "resolve_content_root",
     "sample_root",
@@ -165,6 +166,24 @@ def resolve_cities(environ: Mapping[str, str] | None = None) -> tuple[City, ...]
             hint=f"unset {CONTENT_ENV}: with {CITIES_ENV} the first city is the default",
         )
     return tuple(cities)
+
+
+def find_city(city: str, environ: Mapping[str, str] | None = None, *, variable: str) -> tuple[City, bool]:
+    """The city ``city`` of this installation and whether it is the default (first) one.
+
+    ``variable`` names the setting that asked (for the error). Raises :class:`ContentRootError` for a
+    city that :func:`resolve_cities` does not list, naming the ids it does list."""
+    cities = resolve_cities(environ)
+    for position, candidate in enumerate(cities):
+        if candidate.id == city:
+            return candidate, position == 0
+    known = ", ".join(c.id for c in cities)
+    raise ContentRootError(
+        variable=variable,
+        path=city,
+        message=f"no city {city!r} on this installation (cities: {known})",
+        hint=f"pick one of them, or add the city's content folder to {CITIES_ENV}",
+    )
 
 
 def _folder_id(root: Path) -> str:

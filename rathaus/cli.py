@@ -46,12 +46,12 @@ def _mount() -> None:
         app.add_typer(sub, name=name, help=help_text)
 
 
-def open_subtitle_sink(url: str | None) -> SubtitleSink:
+def open_subtitle_sink(url: str | None, city: str | None = None) -> SubtitleSink:
     """The subtitle service publishes to the broker (``channels``): the one place the two are joined."""
     # Imported on use: only `rathaus asr serve` needs the broker, other commands stay light.
     from channels.subtitle_sink import open_broker_sink
 
-    return open_broker_sink(url)
+    return open_broker_sink(url, city=city)
 
 
 def main() -> None:

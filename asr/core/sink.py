@@ -39,8 +39,9 @@ class SubtitleSink(Protocol):
         """Release what the sink holds (connections); called once when the service stops."""
 
 
-#: Opens the production sink for a broker URL (``memory://``, ``redis://...``); the CLI supplies it.
-SinkOpener = Callable[[str | None], SubtitleSink]
+#: Opens the production sink for a broker URL (``memory://``, ``redis://...``) and a city id (``None``:
+#: the default city), so that the city's viewers get the cues; the CLI supplies it.
+SinkOpener = Callable[[str | None, str | None], SubtitleSink]
 
 
 @dataclass(frozen=True, slots=True)

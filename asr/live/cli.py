@@ -61,6 +61,9 @@ def serve(
         typer.Option(help="STREAM=SOURCE: also ingest a file/HLS/RTMP source directly (repeatable)"),
     ] = None,
     loop: Annotated[bool, typer.Option(help="restart file sources at their end (demo)")] = False,
+    city: Annotated[
+        str | None, typer.Option(help="the city of RATHAUS_CITIES whose streams these are [RATHAUS_ASR_CITY]")
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run the live subtitle service until Ctrl-C: WebSocket ingest on /ingest, /healthz, /metrics."""
@@ -76,6 +79,7 @@ def serve(
         "device": device,
         "compute_type": compute_type,
         "num_workers": num_workers,
+        "city": city,
     }
     try:
         settings = AsrSettings.load(**{k: v for k, v in overrides.items() if v is not None})
@@ -114,7 +118,10 @@ async def _serve(settings: Any, sources: dict[str, str], *, loop_sources: bool, 
     from asr.live.service import SubtitleService
     from asr.live.sources import SourceOptions, iter_source
 
-    sink = open_sink(settings.broker_url)
+    try:
+        sink = open_sink(settings.broker_url, settings.city)
+    except ContentError as exc:  # a city the installation does not serve
+        raise AsrError(str(exc)) from exc
     console.print(f"loading model [bold]{settings.model}[/] on {settings.device} ...")
     service = await asyncio.to_thread(SubtitleService.from_settings, settings, sink=sink)
     stop = asyncio.Event()

@@ -158,8 +158,8 @@ class SubtitleService:
 
         # the city's local terms, once at start-up: a content problem stops the service here, and the
         # log says which content folder (RATHAUS_CONTENT) the hotwords came from
-        log.info("asr.live.service.content root=%s hotwords=%s", settings.content_root,
-                 settings.stream_options().hotwords)
+        log.info("asr.live.service.content city=%s root=%s hotwords=%s", settings.city or "(default)",
+                 settings.content_root, settings.stream_options().hotwords)
         model = get_shared_model(settings.model_options())
         metrics = ServiceMetrics()
         decoder = WhisperDecoder(model)

@@ -28,15 +28,15 @@ import dataclasses
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from asr.core.options import CueOptions, Device, ModelOptions, StreamOptions, content_hotwords
 from common.auth import check_token_strength
 from common.settings import RathausSettings
-from content.root import ContentRootSources, resolve_content_root
+from content.root import ContentRootSources, find_city, resolve_content_root
 
 __all__ = ["AsrSettings"]
 
@@ -79,12 +79,24 @@ class AsrSettings(ContentRootSources, RathausSettings):
     min_chunk_s: float = Field(default=0.8, gt=0)
     queue_s: float = Field(default=30.0, gt=0, description="audio a stream may queue before ingest waits")
     max_streams: int = Field(default=8, ge=1)
+    # the city whose streams this process subtitles, one of RATHAUS_CITIES (docs/cities.md): its content
+    # gives the hotwords, and its viewers' broker topics get the cues. Unset: the default city.
+    city: str | None = None
     # content for hotwords (local vocabulary): RATHAUS_CONTENT, as for every service; see the module docstring
     content_root: Path = Field(default_factory=lambda: resolve_content_root(AsrSettings._environment()))
     hotwords: bool = True
     # sources read by the service itself (files, HLS, RTMP)
     open_timeout_s: float = Field(default=10.0, gt=0)
     read_timeout_s: float = Field(default=10.0, gt=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _city_content(cls, data: Any) -> Any:
+        # A city's own content folder, unless the content folder is given explicitly (a CLI flag).
+        if isinstance(data, dict) and data.get("city") and not data.get("content_root"):
+            city, _default = find_city(str(data["city"]), cls._environment(), variable="RATHAUS_ASR_CITY (or --city)")
+            data = {**data, "content_root": city.root}
+        return data
 
     @field_validator("ingest_token")
     @classmethod

@@ -93,3 +93,34 @@ def test_model_defaults_are_model_options_defaults() -> None:
     from asr.whisper.flags import DEFAULT
 
     assert AsrSettings.load().model_options() == DEFAULT
+
+
+def _two_cities(monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    root = Path(__file__).resolve().parents[2] / "content"
+    musterstadt, beispielhausen = root / "musterstadt", root / "beispielhausen"
+    monkeypatch.setenv("RATHAUS_CITIES", f"{musterstadt},{beispielhausen}")
+    return musterstadt, beispielhausen
+
+
+def test_a_city_of_the_installation_gives_its_own_hotwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    _musterstadt, beispielhausen = _two_cities(monkeypatch)
+    monkeypatch.setenv("RATHAUS_ASR_CITY", "beispielhausen")
+    settings = AsrSettings()
+    assert settings.city == "beispielhausen" and settings.content_root == beispielhausen
+    hotwords = settings.stream_options().hotwords
+    assert hotwords is not None and "Beispielhausen" in hotwords and "Musterstadt" not in hotwords
+    # without a city, the default (first) city, as before
+    monkeypatch.delenv("RATHAUS_ASR_CITY")
+    default = AsrSettings().stream_options().hotwords
+    assert default is not None and "Musterstadt" in default and "Beispielhausen" not in default
+
+
+def test_a_city_the_installation_does_not_serve_is_refused_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _two_cities(monkeypatch)
+    with pytest.raises(ContentRootError) as caught:
+        AsrSettings.load(city="atlantis")
+    message = str(caught.value)
+    assert "RATHAUS_ASR_CITY" in message and "atlantis" in message
+    assert "musterstadt, beispielhausen" in message

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from typer.testing import CliRunner
 
 from asr.cli import app as asr_app
 from asr.core.sink import AsrWiring, SubtitleSink
 from channels.broker import MemoryBroker
+from channels.cities import CityBroker
 from channels.messages import SubtitleCue, SubtitlePartial, SubtitleStream
 from channels.subtitle_sink import BrokerSink, open_broker_sink
 from common.subtitles import Cue
+from content.root import ContentRootError
 from rathaus import cli as rathaus_cli
 
 
@@ -49,10 +54,31 @@ def test_serve_without_the_rathaus_command_says_how_to_start_it() -> None:
 def test_serve_finds_the_wiring_in_the_context() -> None:
     opened: list[str | None] = []
 
-    def fail_open(url: str | None) -> SubtitleSink:
+    def fail_open(url: str | None, city: str | None) -> SubtitleSink:
         opened.append(url)
         raise SystemExit(7)  # stop before a model is loaded
 
     wiring = AsrWiring(open_sink=fail_open)
     result = CliRunner().invoke(asr_app, ["serve", "--token", "x" * 32, "--broker-url", "memory://"], obj=wiring)
     assert opened == ["memory://"] and result.exit_code == 7
+
+
+_CONTENT = Path(__file__).resolve().parents[2] / "content"
+
+
+async def test_a_citys_sink_publishes_where_that_citys_viewers_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _CONTENT
+    monkeypatch.setenv("RATHAUS_CITIES", f"{root / 'musterstadt'},{root / 'beispielhausen'}")
+    cue = Cue(index=1, start=0.0, end=2.0, lines=("Guten Abend",))
+    other = open_broker_sink("memory://", city="beispielhausen")
+    assert isinstance(other.broker, CityBroker)
+    await other.cue("rat", cue)
+    shared = other.broker.inner
+    assert [e.topic for e in await shared.history("beispielhausen:subtitles:rat")] == ["beispielhausen:subtitles:rat"]
+    assert await shared.history("subtitles:rat") == []  # never on the default city's stream of the same name
+    await other.aclose()
+    default = open_broker_sink("memory://", city="musterstadt")  # the default city keeps unprefixed topics
+    assert isinstance(default.broker, MemoryBroker)
+    await default.aclose()
+    with pytest.raises(ContentRootError, match="atlantis"):
+        open_broker_sink("memory://", city="atlantis")

@@ -3,6 +3,7 @@ as an operator starts them, with the content of another city (a renamed copy wit
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -13,10 +14,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import aiohttp
 import pytest
 
+from tests.fixtures.asr import SpeechClip
 from tests.fixtures.content import OtherCity, other_city
-from tests.fixtures.services import free_port, wait_for_port
+from tests.fixtures.services import RedisServer, free_port, wait_for_port
 
 pytestmark = pytest.mark.slow  # the subtitle service loads the real Whisper model
 
@@ -76,3 +79,47 @@ def test_a_bad_variable_stops_the_gateway_naming_it(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert done.returncode == 2
     assert "RATHAUS_SESSION_BURST" in done.stderr and "'viele'" in done.stderr
+
+
+async def _first_cue(url: str, *, wait_s: float) -> dict[str, object] | None:
+    """The first subtitle cue a viewer at ``url`` gets within ``wait_s`` (history first, then live)."""
+    async with aiohttp.ClientSession() as http, http.ws_connect(url) as ws:
+        deadline = time.monotonic() + wait_s
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                frame = await ws.receive(timeout=left)
+            except TimeoutError:
+                return None
+            if frame.type is not aiohttp.WSMsgType.TEXT:
+                return None
+            data = json.loads(frame.data)
+            if data["type"] == "subtitle.cue":
+                return dict(data)
+    return None
+
+
+def test_a_citys_subtitle_service_reaches_only_that_citys_viewers(
+    tmp_path: Path, german_speech_wav: SpeechClip, redis_server: RedisServer
+) -> None:
+    """Two cities on one gateway and one Redis; `rathaus asr serve --city beispielhausen` subtitles the
+    stream `rat` from a file: Beispielhausen's viewers get the cues, Musterstadt's stream `rat` stays empty."""
+    content = Path(__file__).resolve().parents[2] / "content"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RATHAUS_") or k == "RATHAUS_CACHE"}
+    env |= {"RATHAUS_CITIES": f"{content / 'musterstadt'},{content / 'beispielhausen'}",
+            "RATHAUS_BROKER_URL": redis_server.url}
+    gateway_port, asr_port = free_port(), free_port()
+    asr_args = ["asr", "serve", "--port", str(asr_port), "--city", "beispielhausen",
+                "--source", f"rat={german_speech_wav.path}"]
+    asr_env = env | {"RATHAUS_ASR_INGEST_TOKEN": "t" * 32}
+    with (
+        _service(["gateway", "serve", "--port", str(gateway_port)], env, gateway_port, tmp_path / "gateway.log"),
+        _service(asr_args, asr_env, asr_port, tmp_path / "asr.log"),
+    ):
+        base = f"http://127.0.0.1:{gateway_port}"
+        cue = asyncio.run(_first_cue(f"{base}/beispielhausen/ws/subtitles/rat", wait_s=150))
+        assert cue is not None, (tmp_path / "asr.log").read_text(encoding="utf-8")[-3000:]
+        assert cue["stream"] == "rat" and cue["lines"]
+        assert asyncio.run(_first_cue(f"{base}/ws/subtitles/rat", wait_s=3)) is None
+    started = next(line for line in (tmp_path / "asr.log").read_text(encoding="utf-8").splitlines()
+                   if "asr.live.service.content" in line)
+    assert "city=beispielhausen" in started and "Beispielhausen" in started.split("hotwords=", 1)[1]
