@@ -14,6 +14,7 @@ The shell owns processes only; every decision lives in the packages it starts.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import secrets
 import shutil
@@ -38,6 +39,10 @@ __all__ = ["COUNCIL_TEXT", "app"]
 
 app = typer.Typer(no_args_is_help=True, help="Run the whole product locally with the Musterstadt sample content.")
 console = Console(stderr=True)
+
+#: The sample content folders; ``--cities`` serves both, the first as the default city.
+_SAMPLES = Path(__file__).resolve().parents[1] / "content"
+_SAMPLE_CITIES = ("musterstadt", "beispielhausen")
 
 # What the simulated council livestream says (fictitious, Musterstadt).
 COUNCIL_TEXT = (
@@ -148,6 +153,11 @@ def run(
     port: Annotated[int, typer.Option(help="Port of the gateway (the address to open in a browser).")] = 8080,
     subtitles: Annotated[bool, typer.Option(help="Run the simulated livestream with live subtitles.")] = True,
     chat: Annotated[bool, typer.Option(help="Run the Rasa assistant for the chat widget.")] = True,
+    cities: Annotated[
+        bool,
+        typer.Option(help="Serve both fictitious sample cities, Musterstadt and Beispielhausen, from one gateway "
+                          "and one Rasa (docs/cities.md)."),
+    ] = False,
 ) -> None:
     """Start everything, print the addresses to open, and run until Ctrl-C."""
     # A SIGTERM (a service manager, `kill`) stops the demo like Ctrl-C does: children are cleaned up.
@@ -164,6 +174,12 @@ def run(
     redis_port = free_port()
     broker_url = f"redis://127.0.0.1:{redis_port}/0"
     stream = "ratssitzung"
+    second_city_token = secrets.token_urlsafe(32)
+    if cities:
+        # every child (content build, Rasa, action server, gateway) serves both cities; the subtitle service
+        # subtitles the default city's stream, as one process per city would in a data centre
+        os.environ["RATHAUS_CITIES"] = ",".join(str(_SAMPLES / name) for name in _SAMPLE_CITIES)
+        os.environ[f"RATHAUS_CITY_{_SAMPLE_CITIES[1].upper()}_STAFF_TOKEN"] = second_city_token
 
     with contextlib.ExitStack() as stack:
         stack.callback(listener.close)
@@ -218,14 +234,21 @@ def run(
         _wait_for_gateway(port, gateway, timeout=60)
 
         base = f"http://127.0.0.1:{port}"
-        console.print()
-        console.print("[bold green]rathaus demo is running[/] (sample data of the fictitious Musterstadt)")
-        console.print(f"  Musterstadt website with the chat widget:  {base}/")
+        # addresses are never wrapped (a console of 80 columns would break the token out of a URL)
+        say = functools.partial(console.print, soft_wrap=True)
+        say()
+        sample = "the fictitious Musterstadt and Beispielhausen" if cities else "the fictitious Musterstadt"
+        say(f"[bold green]rathaus demo is running[/] (sample data of {sample})")
+        say(f"  Musterstadt website with the chat widget:  {base}/")
         if subtitles:
-            console.print(f"  live subtitles of the council meeting:     {base}/live/{stream}")
-        console.print(f"  staff console (hand-off):                  {base}/staff")
-        console.print(f"    demo staff account:                      login demo, password {staff_password}")
-        console.print(f"    or at once, with the shared token:       {base}/staff?token={staff_token}")
+            say(f"  live subtitles of the council meeting:     {base}/live/{stream}")
+        say(f"  staff console (hand-off):                  {base}/staff")
+        say(f"    demo staff account:                      login demo, password {staff_password}")
+        say(f"    or at once, with the shared token:       {base}/staff?token={staff_token}")
+        if cities:
+            second = _SAMPLE_CITIES[1]
+            say(f"  the second city, Beispielhausen:           {base}/{second}/  (and {base}/musterstadt/)")
+            say(f"    its staff console:                       {base}/{second}/staff?token={second_city_token}")
         console.print("Press Ctrl-C to stop.")
         try:
             while gateway.poll() is None:

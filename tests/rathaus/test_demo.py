@@ -110,3 +110,44 @@ def test_a_second_demo_on_the_same_port_fails_at_once_and_logs_stay_apart(tmp_pa
 async def _staff_console_opens(port: int, token: str) -> None:
     async with aiohttp.ClientSession() as http, http.ws_connect(f"http://127.0.0.1:{port}/ws/staff?token={token}"):
         pass  # a wrong token would have raised (HTTP 401)
+
+
+async def _two_cities(port: int, tokens: dict[str, str]) -> dict[str, dict[str, object]]:
+    base = f"http://127.0.0.1:{port}"
+    async with aiohttp.ClientSession() as http:
+        configs = {path: (await (await http.get(f"{base}{path}/api/config")).json())["city"]
+                   for path in ("", "/beispielhausen")}
+        for path, token in tokens.items():  # each city's console opens with its own token only
+            for other in tokens.values():
+                url = f"{base}{path}/ws/staff?token={other}"
+                if other == token:
+                    async with http.ws_connect(url):
+                        pass
+                else:
+                    with pytest.raises(aiohttp.WSServerHandshakeError):
+                        async with http.ws_connect(url):
+                            pass
+    return configs
+
+
+def test_the_two_city_demo_serves_each_city_with_its_own_facts_and_staff(tmp_path: Path) -> None:
+    port = free_port()
+    rathaus = str(Path(sys.executable).with_name("rathaus"))
+    log_path = tmp_path / "demo.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RATHAUS_CIT")}
+    with log_path.open("wb") as sink:
+        demo = subprocess.Popen([rathaus, "demo", "run", "--port", str(port), "--cities", "--no-chat",
+                                 "--no-subtitles"], stdout=sink, stderr=subprocess.STDOUT, env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while "Press Ctrl-C" not in (text := log_path.read_text(errors="replace")):
+            assert demo.poll() is None and time.monotonic() < deadline, text[-3000:]
+            time.sleep(0.5)
+        tokens = {"": text.split(f"{port}/staff?token=")[1].split()[0],
+                  "/beispielhausen": text.split("/beispielhausen/staff?token=")[1].split()[0]}
+        configs = asyncio.run(_two_cities(port, tokens))
+    finally:
+        demo.send_signal(signal.SIGTERM)
+        demo.wait(timeout=60)
+    assert configs[""]["name"] == "Musterstadt" and configs["/beispielhausen"]["name"] == "Beispielhausen"
+    assert configs[""]["phone"] != configs["/beispielhausen"]["phone"]
