@@ -50,7 +50,7 @@ TARGETS: tuple[tuple[str, str, float], ...] = (
 )
 
 
-LANGUAGES = ("de", "en", "tr", "uk", "ru", "ar")
+LANGUAGES = ("de", "en", "tr", "uk", "ru", "ar", "pl")
 
 
 class EvalCase(BaseModel):

@@ -124,7 +124,7 @@ def assess(text: str) -> Assessment:
     return Assessment("ok", len(words))
 
 
-Language = Literal["de", "en", "tr", "uk", "ru", "ar"]
+Language = Literal["de", "en", "tr", "uk", "ru", "ar", "pl"]
 
 _ENGLISH = frozenset(
     "the a an is are do does did how what where when which who can could i my me you your to of for in on "
@@ -139,11 +139,17 @@ _TURKISH = frozenset(
     "lazım gerekiyor istiyorum yapabilirim alabilirim".split()
 )
 _TURKISH_LETTERS = set("ğışİı")
+# Polish letters that German, English and Turkish never use (ó is left out: it is Spanish too)
+_POLISH_LETTERS = set("ąćęłńśźżĄĆĘŁŃŚŹŻ")
+_POLISH = frozenset(
+    "jak gdzie kiedy czy co ile mogę muszę potrzebuję chcę jest są się nie w na do dla od z mój moja mojego "
+    "proszę urząd dowód osobisty paszport".split()
+)
 _UKRAINIAN_LETTERS = set("іїєґ")
 
 
 def detect_language(text: str) -> Language:
-    """The asker's language among de, en, tr, uk, ru and ar (German when unsure)."""
+    """The asker's language among de, en, tr, uk, ru, ar and pl (German when unsure)."""
     letters = [ch for ch in text if ch.isalpha()]
     if not letters:
         return "de"
@@ -156,10 +162,13 @@ def detect_language(text: str) -> Language:
     words = re.findall(r"[^\W\d_]+", text.lower())
     if any(ch in _TURKISH_LETTERS for ch in text):
         return "tr"
+    if any(ch in _POLISH_LETTERS for ch in text):
+        return "pl"
     scores = {
         "de": sum(w in _GERMAN for w in words) + 2 * any(ch in "äöüß" for ch in text.lower()),
         "en": sum(w in _ENGLISH for w in words),
         "tr": sum(w in _TURKISH for w in words),
+        "pl": sum(w in _POLISH for w in words),
     }
     best = max(scores, key=lambda k: (scores[k], k == "de"))
     return best if scores[best] > scores["de"] else "de"  # type: ignore[return-value]

@@ -52,6 +52,9 @@ def test_assess_never_fails(text: str) -> None:
     ("Де можна зареєструвати місце проживання?", "uk"),
     ("Где можно зарегистрировать место жительства?", "ru"),
     ("أين يمكنني تسجيل عنواني الجديد؟", "ar"),
+    ("Gdzie mogę zameldować nowe mieszkanie?", "pl"),
+    ("Jak dlugo trwa wydanie paszportu dla dziecka?", "pl"),  # typed without Polish letters
+    ("Führerschein umtauschen, wie lange dauert das?", "de"),
     ("🙂", "de"),
 ])
 def test_language(text: str, language: str) -> None:
