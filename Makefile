@@ -36,4 +36,4 @@ bench: setup
 	$(VENV)/rathaus asr bench
 
 clean:
-	rm -rf out bot/models bot/data/generated bot/domain/generated bot/content_index.json
+	rm -rf out bot/models bot/generated

@@ -272,7 +272,7 @@ def bench_command(
 def baseline_command(
     file: Annotated[Path, typer.Argument(help="YAML file `cases: [{text, expect}]`, e.g. data/eval/chat.yml.")],
     index: Annotated[Path | None, typer.Option(
-        "--index", help="Built content index [bot/content_index.json; `rathaus content build` writes it].")] = None,
+        "--index", help="Built content index [bot/generated/content_index.json; `rathaus content build`].")] = None,
 ) -> None:
     """The bar to clear: BM25 over all of each topic's text, and e5 alone, on the same evaluation file."""
     from bot.baseline import Searches, evaluate_baseline
@@ -282,7 +282,7 @@ def baseline_command(
 
     try:
         cases = load_cases(file)
-        searches = Searches.load(index or bot_dir() / "content_index.json", default_embedder())
+        searches = Searches.load(index or bot_dir() / "generated" / "content_index.json", default_embedder())
     except (BotError, IndexError_) as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(code=1) from exc

@@ -220,7 +220,7 @@ class RasaStack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         endpoints, endpoint_env = _endpoints(self.project, self.options, folder)
         base_env = {**os.environ, **QUIET_ENV, **dict(self.options.extra_env)}
-        base_env.setdefault("RATHAUS_CONTENT_INDEX", str(self.project / "content_index.json"))
+        base_env.setdefault("RATHAUS_CONTENT_INDEX", str(self.project / "generated" / "content_index.json"))
         # passed as --auth-token; the children need not see it
         for name in ("RATHAUS_RASA_TOKEN", "RATHAUS_RASA_TOKEN_FILE"):
             base_env.pop(name, None)

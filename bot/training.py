@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -76,10 +77,17 @@ def rasa_env(*, root: Path | None = None) -> Path:
     return env
 
 
+#: Rasa's training data folders: the hand-written ``data`` and the content build's ``generated/data``.
+DATA_DIRS = ("data", "generated/data")
+#: What earlier releases wrote into the Rasa project; removed before training, or Rasa would read stale copies.
+_LEGACY_OUTPUTS = ("data/generated", "domain/generated", "data/faq.yml", "content_index.json",
+                   "content_vectors.npy", "cities")
+
+
 def training_inputs(project: Path) -> list[Path]:
-    """Every file that determines the trained model: config.yml, domain/** and data/** (sorted)."""
+    """Every file that determines the trained model: config.yml, domain/**, data/** and generated/data/**."""
     files = [project / "config.yml"]
-    for folder in ("domain", "data"):
+    for folder in ("domain", *DATA_DIRS):
         base = project / folder
         if base.is_file():
             files.append(base)
@@ -117,18 +125,32 @@ def model_path(key: str, *, cache: Path | None = None) -> Path:
     return (cache or cache_dir()) / "rasa-models" / f"{key}.tar.gz"
 
 
+def _remove_legacy_outputs(project: Path) -> None:
+    for relative in _LEGACY_OUTPUTS:
+        path = project / relative
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+        else:
+            continue
+        logger.info("bot.content.legacy_removed path=%s", path)
+
+
 def build_content(project: Path) -> bool:
-    """Compile the editors' content into the project (``rathaus content build``: with ``RATHAUS_CITIES``
-    every city's index, docs/cities.md); True if files changed.
+    """Compile the editors' content into the project's ``generated/`` folder (``rathaus content build``:
+    with ``RATHAUS_CITIES`` every city's index, docs/cities.md); True if files changed.
 
     The compiler writes only changed files, so an unchanged content tree leaves the model key alone.
+    Outputs of earlier releases (``data/generated`` ...) are removed first: Rasa would train on them.
     """
     try:
         import content
     except ImportError as exc:  # pragma: no cover - content ships with the project
         raise BotError("the content package is not importable; install the project (.venv)") from exc
+    _remove_legacy_outputs(project)
     try:
-        results = content.build_installation(project)
+        results = content.build_installation(project / content.GENERATED_DIR)
     except content.ContentError as exc:
         raise BotError(f"content has errors, the assistant was not trained:\n{exc}\n"
                        "Fix them (see `rathaus content check`) and train again.") from exc
@@ -190,7 +212,7 @@ def _train_locked(project: Path, key: str, target: Path, env: Path, say: Callabl
         say(f"training the assistant (log: {log_path})")
         command = [
             str(env / "bin" / "rasa"), "train",
-            "--config", "config.yml", "--domain", "domain", "--data", "data",
+            "--config", "config.yml", "--domain", "domain", "--data", *DATA_DIRS,
             "--out", tmp, "--fixed-model-name", key,
         ]
         with open(log_path, "wb") as handle:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from content.checker import check_content, load_content
 from content.cities import build_cities, build_installation, city_index_dir
-from content.compiler import BuildResult, build
+from content.compiler import GENERATED_DIR, BuildResult, build
 from content.errors import ContentError, Problem
 from content.model import Content
 from content.root import (
@@ -47,6 +47,7 @@ __all__ = [
     "Topic",
     "build",
     "build_cities",
+    "GENERATED_DIR",
     "build_installation",
     "city_index_dir",
     "check_content",
@@ -70,5 +71,5 @@ def default_root() -> Path:
 
 
 def default_out_dir() -> Path:
-    """The Rasa project folder ``bot/`` of this checkout."""
-    return _repo_root() / "bot"
+    """The generated folder of the Rasa project of this checkout, ``bot/generated/`` (``GENERATED_DIR``)."""
+    return _repo_root() / "bot" / GENERATED_DIR

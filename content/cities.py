@@ -2,7 +2,7 @@
 
 One Rasa model serves every city: it is trained on the default city's content (the first of
 ``RATHAUS_CITIES``), built into the Rasa project as for a single city. Every city's content index and
-retrieval vectors also go to ``<project>/cities/<id>/``, where the retrieval component and the action
+retrieval vectors also go to ``<project>/generated/cities/<id>/``, where the retrieval component and the action
 server pick them by the city the gateway puts in each message's metadata. The vectors are cached per
 text (``content.embeddings``), so a build of an unchanged city embeds nothing.
 """
@@ -20,12 +20,12 @@ from content.root import CITIES_ENV, City, resolve_cities, resolve_content_root
 
 __all__ = ["CITIES_DIR", "build_cities", "build_installation", "city_index_dir"]
 
-#: Folder of the per-city indexes inside the Rasa project.
+#: Folder of the per-city indexes inside the generated folder (``bot/generated/cities``).
 CITIES_DIR = Path("cities")
 
 
 def city_index_dir(out_dir: Path, city: str) -> Path:
-    """Where the content index of ``city`` goes: ``<out_dir>/cities/<city>/``."""
+    """Where the content index of ``city`` goes: ``<out_dir>/cities/<city>/`` (``out_dir``: the generated folder)."""
     return Path(out_dir) / CITIES_DIR / city
 
 

@@ -31,6 +31,7 @@ from content.model import Content
 from content.schema import Office
 
 __all__ = [
+    "GENERATED_DIR",
     "INDEX_PATH",
     "NLU_PATH",
     "RESPONSES_PATH",
@@ -44,8 +45,13 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-NLU_PATH = Path("data/generated/faq.yml")
-RESPONSES_PATH = Path("domain/generated/faq.yml")
+#: The one folder of everything the content build writes, inside the Rasa project: ``bot/generated/``.
+#: Rasa reads ``generated/data`` as training data (phrasings, and the answers as a ``responses:`` file,
+#: which Rasa merges into the domain); the action server and the retrieval read the index and vectors;
+#: ``cities/<id>/`` holds the other cities' indexes (content/cities.py). Paths below are relative to it.
+GENERATED_DIR = Path("generated")
+NLU_PATH = Path("data/faq.yml")
+RESPONSES_PATH = Path("data/responses.yml")
 INDEX_PATH = Path("content_index.json")
 VECTORS_PATH = Path("content_vectors.npy")
 INDEX_VERSION = 1
@@ -157,7 +163,7 @@ def _json(data: Any) -> str:
 
 
 def render(content: Content) -> tuple[dict[Path, bytes], str, int]:
-    """The outputs as ``{path relative to the bot dir: bytes}``, the content hash and the example count."""
+    """The outputs as ``{path relative to the generated folder: bytes}``, the content hash and the example count."""
     nlu, examples = _nlu(content)
     responses = _responses(content)
     body = _index(content)

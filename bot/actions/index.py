@@ -1,4 +1,4 @@
-"""The content index that ``rathaus content build`` writes (bot/content_index.json), read with json only."""
+"""The content index that ``rathaus content build`` writes (bot/generated/content_index.json), read with json only."""
 
 from __future__ import annotations
 
@@ -69,11 +69,11 @@ class ContentIndex:
 
 
 def index_path() -> Path:
-    """``$RATHAUS_CONTENT_INDEX``, else ``bot/content_index.json`` next to this package."""
+    """``$RATHAUS_CONTENT_INDEX``, else ``bot/generated/content_index.json`` next to this package."""
     configured = os.environ.get(ENV_VAR)
     if configured:
         return Path(configured)
-    return Path(__file__).resolve().parent.parent / "content_index.json"
+    return Path(__file__).resolve().parent.parent / "generated" / "content_index.json"
 
 
 def load_index(path: Path | None = None) -> ContentIndex:

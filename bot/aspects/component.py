@@ -89,7 +89,7 @@ class AspectDetectorComponent(GraphComponent):
                 negatives = json.loads(Path(folder, _NEGATIVES).read_text(encoding="utf-8"))
         except (ValueError, FileNotFoundError) as exc:
             logger.warning("aspects.negatives.missing error=%s", exc)
-        path = Path(os.environ.get(ENV_INDEX) or "content_index.json")
+        path = Path(os.environ.get(ENV_INDEX) or "generated/content_index.json")
         try:
             block = json.loads(path.read_text(encoding="utf-8")).get("aspects") or {}
         except (OSError, ValueError) as exc:

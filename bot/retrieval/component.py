@@ -10,7 +10,7 @@ intent ranking with the fused ones (``fusion.py``); the full verdict goes to the
 
 Training embeds the examples of the non-FAQ intents (greet, bot_challenge, out_of_scope ...) and
 stores them in the model; the content's vectors come from ``rathaus content build`` and are loaded at
-start from ``$RATHAUS_CONTENT_INDEX`` (default ``content_index.json`` in the working directory), so
+start from ``$RATHAUS_CONTENT_INDEX`` (default ``generated/content_index.json`` in the working directory), so
 the content is per deployment while the model is not. Several cities: the message's metadata names the
 city (``{"city": "beispielhausen"}``, set by the gateway) and its index is used (``cities.py``); the
 verdict then carries ``"city"``. The only module of the package that imports rasa.
@@ -87,7 +87,7 @@ class ContentRetriever(GraphComponent):
             for f in dataclasses.fields(FusionOptions) if f.name in config
         }
         options = FusionOptions(**values)
-        self._retriever = Retriever(Path(os.environ.get(ENV_INDEX) or "content_index.json"),
+        self._retriever = Retriever(Path(os.environ.get(ENV_INDEX) or "generated/content_index.json"),
                                     Embedder(threads=int(config.get("threads") or 1)),
                                     intents=intents, options=options)
         self._cities = CityRetrievers(self._retriever)

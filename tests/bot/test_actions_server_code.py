@@ -49,7 +49,7 @@ def _run(index: Path) -> dict:
 
 
 def test_actions_answer_from_the_index_and_survive_junk() -> None:
-    out = _run(bot_dir() / "content_index.json")
+    out = _run(bot_dir() / "generated" / "content_index.json")
     start = out["start"]
     assert start["events"] == ["session_started", "action"]
     assert start["messages"][0]["custom"]["type"] == "disclosure"

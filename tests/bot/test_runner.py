@@ -31,13 +31,15 @@ from common.redact import INSTALLED_MARKER
 
 
 def _project(root: Path) -> Path:
-    (root / "domain" / "generated").mkdir(parents=True)
-    (root / "data" / "generated").mkdir(parents=True)
+    (root / "domain").mkdir(parents=True)
+    (root / "data").mkdir(parents=True)
+    (root / "generated" / "data").mkdir(parents=True)
     (root / "config.yml").write_text("language: de\n")
     (root / "domain" / "core.yml").write_text("version: '3.1'\n")
-    (root / "domain" / "generated" / "faq.yml").write_text("responses: {}\n")
+    (root / "generated" / "data" / "responses.yml").write_text("responses: {}\n")
     (root / "data" / "nlu.yml").write_text("nlu: []\n")
-    (root / "data" / "generated" / "faq.yml").write_text("nlu: []\n")
+    (root / "generated" / "data" / "faq.yml").write_text("nlu: []\n")
+    (root / "generated" / "content_index.json").write_text("{}\n")  # read at run time, not trained on
     (root / "data" / "notes.txt").write_text("not an input\n")
     (root / "endpoints.yml").write_text("not an input\n")
     return root
@@ -46,8 +48,8 @@ def _project(root: Path) -> Path:
 def test_inputs_are_config_domain_and_data(tmp_path: Path) -> None:
     project = _project(tmp_path)
     names = [p.relative_to(project).as_posix() for p in training_inputs(project)]
-    assert names == ["config.yml", "domain/core.yml", "domain/generated/faq.yml",
-                     "data/generated/faq.yml", "data/nlu.yml"]
+    assert names == ["config.yml", "domain/core.yml", "data/nlu.yml",
+                     "generated/data/faq.yml", "generated/data/responses.yml"]
 
 
 def test_hash_is_stable_and_depends_on_every_input(tmp_path: Path) -> None:
@@ -57,7 +59,7 @@ def test_hash_is_stable_and_depends_on_every_input(tmp_path: Path) -> None:
     (project / "data" / "notes.txt").write_text("changed\n")
     (project / "endpoints.yml").write_text("changed\n")
     assert input_hash(project) == first
-    (project / "data" / "generated" / "faq.yml").write_text("nlu: [x]\n")
+    (project / "generated" / "data" / "faq.yml").write_text("nlu: [x]\n")
     second = input_hash(project)
     assert second != first
     assert input_hash(project, rasa_version="3.6.20") != second

@@ -23,7 +23,7 @@ def city_indexes() -> None:
     """Each city's content index next to the model's default one, as `rathaus content build` writes it
     with RATHAUS_CITIES (the model itself is the session's, trained on Musterstadt)."""
     for city, root in (("musterstadt", MUSTERSTADT), ("beispielhausen", BEISPIELHAUSEN)):
-        content.build(root, content.city_index_dir(bot_dir(), city), index_only=True)
+        content.build(root, content.city_index_dir(bot_dir() / content.GENERATED_DIR, city), index_only=True)
 
 
 async def _ask(client: Any, city: str, text: str) -> dict[str, Any]:

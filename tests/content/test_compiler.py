@@ -125,7 +125,7 @@ def test_content_hash_follows_the_content(tree: Path, tmp_path: Path, edit: Edit
     edit(tree / "topics" / "reisepass.yml", "70 Euro", "75 Euro")
     after = build(tree, tmp_path, today=TODAY)
     assert after.content_hash != before
-    assert {p.name for p in after.changed} == {"faq.yml", "content_index.json"}  # no phrasing changed
+    assert {p.name for p in after.changed} == {"responses.yml", "content_index.json"}  # no phrasing changed
 
 
 def test_comment_changes_do_not_change_the_output(tree: Path, tmp_path: Path) -> None:
