@@ -183,6 +183,8 @@ def print_conversation_summary(summary: ConversationSummary) -> None:
                   _pct(summary.after_interruption_accuracy))
     table.add_row("answer time p50: first turns / later turns",
                   f"{summary.p50_first_s * 1000:.0f} ms / {summary.p50_follow_up_s * 1000:.0f} ms")
+    table.add_row("answer time p95: first turns / later turns",
+                  f"{summary.p95_first_s * 1000:.0f} ms / {summary.p95_follow_up_s * 1000:.0f} ms")
     console.print(table)
 
 

@@ -96,7 +96,8 @@ class TurnResult:
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "expect": self.expect, "got": self.got, "confidence": self.confidence}
+        return {"text": self.text, "expect": self.expect, "got": self.got, "confidence": self.confidence,
+                "seconds": round(self.seconds, 4)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +125,9 @@ class ConversationSummary:
     first_turn_topic_accuracy:  first turns with the right topic, as the single-question evaluation scores;
     follow_up_accuracy:         later turns that expect a topic, answered with the right topic and aspect;
     after_interruption_accuracy: those of them that follow an out-of-scope or hand-off turn;
-    p50_first_s / p50_follow_up_s: median answer time of first and later turns.
+    p50_first_s / p50_follow_up_s: median answer time of first and later turns, end to end through
+    the REST channel; p95_*: the 95th percentile (interpolated between ranks); run with
+    ``--concurrency 1`` to measure latency rather than queueing.
     """
 
     conversations: int
@@ -139,6 +142,8 @@ class ConversationSummary:
     after_interruption_accuracy: float
     p50_first_s: float
     p50_follow_up_s: float
+    p95_first_s: float
+    p95_follow_up_s: float
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -167,6 +172,15 @@ def summarise_conversations(results: Sequence[ConversationResult]) -> Conversati
         follow_up_accuracy=_rate(sum(t.got == t.expect for t in follow_ups), len(follow_ups)),
         after_interruption_total=len(after),
         after_interruption_accuracy=_rate(sum(t.got == t.expect for t in after), len(after)),
-        p50_first_s=statistics.median([t.seconds for t in firsts]) if firsts else 0.0,
-        p50_follow_up_s=statistics.median([t.seconds for t in later]) if later else 0.0,
+        p50_first_s=_percentile([t.seconds for t in firsts], 50),
+        p50_follow_up_s=_percentile([t.seconds for t in later], 50),
+        p95_first_s=_percentile([t.seconds for t in firsts], 95),
+        p95_follow_up_s=_percentile([t.seconds for t in later], 95),
     )
+
+
+def _percentile(values: Sequence[float], q: int) -> float:
+    """The ``q``-th percentile, linear between closest ranks (as ``bot.bench.percentile``); 0.0 for none."""
+    if len(values) < 2:
+        return values[0] if values else 0.0
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from datetime import datetime, tzinfo
+from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -32,6 +33,7 @@ from .replies import (
     with_candidates,
     with_language_note,
 )
+from .topic_words import TopicWords
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +45,12 @@ _INDEXES = CityIndexes()
 def content_index(tracker: Tracker) -> ContentIndex:
     """The content index of the conversation's city (cities.py), reloaded when the file changes."""
     return _INDEXES.get(conversation_city(tracker.events, tracker.get_slot("session_started_metadata")))
+
+
+@lru_cache(maxsize=8)
+def topic_words(index: ContentIndex) -> TopicWords:
+    """The topics' names and offices of one loaded index (a reloaded index is a new object)."""
+    return TopicWords.from_content(index.topics, index.offices)
 
 
 def thresholds() -> Thresholds:
@@ -187,7 +195,7 @@ class ActionAnswerFaq(CitizenAction):
         context = current_topic(tracker.events or [], datetime.now().timestamp(), options)
         plan = resolve(decision=decision, detected=detected, context=context,
                        general_hours=self._general_hours(index, decision.topic, text, context.topic),
-                       ranking=verdict.ranking, options=options)
+                       ranking=verdict.ranking, options=options, text=text, words=topic_words(index))
         logger.info("bot.decision kind=%s topic=%s aspect=%s carried=%s confidence=%.3f intent=%s in_scope=%.3f "
                     "language=%s", decision.kind, plan.topic, plan.aspect, plan.carried, decision.confidence,
                     intent, verdict.in_scope, verdict.language)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .decide import Candidate, Decision
+from .topic_words import TopicWords
 
 __all__ = ["ASPECTS", "Context", "DialogueOptions", "Plan", "current_topic", "dialogue_options", "resolve"]
 
@@ -101,14 +102,21 @@ class Plan:
 
 
 def resolve(*, decision: Decision, detected: str, context: Context, general_hours: bool = False,
-            ranking: Sequence[Candidate] = (), options: DialogueOptions = DialogueOptions()) -> Plan:
+            ranking: Sequence[Candidate] = (), options: DialogueOptions = DialogueOptions(),
+            text: str = "", words: TopicWords | None = None) -> Plan:
     """Combine the decision on the message (``decide()``), the detector's label (an aspect,
     ``follow_up`` or ``no_aspect``) and the conversation's context.
 
     - The message names a topic (``decision`` answers): that topic, with the aspect asked for; a topic
       switch without an aspect keeps the previous aspect. But a message asking for an aspect keeps the
       current topic when ``ranking`` (the retrieval's fused scores) has it within ``keep_margin`` of the
-      best.
+      best, or when ``text`` names the current topic by its own words as well as it names the decided
+      one (``words``: "Gibt es eine Frist für die Anmeldung?" about the dog tax, whose title says "Hund
+      anmelden", is not a question about registering one's address).
+    - A topic switch ("Und für die Abmeldung?") that ``decide()`` cannot place among close topics
+      ("Meinten Sie ...?"): the option that belongs with the current topic (shared title words, the
+      same office: "Wohnsitz abmelden" after "Wohnsitz anmelden"), with the previous aspect; the
+      citizen is asked when no option or two options belong equally.
     - ``general_hours``: the decision is the general opening-hours topic and the message names no office
       other than the current topic's ("Und haben die heute geöffnet?"): the current topic's hours.
     - Unsure between topics ("Meinten Sie ...?") or no topic at all, and the message asks for an
@@ -124,9 +132,16 @@ def resolve(*, decision: Decision, detected: str, context: Context, general_hour
             current = max((c.confidence for c in ranking if c.topic == context.topic), default=None)
             if current is not None and best - current <= options.keep_margin:
                 return Plan(context.topic, aspect, decision, carried=True)
+        if aspect and context.topic and context.topic != decision.topic and words is not None \
+                and words.refers_to(text, context.topic, decision.topic):
+            return Plan(context.topic, aspect, decision, carried=True)
         if aspect is None and detected == FOLLOW_UP and context.aspect:
             return Plan(decision.topic, context.aspect, decision, carried=True)
         return Plan(decision.topic, aspect, decision)
+    if detected == FOLLOW_UP and context.topic and decision.kind == "clarify" and words is not None:
+        related = words.closest(context.topic, [c.topic for c in decision.options])
+        if related is not None:
+            return Plan(related, context.aspect, decision, carried=True)
     if context.topic and aspect:
         return Plan(context.topic, aspect, decision, carried=True)
     return Plan(None, None, decision)

@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.actions.decide import Candidate, Decision
 from bot.actions.dialogue import Context, DialogueOptions, current_topic, dialogue_options, resolve
+from bot.actions.topic_words import TopicWords
 
 NOW = 1_800_000_000.0
 OPTIONS = DialogueOptions(max_turns=3, max_minutes=10)
@@ -105,3 +106,40 @@ def test_an_aspect_stays_with_the_current_topic_when_the_retrieval_scores_it_clo
     assert resolve(decision=other, detected="fees", context=context, ranking=far).topic == "wohnsitz_abmelden"
     # naming another topic without an aspect is a switch, however close
     assert resolve(decision=other, detected="follow_up", context=context, ranking=close).topic == "wohnsitz_abmelden"
+
+
+WORDS = TopicWords(
+    names={"hundesteuer": frozenset({"hundes", "hund", "anmeld"}), "wohnsitz_anmelden": frozenset({"wohnsi", "anmeld"}),
+           "wohnsitz_abmelden": frozenset({"wohnsi", "abmeld"}), "gewerbe_abmelden": frozenset({"gewerb", "abmeld"})},
+    office_names={}, offices={"hundesteuer": "steueramt", "wohnsitz_anmelden": "buergerbuero",
+                              "wohnsitz_abmelden": "buergerbuero", "gewerbe_abmelden": "gewerbeamt"})
+
+
+def test_an_aspect_stays_with_the_current_topic_that_the_message_names_by_its_words() -> None:
+    other = Decision(kind="answer", confidence=0.76, topic="wohnsitz_anmelden")
+    context = Context("hundesteuer")
+    plan = resolve(decision=other, detected="deadline", context=context, text="Frist der Anmeldung?", words=WORDS)
+    assert (plan.topic, plan.aspect, plan.carried) == ("hundesteuer", "deadline", True)
+    # without the content's words, or naming a word only the other topic has: the retrieval's topic
+    assert resolve(decision=other, detected="deadline", context=context, text="Frist der Anmeldung?").topic \
+        == "wohnsitz_anmelden"
+    plan = resolve(decision=other, detected="deadline", context=context, text="Frist der Anmeldung im Wohnsitz?",
+                   words=WORDS)
+    assert plan.topic == "wohnsitz_anmelden"
+    # a whole new request is not an aspect question: the named topic
+    assert resolve(decision=other, detected="no_aspect", context=context, text="Anmeldung", words=WORDS).topic \
+        == "wohnsitz_anmelden"
+
+
+def test_an_unsure_topic_switch_takes_the_option_that_belongs_with_the_current_topic() -> None:
+    clarify = Decision(kind="clarify", confidence=0.36,
+                       options=(Candidate("gewerbe_abmelden", 0.5), Candidate("wohnsitz_abmelden", 0.49)))
+    plan = resolve(decision=clarify, detected="follow_up", context=Context("wohnsitz_anmelden", "documents"),
+                   words=WORDS)
+    assert (plan.topic, plan.aspect, plan.carried) == ("wohnsitz_abmelden", "documents", True)
+    # nothing belongs with the current topic, or no current topic: the citizen is asked
+    assert resolve(decision=clarify, detected="follow_up", context=Context("hundesteuer", "fees"),
+                   words=WORDS).decision == clarify
+    assert resolve(decision=clarify, detected="follow_up", context=Context("hundesteuer", "fees"),
+                   words=WORDS).topic is None
+    assert resolve(decision=clarify, detected="follow_up", context=Context(), words=WORDS).topic is None

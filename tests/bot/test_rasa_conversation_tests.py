@@ -28,6 +28,6 @@ def test_rasa_conversation_tests_pass(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads((out / "story_report.json").read_text(encoding="utf-8"))
-    assert report["conversation_accuracy"]["correct"] == report["conversation_accuracy"]["total"] == 2
+    assert report["conversation_accuracy"]["correct"] == report["conversation_accuracy"]["total"] == 3
     failed = (out / "failed_test_stories.yml").read_text(encoding="utf-8")
     assert "None of the test stories failed" in failed, failed
