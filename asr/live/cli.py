@@ -112,7 +112,7 @@ def _parse_sources(items: list[str]) -> dict[str, str]:
 async def _serve(settings: Any, sources: dict[str, str], *, loop_sources: bool, open_sink: SinkOpener) -> None:
     from asr.live.ingest import start_ingest
     from asr.live.service import SubtitleService
-    from asr.live.sources import SourceOptions, iter_source
+    from asr.live.sources import LiveSource, SourceOptions, open_source
 
     sink = open_sink(settings.broker_url)
     console.print(f"loading model [bold]{settings.model}[/] on {settings.device} ...")
@@ -125,15 +125,22 @@ async def _serve(settings: Any, sources: dict[str, str], *, loop_sources: bool, 
     source_options = SourceOptions(open_timeout_s=settings.open_timeout_s, read_timeout_s=settings.read_timeout_s)
 
     async def pump(stream: str, where: str) -> None:
-        handle = await service.open_stream(stream, language=settings.language)
         detail = None
         failed = False
-        try:
-            async for pcm in iter_source(where, options=source_options, realtime=True, loop_forever=loop_sources):
-                await handle.feed(pcm)
+        opened: LiveSource | None = None
+        try:  # metadata first: an HLS livestream says when its stream time 0 was (origin)
+            opened = await open_source(where, options=source_options, realtime=True, loop_forever=loop_sources)
         except AsrError as exc:
-            detail = "Die Tonquelle ist nicht erreichbar."
-            failed = True
+            detail, failed = "Die Tonquelle ist nicht erreichbar.", True
+            log.error("asr.source.failed stream=%s source=%s error=%s", stream, where, exc)
+        handle = await service.open_stream(stream, language=settings.language,
+                                           origin=opened.origin if opened is not None else None)
+        try:
+            if opened is not None:
+                async for pcm in opened:
+                    await handle.feed(pcm)
+        except AsrError as exc:
+            detail, failed = "Die Tonquelle ist nicht erreichbar.", True
             log.error("asr.source.failed stream=%s source=%s error=%s", stream, where, exc)
         finally:
             await asyncio.shield(handle.end(detail, failed=failed))
