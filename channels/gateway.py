@@ -305,7 +305,7 @@ async def config_view(request: web.Request, *, city: ServedCity) -> web.Response
             },
             "ws": {"chat": f"{base}/ws/chat", "subtitles": f"{base}/ws/subtitles/", "staff": f"{base}/ws/staff"},
             "api": {"chat": f"{base}/api/chat"},
-            "live": {"hls_url": s.hls_url, "default_stream": s.default_stream},
+            "live": {"hls_url": s.hls_url, "default_stream": s.default_stream, "hls_delay_s": s.hls_delay_s},
             "limits": {"max_text_chars": MAX_TEXT_CHARS},
             "handoff_timeout_s": s.handoff_timeout_s,
         },

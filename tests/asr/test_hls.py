@@ -18,6 +18,7 @@ import pytest
 from asr.errors import AudioError
 from asr.live.hls import Gap, HlsCursor, HlsSegment, is_hls, parse_playlist
 from asr.live.sources import SourceOptions, open_audio, read_hls_chunks
+from tests.fixtures.services import free_port
 
 URL = "http://cdn.example/rat/index.m3u8"
 
@@ -143,3 +144,9 @@ def test_a_live_playlist_announces_its_origin_and_fills_what_it_missed_with_sile
     assert len(pcm) / 16_000 == pytest.approx(5.0, abs=0.1)
     assert not np.any(pcm[int(1.05 * 16_000):int(2.95 * 16_000)])
     assert np.abs(pcm[int(3.2 * 16_000):int(3.8 * 16_000)]).max() > 1000
+
+
+def test_a_playlist_url_where_nothing_listens_is_retried_then_named_for_the_operator() -> None:
+    url = f"http://127.0.0.1:{free_port()}/rat/index.m3u8"
+    with pytest.raises(AudioError, match="did not answer within 1 s"):
+        open_audio(url, options=SourceOptions(open_timeout_s=1.0))

@@ -343,8 +343,10 @@
     // hls.js first where MSE works: it exposes the picture's program date time, which Chromium's own HLS
     // playback does not (no getStartDate()); native HLS for browsers without MSE (Safari on iPhone)
     if (window.Hls && window.Hls.isSupported()) {
-      // no worker: the page's CSP allows scripts from our origin only, not blob: workers
-      state.hls = new window.Hls({ enableWorker: false, liveSyncDurationCount: 3 });
+      // no worker: the page's CSP allows scripts from our origin only, not blob: workers. The picture stays
+      // hls_delay_s behind the live edge, so a cue is there before the picture reaches its words.
+      const delay = Number(config.live && config.live.hls_delay_s);
+      state.hls = new window.Hls({ enableWorker: false, liveSyncDuration: Number.isFinite(delay) ? delay : 15 });
       state.hls.loadSource(url);
       state.hls.attachMedia(video);
     } else if (nativeHls(video)) {
@@ -374,6 +376,10 @@
     applyVideoPref();
     setupVideo();
   });
+
+  // A read-only seam for diagnostics and the browser tests: the stream time the captions follow, and the
+  // program date time (ms) of the frame in the picture.
+  window.RathausLive = Object.freeze({ streamTime: streamNow, pictureDate, synced });
 
   // ------------------------------------------------------------------ start
   // /{city}/live/{stream} on a gateway that serves several cities: that city's paths (docs/cities.md)
