@@ -78,6 +78,8 @@ class GatewaySettings(ContentRootSources, RathausSettings):
     # scale the city's web server or CDN serves them (docs/live.md)
     hls_dir: Path | None = None
     default_stream: str = "ratssitzung"
+    # recorded meetings with subtitles, listed at /aufzeichnungen/ (channels/recordings.py, docs/live.md)
+    recordings_dir: Path | None = None
     frame_ancestors: str = "'none'"
     max_msg_bytes: int = Field(default=MAX_FRAME_BYTES, ge=1024)
     session_rate_per_s: float = Field(default=1.0, gt=0)
