@@ -105,11 +105,8 @@ def _duration(path: Path, mtime_ns: int, size: int) -> float | None:
 
     try:
         with av.open(str(path)) as container:
-            if container.duration is not None:
-                return float(container.duration / av.time_base)
-            stream = container.streams.video[0] if container.streams.video else container.streams[0]
-            return float(stream.duration * stream.time_base) if stream.duration else None
-    except (av.error.FFmpegError, IndexError) as exc:
+            return float(container.duration / av.time_base) if container.duration is not None else None
+    except av.error.FFmpegError as exc:
         log.warning("channels.recordings.duration_unknown file=%s error=%s", path, exc)
         return None
 
