@@ -8,7 +8,8 @@ Starts, as child processes that all stop together on Ctrl-C:
   council-meeting recording, looped, as an HLS live stream with program date time (rathaus/demo_stream.py),
 - the gateway, which serves the Musterstadt demo website with the chat widget, the live viewer (video with
   captions in sync) and the staff console, and the HLS files at ``/hls/``,
-- the subtitle service, which transcribes the same HLS URL like a city's set-up (``--source STREAM=URL``).
+- the subtitle service, which transcribes the same HLS URL like a city's set-up (``--source STREAM=URL``);
+- and, made once and cached, an archive with one recorded meeting subtitled by ``rathaus subtitles transcribe``.
 
 The shell owns processes only; every decision lives in the packages it starts.
 """
@@ -35,7 +36,7 @@ from rich.console import Console
 from channels.staff_accounts import StaffAccount, hash_password, upsert_account
 from common.net import free_port
 from common.paths import cache_dir
-from rathaus.demo_stream import ffmpeg_args, recording_seconds, slides, write_slides
+from rathaus.demo_stream import Slide, ffmpeg_args, recording_args, recording_seconds, slides, write_slides
 
 __all__ = ["COUNCIL_TEXT", "app"]
 
@@ -87,6 +88,31 @@ def _demo_recording() -> Path:
         render_speech(COUNCIL_TEXT, partial, voice="de", speed=150)
         os.replace(partial, target)
     return target
+
+
+def _demo_archive(recording: Path, *, duration: float, agenda: list[Slide], rathaus: str) -> Path:
+    """The archive of recorded meetings with one recording: the demo meeting as MP4, subtitled by
+    ``rathaus subtitles transcribe`` as a city does it (docs/live.md), made once and cached."""
+    root = cache_dir() / "demo" / "aufzeichnungen"
+    folder = root / "rat-beispiel"
+    if (folder / "untertitel.vtt").exists():
+        return root
+    folder.mkdir(parents=True, exist_ok=True)
+    console.print("recording the demo meeting for the archive and subtitling it (once) ...")
+    write_slides(folder / "slides", agenda)
+    video = folder / "video.mp4"
+    subprocess.run(recording_args(recording=recording, duration=duration, slide_dir=folder / "slides",
+                                  agenda=agenda, video=video), check=True, timeout=600)
+    partial = folder / "untertitel.partial.vtt"
+    subprocess.run([rathaus, "subtitles", "transcribe", str(video), "-o", str(partial)], check=True, timeout=1800)
+    (folder / "sitzung.yml").write_text(
+        f"title: Ratssitzung (Beispielaufzeichnung)\ndate: {time.strftime('%Y-%m-%d')}\n"
+        "description: Erfundene Sitzung der Musterstadt mit synthetischer Stimme; die Untertitel sind\n"
+        "  automatisch erstellt.\n",
+        encoding="utf-8",
+    )
+    os.replace(partial, folder / "untertitel.vtt")
+    return root
 
 
 def _reserve(port: int) -> socket.socket:
@@ -199,6 +225,7 @@ def run(
             write_slides(workdir / "slides", agenda)
             playlist = hls_dir / stream / "index.m3u8"
             playlist.parent.mkdir(parents=True)
+            archive = _demo_archive(recording, duration=duration, agenda=agenda, rathaus=rathaus)
             stack.enter_context(_child(
                 ffmpeg_args(recording=recording, duration=duration, slide_dir=workdir / "slides", agenda=agenda,
                             playlist=playlist),
@@ -217,7 +244,8 @@ def run(
             "RATHAUS_DEFAULT_STREAM": stream,
         }
         if subtitles:
-            gateway_env |= {"RATHAUS_HLS_DIR": str(hls_dir), "RATHAUS_HLS_URL": "/hls/{stream}/index.m3u8"}
+            gateway_env |= {"RATHAUS_HLS_DIR": str(hls_dir), "RATHAUS_HLS_URL": "/hls/{stream}/index.m3u8",
+                            "RATHAUS_RECORDINGS_DIR": str(archive)}
         if chat:
             gateway_env |= {"RATHAUS_RASA_TOKEN": rasa.auth_token, "RATHAUS_ACTION_URL": f"{rasa.action_url}/webhook"}
         gateway = stack.enter_context(_child(
@@ -245,6 +273,7 @@ def run(
         if subtitles:
             console.print(f"  council meeting live, with subtitles:      {base}/live/{stream}")
             console.print(f"  its HLS livestream (ffmpeg):               {base}/hls/{stream}/index.m3u8")
+            console.print(f"  recorded meetings with subtitles:          {base}/aufzeichnungen/")
         console.print(f"  staff console (hand-off):                  {base}/staff")
         console.print(f"    demo staff account:                      login demo, password {staff_password}")
         console.print(f"    or at once, with the shared token:       {base}/staff?token={staff_token}")

@@ -15,7 +15,7 @@ import wave
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["AGENDA", "Slide", "ffmpeg_args", "recording_seconds", "slides", "write_slides"]
+__all__ = ["AGENDA", "Slide", "ffmpeg_args", "recording_args", "recording_seconds", "slides", "write_slides"]
 
 #: (what the slide says, the words in the recording that start it; None: from the beginning)
 AGENDA: tuple[tuple[str, str | None], ...] = (
@@ -70,12 +70,8 @@ def _draw(textfile: Path, *, font: str, size: int, x: str, y: str, enable: str |
     return "drawtext=" + ":".join(parts)
 
 
-def ffmpeg_args(
-    *, recording: Path, duration: float, slide_dir: Path, agenda: list[Slide], playlist: Path, segment_s: int = 2
-) -> list[str]:
-    """The ffmpeg command of the live encoder: 640x360 at 10 fps (H.264) plus the looped recording (AAC),
-    in real time (``-re``), as a sliding HLS playlist of ``segment_s`` segments with program date time."""
-    fps = 10
+def _picture(*, duration: float, slide_dir: Path, agenda: list[Slide]) -> str:
+    """The filter graph of the picture: title, clock and the agenda slide of the moment."""
     draws = [
         _draw(slide_dir / "title.txt", font="DejaVuSans.ttf", size=24, x="30", y="28"),
         _draw(slide_dir / "clock.txt", font="DejaVuSansMono.ttf", size=28, x="w-tw-30", y="h-th-26"),
@@ -85,15 +81,36 @@ def ffmpeg_args(
         enable = f"between(mod(t\\,{duration:.3f})\\,{slide.start:.2f}\\,{slide.end:.2f})"
         draws.append(_draw(slide_dir / f"slide{n}.txt", font="DejaVuSans-Bold.ttf", size=24, x="30", y="(h-th)/2",
                            enable=enable))
+    return f"[0:v]{','.join(draws)}[v]"
+
+
+_FPS = 10
+_ENCODE = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-ac", "1", "-b:a", "64k"]
+
+
+def ffmpeg_args(
+    *, recording: Path, duration: float, slide_dir: Path, agenda: list[Slide], playlist: Path, segment_s: int = 2
+) -> list[str]:
+    """The ffmpeg command of the live encoder: 640x360 at 10 fps (H.264) plus the looped recording (AAC),
+    in real time (``-re``), as a sliding HLS playlist of ``segment_s`` segments with program date time."""
     return [
         "ffmpeg", "-nostdin", "-loglevel", "warning",
-        "-re", "-f", "lavfi", "-i", f"color=c=0x1d3557:s=640x360:r={fps}",
+        "-re", "-f", "lavfi", "-i", f"color=c=0x1d3557:s=640x360:r={_FPS}",
         "-re", "-stream_loop", "-1", "-i", str(recording),
-        "-filter_complex", f"[0:v]{','.join(draws)}[v]", "-map", "[v]", "-map", "1:a",
-        "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-pix_fmt", "yuv420p",
-        "-g", str(fps * segment_s), "-sc_threshold", "0",
-        "-c:a", "aac", "-ac", "1", "-b:a", "64k",
+        "-filter_complex", _picture(duration=duration, slide_dir=slide_dir, agenda=agenda),
+        "-map", "[v]", "-map", "1:a", *_ENCODE, "-tune", "zerolatency",
+        "-g", str(_FPS * segment_s), "-sc_threshold", "0",
         "-f", "hls", "-hls_time", str(segment_s), "-hls_list_size", "15",
         "-hls_flags", "delete_segments+program_date_time+independent_segments+temp_file",
         "-hls_segment_filename", str(playlist.parent / "seg%05d.ts"), str(playlist),
+    ]
+
+
+def recording_args(*, recording: Path, duration: float, slide_dir: Path, agenda: list[Slide], video: Path) -> list[str]:
+    """The same picture and sound once through, as fast as ffmpeg can, into an MP4 for the archive."""
+    return [
+        "ffmpeg", "-nostdin", "-loglevel", "warning", "-y",
+        "-f", "lavfi", "-i", f"color=c=0x1d3557:s=640x360:r={_FPS}", "-i", str(recording),
+        "-filter_complex", _picture(duration=duration, slide_dir=slide_dir, agenda=agenda),
+        "-map", "[v]", "-map", "1:a", *_ENCODE, "-t", f"{duration:.3f}", "-movflags", "+faststart", str(video),
     ]
