@@ -113,7 +113,7 @@ def _add_recording_routes(router: web.UrlDispatcher, root: Path, *, pages: Path)
     router.add_get("/api/recordings", listing)
     router.add_get("/aufzeichnungen", to_list)
     router.add_get("/aufzeichnungen/", page("recordings.html"))
-    router.add_get("/aufzeichnungen/{id}", page("recording.html"))
+    router.add_get("/aufzeichnungen/{id}", page("recordings.html"))  # the same page shows one recording
     router.add_get("/aufzeichnungen/{id}/video", video)
     router.add_get("/aufzeichnungen/{id}/untertitel.{kind:vtt|srt}", subtitles)
 

@@ -62,7 +62,7 @@
   const transcript = createView({
     container: els.transcript,
     empty: els.empty,
-    search: { input: $("search"), prev: $("search-prev"), next: $("search-next"), status: $("search-status") },
+    searchHost: $("transcript-search"),
   });
 
   // ------------------------------------------------------------------ preferences

@@ -1,6 +1,6 @@
 /*
- * The archive of recorded meetings (/aufzeichnungen/): the list of recordings, and a recording's page with
- * its video, the subtitles as <track kind="subtitles" srclang="de">, the transcript (transcript.js: read the
+ * The archive of recorded meetings (recordings.html): at /aufzeichnungen/ the list of recordings, at
+ * /aufzeichnungen/{id} a recording with its video, the subtitles as <track kind="subtitles" srclang="de">, the transcript (transcript.js: read the
  * track's cues, join them into sentences, search; a time stamp seeks the video) and downloads.
  * Reads /api/recordings. Untrusted text only goes into textContent.
  */
@@ -82,6 +82,8 @@
 
   // ------------------------------------------------------------------ one recording
   async function showRecording(id) {
+    $("listing").hidden = true;
+    $("recording").hidden = false;
     const status = $("recording-status");
     let recording;
     try {
@@ -113,7 +115,7 @@
     const view = window.RathausTranscript.createView({
       container: $("mitschrift"),
       empty: $("transcript-empty"),
-      search: { input: $("search"), prev: $("search-prev"), next: $("search-next"), status: $("search-status") },
+      searchHost: $("transcript-search"),
       seek: (seconds) => {
         video.currentTime = seconds;
         video.focus();

@@ -109,11 +109,37 @@
   }
 
   // ------------------------------------------------------------------------------------------ DOM shell
+  function element(tag, props = {}, ...children) {
+    const node = Object.assign(document.createElement(tag), props);
+    node.append(...children);
+    return node;
+  }
+
+  /** The search form ("In der Mitschrift suchen", previous/next, status), built into `host`. */
+  function searchForm(host) {
+    const input = element("input", { type: "search", id: "search", name: "q", autocomplete: "off" });
+    input.setAttribute("aria-describedby", "search-status");
+    const prev = element("button", { type: "button", id: "search-prev", disabled: true }, "Vorheriger Treffer");
+    const next = element("button", { type: "button", id: "search-next", disabled: true }, "Nächster Treffer");
+    const status = element("p", { id: "search-status", className: "search-status" });
+    status.setAttribute("role", "status");
+    status.setAttribute("aria-live", "polite");
+    const form = element("form", { className: "transcript-search" },
+      element("label", { htmlFor: "search" }, "In der Mitschrift suchen"),
+      element("div", { className: "search-row" }, input, prev, next), status);
+    form.setAttribute("role", "search");
+    form.setAttribute("aria-label", "Mitschrift durchsuchen");
+    form.addEventListener("submit", (event) => event.preventDefault());
+    host.replaceChildren(form);
+    return { input, prev, next, status };
+  }
+
   /**
-   * The transcript in `container` (role=log), searched through `search` = {input, prev, next, status}.
+   * The transcript in `container` (role=log), with its search form built into `searchHost`.
    * `seek(seconds)`: time stamps become buttons that call it (recordings); without it they are text.
    */
-  function createView({ container, empty, search, seek, pauseS, maxSentences }) {
+  function createView({ container, empty, searchHost, seek, pauseS, maxSentences }) {
+    const search = searchHost ? searchForm(searchHost) : null;
     const entries = [];
     let query = "";
     let current = -1;
