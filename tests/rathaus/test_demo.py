@@ -69,7 +69,7 @@ def test_demo_streams_readable_subtitles_to_a_viewer_and_stops_cleanly(tmp_path:
                             stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
     try:
         deadline = time.monotonic() + 240
-        while "rathaus demo is running" not in (tmp_path / "demo.log").read_text(errors="replace"):
+        while "Press Ctrl-C to stop." not in (tmp_path / "demo.log").read_text(errors="replace"):
             assert demo.poll() is None and time.monotonic() < deadline, (tmp_path / "demo.log").read_text()[-3000:]
             time.sleep(0.5)
         cues, transcript = asyncio.run(_watch(port))
@@ -111,9 +111,10 @@ def test_a_second_demo_on_the_same_port_fails_at_once_and_logs_stay_apart(tmp_pa
                                 capture_output=True, text=True, timeout=60, env=os.environ.copy())
         assert second.returncode == 1 and f"port {port} is already in use" in second.stdout + second.stderr
         deadline = time.monotonic() + 240
-        while "rathaus demo is running" not in (text := first_log.read_text(errors="replace")):
+        while "Press Ctrl-C to stop." not in (text := first_log.read_text(errors="replace")):
             assert first.poll() is None and time.monotonic() < deadline, text[-3000:]
             time.sleep(0.5)
+        # (waited for the last line the demo prints: the addresses above it are all written)
         # the first demo's own gateway serves its port, so the staff token it printed works there
         token = text.split("/staff?token=")[1].split()[0]
         asyncio.run(_staff_console_opens(port, token))
