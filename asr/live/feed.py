@@ -73,7 +73,7 @@ async def _stream(
     source_audio = await open_source(source, options=options, realtime=realtime, loop_forever=loop_forever)
     async with connect(url, max_size=None, compression=None) as ws:
         start = IngestStart(stream=stream, language=language, token=token, origin=source_audio.origin)
-        await ws.send(start.model_dump_json())
+        await ws.send(start.model_dump_json(exclude_none=True))  # no "origin": a service before it takes it too
         reply = _server_frame(await ws.recv())
         if not isinstance(reply, IngestReady):
             detail = f"{reply.code}: {reply.message}" if isinstance(reply, IngestError) else reply.type
