@@ -4,6 +4,9 @@
   processes over loopback; cues are published at a fixed interval and every viewer records when each cue
   arrived. Added delay = arrival - publish (CLOCK_MONOTONIC is system-wide on Linux, so the processes
   share it). Gateway CPU = CPU seconds of the gateway process / wall seconds of the publish phase.
+  With ``video_kib``, every viewer also plays the livestream from the gateway's ``/hls/`` as the video
+  page does: the playlist and one segment of that size every ``segment_s`` (what a city should serve from
+  its web server or CDN instead; this measures why).
 * chat: ``POST /api/chat`` through a gateway subprocess vs. Rasa's REST webhook directly, at several
   concurrency levels; without ``--rasa-url`` a stand-in Rasa answers after a fixed delay, which isolates
   the gateway's own overhead.
@@ -20,7 +23,9 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -47,8 +52,26 @@ def percentile(values: list[float], q: float) -> float:
 
 
 # ---------------------------------------------------------------------- viewers
-def _viewer_client(port: int, count: int, cues: int, ready: Any, results: Any) -> None:
+def _viewer_client(port: int, count: int, cues: int, ready: Any, results: Any, segment_s: float | None) -> None:
     raise_fd_limit()
+    video = {"requests": 0, "bytes": 0, "failed": 0}
+
+    async def play(session: aiohttp.ClientSession, done: asyncio.Event, first: float) -> None:
+        """The player's HLS requests: the playlist, then the segment it names, every segment_s."""
+        assert segment_s is not None
+        await asyncio.sleep(first)
+        while not done.is_set():
+            try:
+                for path in ("/hls/bench/index.m3u8", "/hls/bench/seg.ts"):
+                    async with session.get(f"http://127.0.0.1:{port}{path}") as response:
+                        body = await response.read()
+                        video["requests"] += 1
+                        video["bytes"] += len(body)
+                        video["failed"] += response.status != 200
+            except aiohttp.ClientError:
+                video["failed"] += 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), segment_s)
 
     async def main() -> list[tuple[int, float]]:
         arrivals: list[tuple[int, float]] = []
@@ -74,24 +97,43 @@ def _viewer_client(port: int, count: int, cues: int, ready: Any, results: Any) -
                     if got >= cues:
                         break
 
+        done = asyncio.Event()
+        players = [asyncio.create_task(play(session, done, i * (segment_s or 0) / max(count, 1)))
+                   for i in range(count)] if segment_s else []
         await asyncio.wait_for(asyncio.gather(*(read(ws) for ws in sockets)), timeout=cues * 5 + 60)
+        done.set()
+        await asyncio.gather(*players)
         for ws in sockets:
             await ws.close()
         await session.close()
         return arrivals
 
     try:
-        results.put(asyncio.run(main()))
+        results.put((asyncio.run(main()), video))
     except Exception as exc:  # report instead of hanging the parent
         results.put(repr(exc))
 
 
-def run_viewer_bench(*, viewers: int, cues: int, interval: float, client_procs: int) -> dict[str, Any]:
+def run_viewer_bench(
+    *, viewers: int, cues: int, interval: float, client_procs: int, video_kib: int = 0, segment_s: float = 2.0
+) -> dict[str, Any]:
     raise_fd_limit()
-    return asyncio.run(_viewer_bench(viewers=viewers, cues=cues, interval=interval, client_procs=client_procs))
+    with tempfile.TemporaryDirectory(prefix="rathaus-bench-hls-") as folder:
+        hls = None
+        if video_kib:  # a live playlist and one segment of the size a 2 s segment of the stream has
+            hls = Path(folder)
+            (hls / "bench").mkdir()
+            (hls / "bench" / "index.m3u8").write_text(
+                f"#EXTM3U\n#EXT-X-TARGETDURATION:{segment_s:g}\n#EXT-X-MEDIA-SEQUENCE:1\n"
+                f"#EXTINF:{segment_s:g},\nseg.ts\n", encoding="utf-8")
+            (hls / "bench" / "seg.ts").write_bytes(os.urandom(video_kib * 1024))
+        return asyncio.run(_viewer_bench(viewers=viewers, cues=cues, interval=interval, client_procs=client_procs,
+                                         hls=hls, segment_s=segment_s))
 
 
-async def _viewer_bench(*, viewers: int, cues: int, interval: float, client_procs: int) -> dict[str, Any]:
+async def _viewer_bench(
+    *, viewers: int, cues: int, interval: float, client_procs: int, hls: Path | None, segment_s: float
+) -> dict[str, Any]:
     from channels.broker import MemoryBroker
     from channels.gateway import FANOUT, create_app
     from channels.messages import SubtitleCue
@@ -99,7 +141,7 @@ async def _viewer_bench(*, viewers: int, cues: int, interval: float, client_proc
 
     port = free_port()
     broker = MemoryBroker()
-    settings = load_settings(port=port, ip_rate_per_s=1e6, ip_burst=10**6, viewer_queue=1024)
+    settings = load_settings(port=port, ip_rate_per_s=1e6, ip_burst=10**6, viewer_queue=1024, hls_dir=hls)
     app = create_app(settings, broker=broker)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -108,7 +150,8 @@ async def _viewer_bench(*, viewers: int, cues: int, interval: float, client_proc
     ctx = mp.get_context("spawn")
     ready, results = ctx.Queue(), ctx.Queue()
     per_proc = [viewers // client_procs + (1 if i < viewers % client_procs else 0) for i in range(client_procs)]
-    procs = [ctx.Process(target=_viewer_client, args=(port, n, cues, ready, results)) for n in per_proc if n]
+    period = segment_s if hls is not None else None
+    procs = [ctx.Process(target=_viewer_client, args=(port, n, cues, ready, results, period)) for n in per_proc if n]
     for p in procs:
         p.start()
     loop = asyncio.get_running_loop()
@@ -140,12 +183,14 @@ async def _viewer_bench(*, viewers: int, cues: int, interval: float, client_proc
             await asyncio.sleep(interval)
         collected: list[tuple[int, float]] = []
         errors = []
+        video = {"requests": 0, "bytes": 0, "failed": 0}
         for _ in procs:
             item = await loop.run_in_executor(None, results.get, True, cues * 5 + 120)
             if isinstance(item, str):
                 errors.append(item)
             else:
-                collected.extend(item)
+                collected.extend(item[0])
+                video = {k: video[k] + item[1][k] for k in video}
         wall = time.monotonic() - wall0
         cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     finally:
@@ -174,6 +219,13 @@ async def _viewer_bench(*, viewers: int, cues: int, interval: float, client_proc
         "gateway_cpu_us_per_frame": round(1e6 * cpu / max(len(server_ms), 1), 1),
         "gateway_cpu_percent_of_one_core": round(100 * cpu / wall, 1),
         "wall_s": round(wall, 2),
+        "video": None if hls is None else {
+            "segment_kib": (hls / "bench" / "seg.ts").stat().st_size // 1024,
+            "segment_s": segment_s,
+            "hls_requests": video["requests"],
+            "hls_failed": video["failed"],
+            "hls_mib_per_s": round(video["bytes"] / 2**20 / wall, 1),
+        },
         "errors": errors,
         "cpus": os.cpu_count(),
         "load_average_1m": round(os.getloadavg()[0], 2),

@@ -127,6 +127,8 @@ def bench_viewers(
     instances: int = typer.Option(1, help="Gateway processes sharing the Redis broker (--broker redis)."),
     join_burst: int = typer.Option(0, help="Viewers that open their sockets at the same moment first (redis)."),
     prefill: int = typer.Option(8, help="Cues in the stream before anyone joins; each viewer must get them (redis)."),
+    video_kib: int = typer.Option(0, help="Each viewer also fetches the HLS playlist and a segment of this size "
+                                  "from the gateway's /hls/ every 2 s, as the video page does (memory broker)."),
 ) -> None:
     """Cue delivery to many viewers over loopback: added delay p50/p99 and CPU. With --broker redis:
     separate gateway processes on one redis-server, optionally with a join burst."""
@@ -145,7 +147,8 @@ def bench_viewers(
     elif broker == "memory" and instances == 1 and not join_burst:
         from channels.bench import run_viewer_bench
 
-        result = run_viewer_bench(viewers=viewers, cues=cues, interval=interval, client_procs=client_procs)
+        result = run_viewer_bench(viewers=viewers, cues=cues, interval=interval, client_procs=client_procs,
+                                  video_kib=video_kib)
     else:
         raise typer.BadParameter("--instances and --join-burst need --broker redis", param_hint="--broker")
     typer.echo(json.dumps(result, indent=2))

@@ -41,7 +41,7 @@ from channels.staff_routes import staff_login, staff_ws
 from common import redact
 from common.metrics_access import metrics_access
 from common.streams import valid_stream_id
-from common.subtitles import Cue, to_webvtt
+from common.subtitles import Cue, to_srt, to_webvtt
 
 __all__ = [
     "BROKER",
@@ -205,6 +205,7 @@ def _city_routes(r: web.UrlDispatcher, prefix: str, city: ServedCity, *, page: P
     r.add_post(f"{prefix}/api/staff/login", partial(staff_login, guard=guard))
     r.add_get(f"{prefix}/ws/subtitles/{{stream}}", partial(subtitles_ws, guard=guard, fanout=city.fanout))
     r.add_get(f"{prefix}/live/{{stream}}/transcript.vtt", partial(transcript_view, city=city))
+    r.add_get(f"{prefix}/live/{{stream}}/transcript.srt", partial(transcript_view, city=city))
     r.add_get(f"{prefix}/live/{{stream}}/transcript.txt", partial(transcript_view, city=city))
     r.add_get(f"{prefix}/logo", partial(logo_view, city=city))
     if page is not None:
@@ -305,7 +306,7 @@ async def config_view(request: web.Request, *, city: ServedCity) -> web.Response
             },
             "ws": {"chat": f"{base}/ws/chat", "subtitles": f"{base}/ws/subtitles/", "staff": f"{base}/ws/staff"},
             "api": {"chat": f"{base}/api/chat"},
-            "live": {"hls_url": s.hls_url, "default_stream": s.default_stream},
+            "live": {"hls_url": s.hls_url, "default_stream": s.default_stream, "hls_delay_s": s.hls_delay_s},
             "limits": {"max_text_chars": MAX_TEXT_CHARS},
             "handoff_timeout_s": s.handoff_timeout_s,
         },
@@ -347,9 +348,13 @@ def _session_cues(envelopes: list[Envelope]) -> list[SubtitleCue]:
     return cues
 
 
+def _as_cues(cues: list[SubtitleCue]) -> list[Cue]:
+    return [Cue(index=c.seq, start=c.start, end=c.end, lines=tuple(c.lines)) for c in cues]
+
+
 def transcript_vtt(cues: list[SubtitleCue]) -> str:
     """WebVTT through common.subtitles (the project's one writer of subtitle files)."""
-    return to_webvtt([Cue(index=c.seq, start=c.start, end=c.end, lines=tuple(c.lines)) for c in cues])
+    return to_webvtt(_as_cues(cues))
 
 
 def transcript_text(cues: list[SubtitleCue]) -> str:
@@ -364,12 +369,12 @@ async def transcript_view(request: web.Request, *, city: ServedCity) -> web.Resp
     settings = city.site.settings
     envelopes = await city.service.broker.history(topic_for(stream), count=max(settings.broker_history, 1))
     cues = _session_cues(envelopes)
-    vtt = request.path.endswith(".vtt")
-    body = transcript_vtt(cues) if vtt else transcript_text(cues)
-    filename = f"{stream}-transkript.{'vtt' if vtt else 'txt'}"
+    kind = request.path.rsplit(".", 1)[1]
+    body = {"vtt": transcript_vtt, "srt": lambda c: to_srt(_as_cues(c)), "txt": transcript_text}[kind](cues)
+    filename = f"{stream}-transkript.{kind}"
     return web.Response(
         text=body,
-        content_type="text/vtt" if vtt else "text/plain",
+        content_type={"vtt": "text/vtt", "srt": "application/x-subrip", "txt": "text/plain"}[kind],
         charset="utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-cache"},
     )

@@ -71,10 +71,15 @@ class GatewaySettings(ContentRootSources, RathausSettings):
     handoff_timeout_s: float = Field(default=120.0, gt=0)
     handoff_per_client: int = Field(default=3, ge=1)
     hls_url: str | None = None
+    # how far behind the live edge the viewer's player stays (seconds): at least the subtitle service's
+    # delay from spoken word to published cue, so captions are there when the picture gets to their words
+    hls_delay_s: float = Field(default=15.0, ge=2, le=120)
     # a folder of HLS files (playlists, segments) the gateway serves at /hls/: demos and small set-ups; at
     # scale the city's web server or CDN serves them (docs/live.md)
     hls_dir: Path | None = None
     default_stream: str = "ratssitzung"
+    # recorded meetings with subtitles, listed at /aufzeichnungen/ (channels/recordings.py, docs/live.md)
+    recordings_dir: Path | None = None
     frame_ancestors: str = "'none'"
     max_msg_bytes: int = Field(default=MAX_FRAME_BYTES, ge=1024)
     session_rate_per_s: float = Field(default=1.0, gt=0)

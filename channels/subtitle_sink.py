@@ -33,8 +33,15 @@ class BrokerSink:
     async def partial(self, stream: str, text: str) -> None:
         await self.broker.publish(topic_for(stream), SubtitlePartial(stream=stream, text=text), durable=False)
 
-    async def state(self, stream: str, state: Literal["started", "ended", "error"], detail: str | None) -> None:
-        message = SubtitleStream(stream=stream, state=state, detail=detail)
+    async def state(
+        self,
+        stream: str,
+        state: Literal["started", "ended", "error"],
+        detail: str | None,
+        *,
+        origin: float | None = None,
+    ) -> None:
+        message = SubtitleStream(stream=stream, state=state, detail=detail, origin=origin)
         await self.broker.publish(topic_for(stream), message, durable=True)
 
     async def aclose(self) -> None:

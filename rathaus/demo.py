@@ -4,9 +4,12 @@ Starts, as child processes that all stop together on Ctrl-C:
 
 - a redis-server on loopback (the broker between the processes, and Rasa's tracker and lock store),
 - the Rasa server and the action server (trained first, cached by the hash of their inputs),
-- the subtitle service, fed a generated German council-meeting recording at real-time speed, in a loop,
-- the gateway, which serves the Musterstadt demo website with the chat widget, the live viewer and the
-  staff console.
+- ffmpeg, the livestream's encoder: a generated picture (agenda slides and a clock) and a generated German
+  council-meeting recording, looped, as an HLS live stream with program date time (rathaus/demo_stream.py),
+- the gateway, which serves the Musterstadt demo website with the chat widget, the live viewer (video with
+  captions in sync) and the staff console, and the HLS files at ``/hls/``,
+- the subtitle service, which transcribes the same HLS URL like a city's set-up (``--source STREAM=URL``);
+- and, made once and cached, an archive with one recorded meeting subtitled by ``rathaus subtitles transcribe``.
 
 The shell owns processes only; every decision lives in the packages it starts.
 """
@@ -34,6 +37,7 @@ from rich.console import Console
 from channels.staff_accounts import StaffAccount, hash_password, upsert_account
 from common.net import free_port
 from common.paths import cache_dir
+from rathaus.demo_stream import Slide, ffmpeg_args, recording_args, recording_seconds, slides, write_slides
 
 __all__ = ["COUNCIL_TEXT", "app"]
 
@@ -89,6 +93,31 @@ def _demo_recording() -> Path:
         render_speech(COUNCIL_TEXT, partial, voice="de", speed=150)
         os.replace(partial, target)
     return target
+
+
+def _demo_archive(recording: Path, *, duration: float, agenda: list[Slide], rathaus: str) -> Path:
+    """The archive of recorded meetings with one recording: the demo meeting as MP4, subtitled by
+    ``rathaus subtitles transcribe`` as a city does it (docs/live.md), made once and cached."""
+    root = cache_dir() / "demo" / "aufzeichnungen"
+    folder = root / "rat-beispiel"
+    if (folder / "untertitel.vtt").exists():
+        return root
+    folder.mkdir(parents=True, exist_ok=True)
+    console.print("recording the demo meeting for the archive and subtitling it (once) ...")
+    write_slides(folder / "slides", agenda)
+    video = folder / "video.mp4"
+    subprocess.run(recording_args(recording=recording, duration=duration, slide_dir=folder / "slides",
+                                  agenda=agenda, video=video), check=True, timeout=600)
+    partial = folder / "untertitel.partial.vtt"
+    subprocess.run([rathaus, "subtitles", "transcribe", str(video), "-o", str(partial)], check=True, timeout=1800)
+    (folder / "sitzung.yml").write_text(
+        f"title: Ratssitzung (Beispielaufzeichnung)\ndate: {time.strftime('%Y-%m-%d')}\n"
+        "description: Erfundene Sitzung der Musterstadt mit synthetischer Stimme; die Untertitel sind\n"
+        "  automatisch erstellt.\n",
+        encoding="utf-8",
+    )
+    os.replace(partial, folder / "untertitel.vtt")
+    return root
 
 
 def _reserve(port: int) -> socket.socket:
@@ -201,15 +230,23 @@ def run(
             rasa = stack.enter_context(RasaStack(model, options=options))
             rasa_url = rasa.rasa_url
 
+        hls_dir = workdir / "hls"
         if subtitles:
+            ffmpeg = shutil.which("ffmpeg")
+            if ffmpeg is None:
+                raise typer.Exit(_fail("ffmpeg is not installed; run 'make setup' first"))
             recording = _demo_recording()
-            asr_port = free_port()
-            asr = stack.enter_context(_child(
-                [rathaus, "asr", "serve", "--port", str(asr_port), "--broker-url", broker_url,
-                 "--token", ingest_token, "--source", f"{stream}={recording}", "--loop"],
-                log=workdir / "asr.log",
+            duration = recording_seconds(recording)
+            agenda = slides(COUNCIL_TEXT, duration)
+            write_slides(workdir / "slides", agenda)
+            playlist = hls_dir / stream / "index.m3u8"
+            playlist.parent.mkdir(parents=True)
+            archive = _demo_archive(recording, duration=duration, agenda=agenda, rathaus=rathaus)
+            stack.enter_context(_child(
+                ffmpeg_args(recording=recording, duration=duration, slide_dir=workdir / "slides", agenda=agenda,
+                            playlist=playlist),
+                log=workdir / "ffmpeg.log",
             ))
-            _wait_for_port(asr_port, "the subtitle service", asr, timeout=180)
 
         # a demo staff account (per-person accounts, channels/staff_accounts.py) with a fresh password
         staff_password = secrets.token_urlsafe(9)
@@ -222,6 +259,9 @@ def run(
             "RATHAUS_STAFF_ACCOUNTS": str(staff_accounts),
             "RATHAUS_DEFAULT_STREAM": stream,
         }
+        if subtitles:
+            gateway_env |= {"RATHAUS_HLS_DIR": str(hls_dir), "RATHAUS_HLS_URL": "/hls/{stream}/index.m3u8",
+                            "RATHAUS_RECORDINGS_DIR": str(archive)}
         if chat:
             gateway_env |= {"RATHAUS_RASA_TOKEN": rasa.auth_token, "RATHAUS_ACTION_URL": f"{rasa.action_url}/webhook"}
         gateway = stack.enter_context(_child(
@@ -234,6 +274,15 @@ def run(
         _wait_for_gateway(port, gateway, timeout=60)
 
         base = f"http://127.0.0.1:{port}"
+        if subtitles:
+            # like a city's set-up: the subtitle service reads the livestream that viewers watch
+            asr_port = free_port()
+            asr = stack.enter_context(_child(
+                [rathaus, "asr", "serve", "--port", str(asr_port), "--broker-url", broker_url,
+                 "--token", ingest_token, "--source", f"{stream}={base}/hls/{stream}/index.m3u8"],
+                log=workdir / "asr.log",
+            ))
+            _wait_for_port(asr_port, "the subtitle service", asr, timeout=180)
         # addresses are never wrapped (a console of 80 columns would break the token out of a URL)
         say = functools.partial(console.print, soft_wrap=True)
         say()
@@ -241,7 +290,9 @@ def run(
         say(f"[bold green]rathaus demo is running[/] (sample data of {sample})")
         say(f"  Musterstadt website with the chat widget:  {base}/")
         if subtitles:
-            say(f"  live subtitles of the council meeting:     {base}/live/{stream}")
+            say(f"  council meeting live, with subtitles:      {base}/live/{stream}")
+            say(f"  its HLS livestream (ffmpeg):               {base}/hls/{stream}/index.m3u8")
+            say(f"  recorded meetings with subtitles:          {base}/aufzeichnungen/")
         say(f"  staff console (hand-off):                  {base}/staff")
         say(f"    demo staff account:                      login demo, password {staff_password}")
         say(f"    or at once, with the shared token:       {base}/staff?token={staff_token}")

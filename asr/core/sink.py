@@ -32,8 +32,10 @@ class SubtitleSink(Protocol):
     async def partial(self, stream: str, text: str) -> None:
         """The provisional text after the last cue (live only)."""
 
-    async def state(self, stream: str, state: StreamState, detail: str | None) -> None:
-        """The stream started, ended or failed; ``detail`` is German text for viewers (durable)."""
+    async def state(self, stream: str, state: StreamState, detail: str | None, *, origin: float | None = None) -> None:
+        """The stream started, ended or failed; ``detail`` is German text for viewers (durable). With
+        ``started``, ``origin`` is the Unix time of the stream's second 0 when the source says (an HLS
+        livestream's program date time), so players show each cue when its words are in the picture."""
 
     async def aclose(self) -> None:
         """Release what the sink holds (connections); called once when the service stops."""
@@ -56,6 +58,7 @@ class CollectingSink:
     """A sink that keeps everything in order in memory, as ``(kind, stream, payload)`` tuples."""
 
     events: list[tuple[str, str, object]] = field(default_factory=list)
+    origins: dict[str, float | None] = field(default_factory=dict)  # announced with "started", per stream
 
     async def cue(self, stream: str, cue: Cue) -> None:
         self.events.append(("cue", stream, cue))
@@ -63,8 +66,10 @@ class CollectingSink:
     async def partial(self, stream: str, text: str) -> None:
         self.events.append(("partial", stream, text))
 
-    async def state(self, stream: str, state: StreamState, detail: str | None) -> None:
+    async def state(self, stream: str, state: StreamState, detail: str | None, *, origin: float | None = None) -> None:
         self.events.append(("state", stream, (state, detail)))
+        if state == "started":
+            self.origins[stream] = origin
 
     async def aclose(self) -> None:
         return None

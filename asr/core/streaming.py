@@ -154,6 +154,7 @@ class StreamingTranscriber:
         self._silent_s = 0.0  # length of the current pause (silent steps with nothing pending)
         self._prompt_floor = 0.0  # committed words ending before this are not used as prompt
         self._onset = 0.0  # stream time after which the current stretch of speech began (start, pause)
+        self._first_speech: tuple[float, float] | None = None  # (buffer offset, where its speech begins)
         self._committed_count = 0
         self._hypothesis: list[Word] = []  # uncommitted words of the last decode
         self._decoded_until = 0.0  # stream time of the audio end at the last step
@@ -337,9 +338,40 @@ class StreamingTranscriber:
         self.decode_count += 1
         guarded = apply_guards(result, self.options.guards, has_speech=self._speech_check())
         self._drops.extend(drop.shifted(self._offset) for drop in guarded.drops)
-        words = [w.shifted(self._offset) for w in guarded.words]
+        words = self._start_at_speech([w.shifted(self._offset) for w in guarded.words])
         # a decoder may decline a prefix (too long, no language): then drop re-decoded words by time
         return self._drop_committed(words, by_time=not result.prefixed)
+
+    def _start_at_speech(self, words: list[Word]) -> list[Word]:
+        """No word starts before the speech does. After a pause the buffer begins with ``silence_keep_s``
+        of silence, and Whisper stretches the first word back to the buffer's start: its cue would appear
+        a second before the word is spoken (measured in tests/web/test_live_pipeline.py)."""
+        if not words or self._detect is None:
+            return words
+        begins = self._speech_begins()
+        if begins is None or words[0].start >= begins:
+            return words
+        return [dataclasses.replace(w, start=min(begins, w.end)) if w.start < begins else w for w in words]
+
+    def _speech_begins(self) -> float | None:
+        """Stream time where the first speech in the buffer begins (to 50 ms: the shortest start of the
+        buffer the VAD hears speech in), once per buffer start; ``None`` if its first seconds hold none."""
+        if self._first_speech is not None and self._first_speech[0] == self._offset:
+            return self._first_speech[1]
+        assert self._detect is not None
+        step = SAMPLE_RATE // 20
+        low, high = 0, min(self._buffer.size, int((self.options.silence_keep_s + 3.0) * SAMPLE_RATE))
+        if high <= step or not self._detect(self._buffer[:high]):
+            return None
+        while high - low > step:
+            middle = (low + high) // 2
+            if self._detect(self._buffer[:middle]):
+                high = middle
+            else:
+                low = middle
+        begins = self._offset + low / SAMPLE_RATE
+        self._first_speech = (self._offset, begins)
+        return begins
 
     def _speech_check(self) -> Callable[[float, float], bool] | None:
         """The guards' speech check over the current buffer (buffer times), or None without a VAD."""

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -23,7 +23,11 @@ from common.settings import SettingsError
 from common.streams import STREAM_ID_HINT, valid_stream_id
 from content.errors import ContentError
 
-__all__ = ["app", "console", "fail", "setup_logging"]
+if TYPE_CHECKING:  # the service and PyAV load on use: `rathaus asr feed --help` stays light
+    from asr.live.service import SubtitleService
+    from asr.live.sources import SourceOptions
+
+__all__ = ["app", "console", "fail", "setup_logging", "transcribe_source"]
 
 app = typer.Typer(no_args_is_help=True, help="Live subtitle service: serve and feed.")
 console = Console(stderr=True)
@@ -116,7 +120,7 @@ def _parse_sources(items: list[str]) -> dict[str, str]:
 async def _serve(settings: Any, sources: dict[str, str], *, loop_sources: bool, open_sink: SinkOpener) -> None:
     from asr.live.ingest import start_ingest
     from asr.live.service import SubtitleService
-    from asr.live.sources import SourceOptions, iter_source
+    from asr.live.sources import SourceOptions
 
     try:
         sink = open_sink(settings.broker_url, settings.city)
@@ -131,20 +135,6 @@ async def _serve(settings: Any, sources: dict[str, str], *, loop_sources: bool, 
             running.add_signal_handler(sig, stop.set)
     source_options = SourceOptions(open_timeout_s=settings.open_timeout_s, read_timeout_s=settings.read_timeout_s)
 
-    async def pump(stream: str, where: str) -> None:
-        handle = await service.open_stream(stream, language=settings.language)
-        detail = None
-        failed = False
-        try:
-            async for pcm in iter_source(where, options=source_options, realtime=True, loop_forever=loop_sources):
-                await handle.feed(pcm)
-        except AsrError as exc:
-            detail = "Die Tonquelle ist nicht erreichbar."
-            failed = True
-            log.error("asr.source.failed stream=%s source=%s error=%s", stream, where, exc)
-        finally:
-            await asyncio.shield(handle.end(detail, failed=failed))
-
     async with service:
         server = None
         if settings.ingest_token is not None:
@@ -157,7 +147,14 @@ async def _serve(settings: Any, sources: dict[str, str], *, loop_sources: bool, 
                 metrics_token=settings.metrics_token.get_secret_value() if settings.metrics_token else None,
             )
             console.print(f"ingest on ws://{settings.host}:{settings.port}/ingest  (health: /healthz, /metrics)")
-        tasks = [asyncio.create_task(pump(s, w), name=f"source-{s}") for s, w in sources.items()]
+        tasks = [
+            asyncio.create_task(
+                transcribe_source(service, s, w, options=source_options, language=settings.language,
+                                  loop=loop_sources),
+                name=f"source-{s}",
+            )
+            for s, w in sources.items()
+        ]
         try:
             await stop.wait()
         finally:
@@ -169,6 +166,34 @@ async def _serve(settings: Any, sources: dict[str, str], *, loop_sources: bool, 
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
     await sink.aclose()
+
+
+async def transcribe_source(
+    service: SubtitleService, stream: str, where: str, *, options: SourceOptions, language: str, loop: bool
+) -> None:
+    """``--source STREAM=URL``: read ``where`` at real time into a new stream of ``service``, announcing the
+    source's origin (an HLS livestream's program date time of stream time 0) with ``started``; a source
+    that cannot be opened or stops ends the stream with an error state after its cues."""
+    from asr.live.sources import LiveSource, open_source
+
+    detail = None
+    failed = False
+    opened: LiveSource | None = None
+    try:  # metadata first: an HLS livestream says when its stream time 0 was
+        opened = await open_source(where, options=options, realtime=True, loop_forever=loop)
+    except AsrError as exc:
+        detail, failed = "Die Tonquelle ist nicht erreichbar.", True
+        log.error("asr.source.failed stream=%s source=%s error=%s", stream, where, exc)
+    handle = await service.open_stream(stream, language=language, origin=opened.origin if opened else None)
+    try:
+        if opened is not None:
+            async for pcm in opened:
+                await handle.feed(pcm)
+    except AsrError as exc:
+        detail, failed = "Die Tonquelle ist nicht erreichbar.", True
+        log.error("asr.source.failed stream=%s source=%s error=%s", stream, where, exc)
+    finally:
+        await asyncio.shield(handle.end(detail, failed=failed))
 
 
 # ---------------------------------------------------------------------------------------------- feed

@@ -1,7 +1,8 @@
 """``rathaus asr feed``: a WebSocket ingest client that streams a source at real-time speed.
 
-Reads any file or URL through :func:`asr.live.sources.iter_source` (paced to real time unless ``realtime``
-is off), speaks the ingest protocol of :mod:`asr.live.ingest`, prints the server's error frames, and ends
+Reads any file or URL through :func:`asr.live.sources.open_source` (paced to real time unless ``realtime``
+is off; an HLS livestream's program date time of its first sample goes to the ingest as ``origin``), speaks
+the ingest protocol of :mod:`asr.live.ingest`, prints the server's error frames, and ends
 the stream with ``{"type": "end"}`` on end of input or Ctrl-C, so the service flushes the last cues.
 """
 
@@ -67,10 +68,12 @@ async def _stream(
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed
 
-    from asr.live.sources import iter_source
+    from asr.live.sources import open_source
 
+    source_audio = await open_source(source, options=options, realtime=realtime, loop_forever=loop_forever)
     async with connect(url, max_size=None, compression=None) as ws:
-        await ws.send(IngestStart(stream=stream, language=language, token=token).model_dump_json())
+        start = IngestStart(stream=stream, language=language, token=token, origin=source_audio.origin)
+        await ws.send(start.model_dump_json(exclude_none=True))  # no "origin": a service before it takes it too
         reply = _server_frame(await ws.recv())
         if not isinstance(reply, IngestReady):
             detail = f"{reply.code}: {reply.message}" if isinstance(reply, IngestError) else reply.type
@@ -87,7 +90,7 @@ async def _stream(
 
         reader = asyncio.create_task(read_replies())
         try:
-            async for pcm in iter_source(source, options=options, realtime=realtime, loop_forever=loop_forever):
+            async for pcm in source_audio:
                 if stop.is_set() or reader.done():
                     break
                 await ws.send(pcm)

@@ -137,7 +137,7 @@ class IngestServer:
         except ConnectionClosed:
             return
         try:
-            handle = await self.service.open_stream(start.stream, language=start.language)
+            handle = await self.service.open_stream(start.stream, language=start.language, origin=start.origin)
         except StreamExists as exc:
             await self._fail(ws, _Reject("duplicate_stream", str(exc)))
             return

@@ -52,6 +52,9 @@ class IngestStart(_Frame):
     token: str = Field(default="", max_length=512)
     sample_rate: int = SAMPLE_RATE
     format: str = PCM_FORMAT
+    # Unix time of the audio's first sample in the livestream's clock (its EXT-X-PROGRAM-DATE-TIME), when the
+    # encoder knows it: announced to viewers so captions follow the picture (docs/live.md)
+    origin: float | None = Field(default=None, gt=0)
 
 
 class IngestEnd(_Frame):

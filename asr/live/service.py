@@ -208,8 +208,11 @@ class SubtitleService:
         return [s.id for s in self._streams.values() if not s.closed]
 
     # ------------------------------------------------------------------ streams
-    async def open_stream(self, stream_id: str, *, language: str = "de") -> StreamHandle:
-        """Start a stream; raises :class:`StreamExists` or :class:`TooManyStreams`."""
+    async def open_stream(
+        self, stream_id: str, *, language: str = "de", origin: float | None = None
+    ) -> StreamHandle:
+        """Start a stream; raises :class:`StreamExists` or :class:`TooManyStreams`. ``origin``: the Unix time
+        of the stream's second 0 when the source says (HLS program date time), announced with ``started``."""
         if self._scheduler is None:
             raise AsrError("SubtitleService is not running; use `async with SubtitleService(...)`")
         if not valid_stream_id(stream_id):
@@ -230,8 +233,8 @@ class SubtitleService:
         self._streams[stream_id] = stream
         self._order.append(stream_id)
         self.metrics.active_streams.inc()
-        log.info("asr.stream.started stream=%s language=%s", stream_id, language)
-        await self._publish_state(stream, "started", None)
+        log.info("asr.stream.started stream=%s language=%s origin=%s", stream_id, language, origin)
+        await self._publish_state(stream, "started", None, origin=origin)
         return StreamHandle(self, stream)
 
     async def _feed(self, stream: LiveStream, pcm: bytes | np.ndarray) -> None:
@@ -425,8 +428,10 @@ class SubtitleService:
     async def _publish_partial(self, stream: LiveStream, text: str) -> None:
         await self._deliver(stream, "partial", self._sink.partial(stream.id, text))
 
-    async def _publish_state(self, stream: LiveStream, state: StreamState, detail: str | None) -> None:
-        await self._deliver(stream, "state", self._sink.state(stream.id, state, detail))
+    async def _publish_state(
+        self, stream: LiveStream, state: StreamState, detail: str | None, *, origin: float | None = None
+    ) -> None:
+        await self._deliver(stream, "state", self._sink.state(stream.id, state, detail, origin=origin))
 
     async def _deliver(self, stream: LiveStream, kind: str, delivery: Awaitable[None]) -> None:
         try:

@@ -115,6 +115,20 @@ async def test_stream_over_websocket_produces_cues(ingest: Ingest) -> None:
     assert (await ingest.last_state("rat")).state == "ended"
 
 
+async def test_an_encoder_announces_the_origin_of_its_stream_time(ingest: Ingest) -> None:
+    async with connect(ingest.url) as ws:
+        await ws.send(start_frame("rat", origin=1_800_000_000.5))
+        assert json.loads(await ws.recv())["type"] == "ready"
+        await ws.send(coded_pcm(1, 3))
+        await finish(ws)
+    history = await ingest.broker.history("subtitles:rat", count=1000)
+    started = history[0].message
+    assert isinstance(started, SubtitleStream) and started.origin == 1_800_000_000.5
+    async with connect(ingest.url) as ws:
+        await ws.send(start_frame("rat2", origin=-1))
+        await expect_error_and_close(ws, "invalid_start", 1008)
+
+
 # --- bad inputs: each runs while a bystander stream is live --------------------------------------
 
 

@@ -22,10 +22,12 @@ def test_start_frame_carries_the_audio_format_and_version() -> None:
     frame = json.loads(IngestStart(stream="rat-2026-09-15", token="t").model_dump_json())
     assert frame == {
         "type": "start", "v": 1, "stream": "rat-2026-09-15", "language": "de", "token": "t",
-        "sample_rate": SAMPLE_RATE, "format": PCM_FORMAT,
+        "sample_rate": SAMPLE_RATE, "format": PCM_FORMAT, "origin": None,
     }
     with pytest.raises(ValidationError):
         IngestStart(stream="../etc")
+    with pytest.raises(ValidationError):  # a Unix time of the livestream's clock, or nothing
+        IngestStart(stream="rat", origin=0)
 
 
 def test_server_frames_parse_by_type() -> None:

@@ -42,7 +42,7 @@ async def test_stream_publishes_started_cues_and_ended_in_order() -> None:
 
         watcher = asyncio.create_task(watch())
         await asyncio.sleep(0)
-        handle = await service.open_stream("rat")
+        handle = await service.open_stream("rat", origin=1_800_000_000.25)
         for i in range(0, 24, 4):
             await handle.feed(coded_pcm(1 + i, 4))
         summary = await handle.end()
@@ -50,6 +50,7 @@ async def test_stream_publishes_started_cues_and_ended_in_order() -> None:
 
     stored = await _history(broker, "rat")
     assert isinstance(stored[0], SubtitleStream) and stored[0].state == "started"
+    assert stored[0].origin == 1_800_000_000.25  # the source's stream time 0, for players (docs/live.md)
     assert isinstance(stored[-1], SubtitleStream) and stored[-1].state == "ended"
     assert _cue_words(stored) == [word_text(k) for k in range(1, 25)]
     assert summary.state == "ended" and summary.cues == sum(isinstance(m, SubtitleCue) for m in stored)

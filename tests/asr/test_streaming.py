@@ -496,3 +496,19 @@ def test_no_agreement_commits_in_the_first_seconds_of_speech() -> None:
     # without the rule the early agreement is final
     _, tr = make([words("Affe"), words("Affe", "mit")], NO_FORCE)
     assert committed_text(run_step(tr, tone(1.0)) + run_step(tr, tone(1.0))) == "Affe"
+
+
+
+def test_after_a_pause_the_first_word_starts_where_the_speech_does() -> None:
+    # Whisper puts the first word after a pause at the start of the buffer (2.0 s), into the kept silence
+    stretched = [Word("Guten", 2.0, 4.4, 0.9), Word("Abend.", 4.5, 4.9, 0.9)]
+    _, tr = make([stretched], StreamOptions(min_commit_context_s=0.0), speech_detector=EnergySpeechDetector())
+    for _ in range(3):
+        run_step(tr, np.zeros(SR, dtype=np.float32))  # a pause: the buffer keeps silence_keep_s (1 s) of it
+    assert tr.buffer_start == pytest.approx(2.0)
+    speech = np.concatenate([np.zeros(int(0.6 * SR), dtype=np.float32), tone(1.4)])  # speech from 3.6 s
+    events = run_step(tr, speech) + tr.finish()
+    committed = [w for e in events if isinstance(e, Committed) for w in e.words]
+    assert [w.text for w in committed] == ["Guten", "Abend."]
+    assert committed[0].start == pytest.approx(3.6, abs=0.06)
+    assert committed[1].start == pytest.approx(4.5)  # words inside the speech keep their times

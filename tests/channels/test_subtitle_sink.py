@@ -22,13 +22,15 @@ async def test_cues_and_states_are_durable_partials_live_only() -> None:
     broker = MemoryBroker()
     sink: SubtitleSink = BrokerSink(broker)
     async with broker.subscribe("subtitles:rat") as events:
-        await sink.state("rat", "started", None)
+        await sink.state("rat", "started", None, origin=1_800_000_000.5)
         await sink.partial("rat", "Guten")
         await sink.cue("rat", Cue(1, 0.0, 1.5, ("Guten Abend.",)))
         await sink.state("rat", "ended", "Die Sitzung ist beendet.")
         got = [await anext(events) for _ in range(4)]
     assert [type(e.message) for e in got] == [SubtitleStream, SubtitlePartial, SubtitleCue, SubtitleStream]
     assert [e.durable for e in got] == [True, False, True, True]
+    started = got[0].message
+    assert isinstance(started, SubtitleStream) and started.origin == 1_800_000_000.5
     cue = got[2].message
     assert isinstance(cue, SubtitleCue) and (cue.seq, cue.lines, cue.stream) == (1, ("Guten Abend.",), "rat")
     stored = await broker.history("subtitles:rat")

@@ -1,5 +1,6 @@
-"""``rathaus demo run`` end to end: redis-server, the subtitle service fed the simulated council meeting,
-and the gateway, as separate processes that talk through Redis; a viewer gets readable cues."""
+"""``rathaus demo run`` end to end: redis-server, ffmpeg's HLS livestream of the simulated council meeting,
+the gateway that serves it, and the subtitle service that transcribes the same URL, as separate processes
+that talk through Redis; a viewer gets the video and readable cues in sync with it."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.fixtures.services import free_port, wait_for_port
+from tests.fixtures.services import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -31,17 +32,31 @@ def _listening(port: int) -> bool:
 
 
 async def _watch(port: int) -> tuple[list[dict[str, object]], str]:
-    """What a viewer sees: the page, the first cues over the WebSocket, the transcript download."""
+    """What a viewer sees: the page, the livestream, the first cues over the WebSocket (after the stream's
+    start with its origin), the transcript download."""
     cues: list[dict[str, object]] = []
+    started: list[dict[str, object]] = []
     async with aiohttp.ClientSession() as http:
         page = await http.get(f"http://127.0.0.1:{port}/live/ratssitzung")
         assert page.status == 200 and "default-src 'self'" in page.headers["Content-Security-Policy"]
+        config = await (await http.get(f"http://127.0.0.1:{port}/api/config")).json()
+        assert config["live"]["hls_url"] == "/hls/{stream}/index.m3u8"
+        playlist = await (await http.get(f"http://127.0.0.1:{port}/hls/ratssitzung/index.m3u8")).text()
+        assert "#EXT-X-PROGRAM-DATE-TIME:" in playlist and "#EXT-X-ENDLIST" not in playlist  # live
+        segment = playlist.strip().splitlines()[-1]
+        video = await http.get(f"http://127.0.0.1:{port}/hls/ratssitzung/{segment}")
+        assert video.status == 200 and video.headers["Content-Type"] == "video/mp2t"
         async with http.ws_connect(f"http://127.0.0.1:{port}/ws/subtitles/ratssitzung") as ws:
             deadline = time.monotonic() + 180
             while len(cues) < 4 and time.monotonic() < deadline:
                 frame = json.loads((await ws.receive(timeout=60)).data)
                 if frame["type"] == "subtitle.cue":
                     cues.append(frame)
+                elif frame["type"] == "subtitle.stream" and frame["state"] == "started":
+                    started.append(frame)
+        # the subtitle service read the livestream: its stream time 0 is a program date time of it
+        assert started and isinstance(started[0]["origin"], float)
+        assert abs(started[0]["origin"] - time.time()) < 600
         transcript = await (await http.get(f"http://127.0.0.1:{port}/live/ratssitzung/transcript.vtt")).text()
     return cues, transcript
 
@@ -53,7 +68,10 @@ def test_demo_streams_readable_subtitles_to_a_viewer_and_stops_cleanly(tmp_path:
     demo = subprocess.Popen([rathaus, "demo", "run", "--port", str(port), "--no-chat"],
                             stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
     try:
-        wait_for_port(port, timeout=240)
+        deadline = time.monotonic() + 240
+        while "Press Ctrl-C to stop." not in (tmp_path / "demo.log").read_text(errors="replace"):
+            assert demo.poll() is None and time.monotonic() < deadline, (tmp_path / "demo.log").read_text()[-3000:]
+            time.sleep(0.5)
         cues, transcript = asyncio.run(_watch(port))
         assert len(cues) >= 4, (tmp_path / "demo.log").read_text(errors="replace")[-3000:]
         for cue in cues:
@@ -93,9 +111,10 @@ def test_a_second_demo_on_the_same_port_fails_at_once_and_logs_stay_apart(tmp_pa
                                 capture_output=True, text=True, timeout=60, env=os.environ.copy())
         assert second.returncode == 1 and f"port {port} is already in use" in second.stdout + second.stderr
         deadline = time.monotonic() + 240
-        while "rathaus demo is running" not in (text := first_log.read_text(errors="replace")):
+        while "Press Ctrl-C to stop." not in (text := first_log.read_text(errors="replace")):
             assert first.poll() is None and time.monotonic() < deadline, text[-3000:]
             time.sleep(0.5)
+        # (waited for the last line the demo prints: the addresses above it are all written)
         # the first demo's own gateway serves its port, so the staff token it printed works there
         token = text.split("/staff?token=")[1].split()[0]
         asyncio.run(_staff_console_opens(port, token))

@@ -47,14 +47,14 @@ async def test_cue_appears_in_overlay_and_transcript(new_page, gateway: Gateway)
     overlay = page.locator("#overlay-text")
     finished = overlay.locator(".cap-line[data-cue]")
     await expect(finished).to_have_text(["Zu Tagesordnungspunkt eins:", "der Haushalt 2027."])
-    await expect(transcript.locator(".cue")).to_have_count(2)
-    await expect(transcript.locator(".cue").last).to_contain_text("0:04")
+    await expect(transcript.locator(".sentence")).to_have_count(2)  # two sentences, in one paragraph
+    await expect(transcript.locator(".sentence").last).to_have_text("Zu Tagesordnungspunkt eins: der Haushalt 2027.")
 
     # partial text is shown on its own provisional line (roll-up): the finished lines stay
     await gateway.broker.publish(TOPIC, SubtitlePartial(stream="demo", text="Gibt es Wortmeldungen"), durable=False)
     await expect(overlay.locator(".cap-line.is-partial")).to_have_text("Gibt es Wortmeldungen")
     await expect(finished).to_have_text(["Zu Tagesordnungspunkt eins:", "der Haushalt 2027."])
-    await expect(transcript.locator(".cue")).to_have_count(2)
+    await expect(transcript.locator(".sentence")).to_have_count(2)
 
     await gateway.broker.publish(TOPIC, SubtitleStream(stream="demo", state="ended"))
     await expect(page.locator("#status-text")).to_have_text("beendet")
@@ -64,6 +64,12 @@ async def test_cue_appears_in_overlay_and_transcript(new_page, gateway: Gateway)
     )
     txt = await page.request.get(gateway.url + "/live/demo/transcript.txt")
     assert "der Haushalt 2027." in await txt.text()
+    await expect(page.get_by_role("link", name="Untertitel (.srt)")).to_have_attribute(
+        "href", "/live/demo/transcript.srt"
+    )
+    srt = await page.request.get(gateway.url + "/live/demo/transcript.srt")
+    expected = "00:00:04,000 --> 00:00:06,500\nZu Tagesordnungspunkt eins:\nder Haushalt 2027."
+    assert srt.ok and expected in await srt.text()
     assert requests.foreign() == []
     assert requests.errors == []
 
@@ -125,7 +131,7 @@ async def test_reconnects_with_since_and_misses_nothing(new_page, gateway: Gatew
     # said while the viewer was away
     await gateway.broker.publish(TOPIC, SubtitleCue(stream="demo", seq=1, start=1, end=2, lines=("Zweiter Satz.",)))
     await expect(transcript).to_contain_text("Zweiter Satz.", timeout=15_000)
-    await expect(transcript.locator(".cue")).to_have_count(2)
+    await expect(transcript.locator(".sentence")).to_have_count(2)  # each once: nothing missed, nothing twice
     reconnect = [u for u in requests.urls if "/ws/subtitles/demo" in u][-1]
     assert f"since={first_id}" in reconnect
 

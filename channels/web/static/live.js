@@ -1,7 +1,7 @@
 /*
  * Live subtitle viewer for /live/{stream}.
  * Connects to /ws/subtitles/{stream}, shows captions over the video and the whole transcript in a log
- * beside it; reconnects with ?since=<last cue id> so no cue is missed. Which caption lines are on screen
+ * beside it (sentences and paragraphs, searchable: transcript.js); reconnects with ?since=<last cue id> so no cue is missed. Which caption lines are on screen
  * when is decided by the scheduler in captions.js (reading times, roll-up or pop-on); this shell feeds it
  * frames and a clock, and renders its view.
  * Viewer preferences (mode, font size, contrast, position, partial text) are kept in localStorage.
@@ -14,6 +14,7 @@
   const PREFS_KEY = "rathaus.live.prefs";
   const TICK_MS = 100; // how often the caption view is brought up to date
   const { createScheduler } = window.RathausCaptions;
+  const { createView } = window.RathausTranscript;
 
   // the stream id rule of channels/streams.py (STREAM_ID_PATTERN)
   const match = /^\/live\/([A-Za-z0-9][A-Za-z0-9._-]{0,63})\/?$/.exec(location.pathname);
@@ -57,6 +58,12 @@
     prefs: loadPrefs(),
   };
   state.sched = createScheduler({ mode: state.prefs.mode, partials: state.prefs.partials });
+  // the transcript: cues joined into sentences and paragraphs, searchable (transcript.js)
+  const transcript = createView({
+    container: els.transcript,
+    empty: els.empty,
+    searchHost: $("transcript-search"),
+  });
 
   // ------------------------------------------------------------------ preferences
   function loadPrefs() {
@@ -174,19 +181,6 @@
     els.below.classList.toggle("is-empty", empty);
   }
 
-  function clock(seconds) {
-    const s = Math.max(0, Math.floor(Number(seconds) || 0));
-    const h = Math.floor(s / 3600);
-    const m = Math.floor((s % 3600) / 60);
-    const sec = String(s % 60).padStart(2, "0");
-    return h ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
-  }
-
-  function transcriptAtEnd() {
-    const t = els.transcript;
-    return t.scrollHeight - t.scrollTop - t.clientHeight < 40;
-  }
-
   function addCue(cue) {
     const seq = Number(cue.seq);
     const key = cue.id ? `id:${cue.id}` : `seq:${seq}`;
@@ -194,26 +188,13 @@
     state.seen.add(key);
     if (cue.id) state.lastId = String(cue.id);
     const lines = (Array.isArray(cue.lines) ? cue.lines : []).map(String).filter(Boolean).slice(0, 2);
-    const stick = transcriptAtEnd();
-    els.empty.hidden = true;
-    const time = document.createElement("span");
-    time.className = "cue-time";
-    time.textContent = clock(cue.start);
-    const text = document.createElement("span");
-    text.className = "cue-text";
-    text.textContent = (Array.isArray(cue.lines) ? cue.lines : []).map(String).join(" ");
-    const row = document.createElement("p");
-    row.className = "cue";
-    row.dataset.seq = String(seq);
-    row.append(time, " ", text);
-    els.transcript.append(row);
-    if (stick) els.transcript.scrollTop = els.transcript.scrollHeight;
+    const start = Number(cue.start) || 0;
+    const end = Math.max(start, Number(cue.end) || 0);
+    transcript.add({ start, end, lines });
     if (seq >= state.lastSeq) {
       state.lastSeq = seq;
       els.partial.hidden = true;
     }
-    const start = Number(cue.start) || 0;
-    const end = Math.max(start, Number(cue.end) || 0);
     // captions only: the most live cue so far (smallest delay since its end) sets the stream clock
     state.offset = Math.min(state.offset, wallNow() - end);
     state.sched.cue(key, lines, start, end);
@@ -343,8 +324,10 @@
     // hls.js first where MSE works: it exposes the picture's program date time, which Chromium's own HLS
     // playback does not (no getStartDate()); native HLS for browsers without MSE (Safari on iPhone)
     if (window.Hls && window.Hls.isSupported()) {
-      // no worker: the page's CSP allows scripts from our origin only, not blob: workers
-      state.hls = new window.Hls({ enableWorker: false, liveSyncDurationCount: 3 });
+      // no worker: the page's CSP allows scripts from our origin only, not blob: workers. The picture stays
+      // hls_delay_s behind the live edge, so a cue is there before the picture reaches its words.
+      const delay = Number(config.live && config.live.hls_delay_s);
+      state.hls = new window.Hls({ enableWorker: false, liveSyncDuration: Number.isFinite(delay) ? delay : 15 });
       state.hls.loadSource(url);
       state.hls.attachMedia(video);
     } else if (nativeHls(video)) {
@@ -375,11 +358,16 @@
     setupVideo();
   });
 
+  // A read-only seam for diagnostics and the browser tests: the stream time the captions follow, and the
+  // program date time (ms) of the frame in the picture.
+  window.RathausLive = Object.freeze({ streamTime: streamNow, pictureDate, synced });
+
   // ------------------------------------------------------------------ start
   // /{city}/live/{stream} on a gateway that serves several cities: that city's paths (docs/cities.md)
   const cityBase = location.pathname.slice(0, Math.max(0, location.pathname.indexOf("/live/")));
   const base = `${cityBase}/live/${encodeURIComponent(stream)}/transcript`;
   $("dl-vtt").href = `${base}.vtt`;
+  $("dl-srt").href = `${base}.srt`;
   $("dl-txt").href = `${base}.txt`;
   applyPrefs();
   setStatus("connecting");
