@@ -43,22 +43,14 @@ import numpy as np
 from asr.core.decoder import SAMPLE_RATE, Decoder, PrefixDecoder, Word, check_audio, join_words
 from asr.core.guards import DropReason, GuardDrop, apply_guards, normalize_word
 from asr.core.options import StreamOptions
+from asr.core.speech import EnergySpeechDetector, SpeechDetector, speech_onset
 
 __all__ = [
-    "Committed",
-    "EnergySpeechDetector",
-    "GuardDrop",
-    "Partial",
-    "SpeechDetector",
-    "StreamEvent",
-    "StreamingTranscriber",
+    "Committed", "EnergySpeechDetector", "GuardDrop",
+    "Partial", "SpeechDetector", "StreamEvent", "StreamingTranscriber",
 ]
 
 log = logging.getLogger(__name__)
-
-SpeechDetector = Callable[[np.ndarray], bool]
-"""Returns True when the float32 16 kHz audio contains speech. An optional ``context_s`` attribute asks
-for that many seconds of audio before the new chunk (Silero needs some lead-in)."""
 
 _SENTENCE_END = (".", "?", "!", "…")
 _OVERLAP_NGRAM = 5
@@ -89,24 +81,6 @@ class Committed:
 StreamEvent = Partial | Committed | GuardDrop
 """What a step emits. A :class:`~asr.core.guards.GuardDrop` (stream times) reports words a guard removed from
 this decode's hypothesis, with the reason; every guard runs once per decode, here."""
-
-
-class EnergySpeechDetector:
-    """A cheap RMS-level detector (for tests and as a fallback when Silero is unavailable)."""
-
-    context_s = 0.0
-
-    def __init__(self, threshold_dbfs: float = -40.0) -> None:
-        self.threshold = 10 ** (threshold_dbfs / 20)
-
-    def __call__(self, audio: np.ndarray) -> bool:
-        if audio.size == 0:
-            return False
-        frame = 480  # 30 ms
-        usable = audio[: audio.size - audio.size % frame] if audio.size >= frame else audio
-        frames = usable.reshape(-1, frame) if usable.size >= frame else usable.reshape(1, -1)
-        rms = np.sqrt(np.mean(np.square(frames, dtype=np.float64), axis=1))
-        return bool((rms > self.threshold).any())
 
 
 def _is_sentence_end(word: Word) -> bool:
@@ -359,17 +333,11 @@ class StreamingTranscriber:
         if self._first_speech is not None and self._first_speech[0] == self._offset:
             return self._first_speech[1]
         assert self._detect is not None
-        step = SAMPLE_RATE // 20
-        low, high = 0, min(self._buffer.size, int((self.options.silence_keep_s + 3.0) * SAMPLE_RATE))
-        if high <= step or not self._detect(self._buffer[:high]):
+        window = self._buffer[: int((self.options.silence_keep_s + 3.0) * SAMPLE_RATE)]
+        onset = speech_onset(self._detect, window, step=SAMPLE_RATE // 20)
+        if onset is None:
             return None
-        while high - low > step:
-            middle = (low + high) // 2
-            if self._detect(self._buffer[:middle]):
-                high = middle
-            else:
-                low = middle
-        begins = self._offset + low / SAMPLE_RATE
+        begins = self._offset + onset / SAMPLE_RATE
         self._first_speech = (self._offset, begins)
         return begins
 
