@@ -7,21 +7,19 @@ each change. The citizen hears back through ``tell`` (the chat service's note in
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
-from channels.broker import Broker, FoldMark
+from channels.broker import Broker, FoldMark, fold_topic
 from channels.callbacks import CallbackBook
 from channels.chat import CityInfo, texts
-from channels.messages import CallbackEvent, ChatCallback, StaffCallbacks
+from channels.messages import BrokerMessage, CallbackEvent, ChatCallback, StaffCallbacks
+from channels.topics import CALLBACK_TOPIC
 
-__all__ = ["CALLBACK_TOPIC", "CallbackDesk"]
+__all__ = ["CallbackDesk"]
 
 log = logging.getLogger(__name__)
-
-CALLBACK_TOPIC = "callbacks"
 
 
 class CallbackDesk:
@@ -71,26 +69,24 @@ class CallbackDesk:
 
     async def run_listener(self) -> None:
         """Fold the shared topic for the app's lifetime (reconnects with backoff)."""
-        delay = 0.1
-        while True:
-            try:
-                backlog = await self.broker.history(CALLBACK_TOPIC, count=self.history)
-                book = CallbackBook()
-                for envelope in backlog:
-                    if isinstance(envelope.message, CallbackEvent):
-                        book.apply(envelope.message)
-                self.book = book
-                self._notify(self.listing())
-                since = backlog[-1].id if backlog else "0-0"
-                async with self.broker.subscribe(CALLBACK_TOPIC, since=since) as events:
-                    delay = 0.1
-                    async for envelope in events:
-                        if isinstance(envelope.message, CallbackEvent) and self.book.apply(envelope.message):
-                            self._notify(self.listing())
-                        await self._folded.mark(envelope.id)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("chat.callback.listener_failed retry_in=%.1fs", delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+        await fold_topic(
+            self.broker,
+            CALLBACK_TOPIC,
+            history=self.history,
+            rebuild=self._rebuild,
+            apply=self._apply,
+            folded=self._folded,
+            name="chat.callback",
+        )
+
+    async def _rebuild(self, backlog: Sequence[BrokerMessage]) -> None:
+        book = CallbackBook()
+        for message in backlog:
+            if isinstance(message, CallbackEvent):
+                book.apply(message)
+        self.book = book
+        self._notify(self.listing())
+
+    async def _apply(self, message: BrokerMessage) -> None:
+        if isinstance(message, CallbackEvent) and self.book.apply(message):
+            self._notify(self.listing())

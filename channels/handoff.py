@@ -17,7 +17,7 @@ from enum import StrEnum
 from channels.errors import StaffConflict
 from channels.messages import HandoffEvent
 
-__all__ = ["Conversation", "HandoffConflict", "HandoffQueue", "HandoffState"]
+__all__ = ["ClientQuota", "Conversation", "HandoffConflict", "HandoffQueue", "HandoffState"]
 
 
 class HandoffState(StrEnum):
@@ -157,3 +157,35 @@ class HandoffQueue:
                 or now - c.waiting_since >= 2 * timeout_s
             )
         ]
+
+
+class ClientQuota:
+    """How many conversations each client address has waiting for staff on this instance, so one address
+    cannot flood the staff queue. Counted from the proposal on (not when folded), so a burst of requests is
+    limited too; a conversation stops counting when it leaves the waiting state."""
+
+    def __init__(self, *, limit: int) -> None:
+        self.limit = limit
+        self._sessions: dict[str, set[str]] = {}  # client address -> its sessions waiting for staff
+        self._client: dict[str, str] = {}  # session -> the client address that queued it
+
+    def admit(self, client: str, session: str) -> bool:
+        """Count ``session`` for ``client``; False (and not counted) when the address is at its limit."""
+        queued = self._sessions.setdefault(client, set())
+        if len(queued) >= self.limit:
+            if not queued:
+                del self._sessions[client]
+            return False
+        queued.add(session)
+        self._client[session] = client
+        return True
+
+    def waiting(self, client: str) -> int:
+        return len(self._sessions.get(client, ()))
+
+    def left_waiting(self, session: str) -> None:
+        client = self._client.pop(session, None)
+        if client is not None and (queued := self._sessions.get(client)) is not None:
+            queued.discard(session)
+            if not queued:
+                del self._sessions[client]

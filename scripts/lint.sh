@@ -6,7 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$RATHAUS_ROOT"
 .venv/bin/ruff check .
 .venv/bin/mypy content/schema.py content/embeddings.py asr/cues.py asr/streaming.py asr/live.py \
-    channels/messages.py channels/chat.py channels/admission.py channels/staff_accounts.py channels/callbacks.py \
+    channels/messages/ channels/chat.py channels/admission.py channels/staff_accounts.py channels/callbacks.py channels/topics.py channels/handoff.py \
     common/metrics_access.py \
     bot/retrieval/fusion.py bot/retrieval/text.py bot/retrieval/index.py bot/retrieval/retriever.py \
     content/aspects.py bot/aspects/detector.py bot/actions/dialogue.py

@@ -1,0 +1,152 @@
+"""Every message that crosses the channel layer, as pydantic v2 models.
+
+Each model carries a ``type`` discriminator and ``v`` (schema version, currently 1). The protocol for
+embedders is described in docs/protocol.md and exported as JSON Schema with ``rathaus gateway schema``.
+
+Groups:
+
+* chat, client -> gateway: ``chat.send``, ``chat.feedback``, ``chat.handoff``, ``chat.handoff_cancel``,
+  ``chat.callback``
+* chat, gateway -> client: ``chat.session``, ``chat.history``, ``chat.reply``, ``chat.status``,
+  ``chat.waiting``, ``chat.availability``, ``error``
+* chat events on the broker topic ``chat:{session}``: ``chat.user`` (what the citizen wrote),
+  ``chat.reply``, ``chat.status``; ``chat.waiting`` and ``citizen.presence`` travel live only (not stored)
+* callback requests on the broker topic ``callbacks``: ``callback.event``
+* hand-off queue on the broker topic ``handoff``: ``handoff.event``; staff presence on ``presence``:
+  ``staff.presence`` (live only)
+* subtitles, gateway -> viewer (broker topic ``subtitles:{stream}``): ``subtitle.cue``,
+  ``subtitle.partial``, ``subtitle.stream``
+* staff console: staff -> gateway ``staff.take``, ``staff.send``, ``staff.release``, ``staff.callback_done``;
+  gateway -> staff ``staff.queue`` (once per connection), then ``staff.update`` (one conversation
+  changed), ``staff.message``, ``staff.callbacks`` (on connect and after each change), ``error``
+
+The models live in one module per group (:mod:`~channels.messages.base`, :mod:`~channels.messages.chat`,
+:mod:`~channels.messages.events`, :mod:`~channels.messages.staff`, :mod:`~channels.messages.subtitles`), the
+unions and parsers in :mod:`~channels.messages.parse`; import them from here.
+"""
+
+from __future__ import annotations
+
+from channels.messages.base import (
+    MAX_FRAME_BYTES,
+    MAX_PAYLOAD_CHARS,
+    MAX_TEXT_CHARS,
+    SCHEMA_VERSION,
+    Address,
+    Button,
+    ErrorFrame,
+    Office,
+    ReplyKind,
+    Source,
+)
+from channels.messages.chat import (
+    ChatAvailability,
+    ChatCallback,
+    ChatEvent,
+    ChatFeedback,
+    ChatHandoff,
+    ChatHandoffCancel,
+    ChatHistory,
+    ChatReply,
+    ChatRequest,
+    ChatResponse,
+    ChatSend,
+    ChatSession,
+    ChatStatus,
+    ChatUser,
+    ChatWaiting,
+    ClientFrame,
+)
+from channels.messages.events import (
+    CallbackEvent,
+    CitizenPresence,
+    HandoffEvent,
+    StaffPresence,
+)
+from channels.messages.parse import (
+    BrokerMessage,
+    Message,
+    json_schema,
+    parse_broker_message,
+    parse_chat_request,
+    parse_client_frame,
+    parse_staff_frame,
+)
+from channels.messages.staff import (
+    StaffCallback,
+    StaffCallbackDone,
+    StaffCallbacks,
+    StaffConversation,
+    StaffFrame,
+    StaffLogin,
+    StaffLoginMethods,
+    StaffLoginRequest,
+    StaffMessage,
+    StaffQueue,
+    StaffRelease,
+    StaffSend,
+    StaffTake,
+    StaffUpdate,
+)
+from channels.messages.subtitles import (
+    SubtitleCue,
+    SubtitlePartial,
+    SubtitleStream,
+)
+
+__all__ = [
+    "MAX_FRAME_BYTES",
+    "MAX_PAYLOAD_CHARS",
+    "MAX_TEXT_CHARS",
+    "SCHEMA_VERSION",
+    "Address",
+    "BrokerMessage",
+    "Button",
+    "ChatEvent",
+    "ChatFeedback",
+    "CallbackEvent",
+    "ChatAvailability",
+    "ChatCallback",
+    "CitizenPresence",
+    "ChatHandoff",
+    "ChatHandoffCancel",
+    "ChatHistory",
+    "ChatReply",
+    "ChatRequest",
+    "ChatResponse",
+    "ChatSend",
+    "ChatSession",
+    "ChatStatus",
+    "ChatUser",
+    "ChatWaiting",
+    "ClientFrame",
+    "ErrorFrame",
+    "HandoffEvent",
+    "Message",
+    "Office",
+    "ReplyKind",
+    "Source",
+    "StaffCallback",
+    "StaffCallbackDone",
+    "StaffCallbacks",
+    "StaffConversation",
+    "StaffFrame",
+    "StaffLogin",
+    "StaffLoginMethods",
+    "StaffLoginRequest",
+    "StaffMessage",
+    "StaffPresence",
+    "StaffQueue",
+    "StaffRelease",
+    "StaffSend",
+    "StaffTake",
+    "StaffUpdate",
+    "SubtitleCue",
+    "SubtitlePartial",
+    "SubtitleStream",
+    "json_schema",
+    "parse_broker_message",
+    "parse_chat_request",
+    "parse_client_frame",
+    "parse_staff_frame",
+]
