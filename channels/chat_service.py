@@ -22,13 +22,21 @@ from channels.broker import Broker, FoldMark, fold_topic
 from channels.callback_desk import CallbackDesk
 from channels.chat import CityInfo, StatusKind, texts
 from channels.errors import BrokerError
-from channels.handoff import ClientQuota, Conversation, HandoffConflict, HandoffQueue, HandoffState
+from channels.handoff import (
+    ClientQuota,
+    Conversation,
+    HandoffConflict,
+    HandoffQueue,
+    HandoffState,
+    TypingThrottle,
+)
 from channels.messages import (
     BrokerMessage,
     ChatAvailability,
     ChatEvent,
     ChatReply,
     ChatStatus,
+    ChatTyping,
     ChatUser,
     CitizenPresence,
     HandoffEvent,
@@ -118,6 +126,7 @@ class ChatService:
         )
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._staff_listeners: set[StaffListener] = set()
+        self._typing = TypingThrottle()
         self._quota = ClientQuota(limit=settings.handoff_per_client)  # hand-offs waiting per client address
         self._watchers: dict[str, asyncio.Task[None]] = {}
         self._citizen_away: set[str] = set()  # open hand-offs whose citizen closed the chat (from _watch)
@@ -267,7 +276,15 @@ class ChatService:
             ts=self.clock(),
         )
         await self._publish(session, reply)
+        self._typing.forget(session)  # the widget hides "schreibt" with the message
         return reply
+
+    async def staff_typing(self, session: str, *, staff: str) -> None:
+        """Staff type in ``session``: the citizen sees "… schreibt" (live only, throttled per conversation)."""
+        self.handoff.check_assigned(session, staff=staff)
+        if self._typing.allow(session, now=self.clock()):
+            typing = ChatTyping(session=session, name=staff, ts=self.clock())
+            await self.broker.publish(chat_topic(session), typing, durable=False)
 
     async def staff_release(self, session: str, *, staff: str) -> None:
         event = self.handoff.release(session, staff=staff, now=self.clock(), origin=self.instance)
@@ -315,6 +332,7 @@ class ChatService:
             await self._announce_positions()
         if not conversation.open:
             self._citizen_away.discard(event.session)
+            self._typing.forget(event.session)
         if self._staff_listeners:
             # A delta, not the whole queue: only a conversation new to the queue brings its history.
             new = conversation.state is HandoffState.WAITING

@@ -17,7 +17,15 @@ from enum import StrEnum
 from channels.errors import StaffConflict
 from channels.messages import HandoffEvent
 
-__all__ = ["ClientQuota", "Conversation", "HandoffConflict", "HandoffQueue", "HandoffState"]
+__all__ = [
+    "TYPING_INTERVAL_S",
+    "ClientQuota",
+    "Conversation",
+    "HandoffConflict",
+    "HandoffQueue",
+    "HandoffState",
+    "TypingThrottle",
+]
 
 
 class HandoffState(StrEnum):
@@ -189,3 +197,27 @@ class ClientQuota:
             queued.discard(session)
             if not queued:
                 del self._sessions[client]
+
+
+TYPING_INTERVAL_S = 2.0  # at most one chat.typing per conversation this often; the widget shows it for 5 s
+
+
+class TypingThrottle:
+    """Whether a staff member's keystrokes in a conversation should reach the citizen as ``chat.typing``
+    now: at most once every ``interval_s`` per conversation, so a fast typist (or a console on several
+    tabs) cannot flood the broker or the citizen's screen reader."""
+
+    def __init__(self, *, interval_s: float = TYPING_INTERVAL_S) -> None:
+        self.interval_s = interval_s
+        self._last: dict[str, float] = {}  # session -> when the last chat.typing was let through
+
+    def allow(self, session: str, *, now: float) -> bool:
+        last = self._last.get(session)
+        if last is not None and now - last < self.interval_s:
+            return False
+        self._last[session] = now
+        return True
+
+    def forget(self, session: str) -> None:
+        """The message was sent or the conversation closed: the next keystroke shows "schreibt" again at once."""
+        self._last.pop(session, None)

@@ -26,6 +26,7 @@ from channels.messages import (
     ChatSend,
     ChatSession,
     ChatStatus,
+    ChatTyping,
     ChatWaiting,
     ErrorFrame,
     parse_chat_request,
@@ -231,7 +232,7 @@ async def chat_ws(request: web.Request, guard: Guard, service: ChatService) -> w
 
             async def relay() -> None:
                 async for envelope in events:
-                    if isinstance(envelope.message, ChatReply | ChatStatus | ChatWaiting):
+                    if isinstance(envelope.message, ChatReply | ChatStatus | ChatWaiting | ChatTyping):
                         await ws.send_str(envelope.message.model_dump_json())
 
             relay_task = asyncio.create_task(relay())

@@ -8,15 +8,17 @@ Groups:
 * chat, client -> gateway: ``chat.send``, ``chat.feedback``, ``chat.handoff``, ``chat.handoff_cancel``,
   ``chat.callback``
 * chat, gateway -> client: ``chat.session``, ``chat.history``, ``chat.reply``, ``chat.status``,
-  ``chat.waiting``, ``chat.availability``, ``error``
+  ``chat.waiting``, ``chat.typing``, ``chat.availability``, ``error``
 * chat events on the broker topic ``chat:{session}``: ``chat.user`` (what the citizen wrote),
-  ``chat.reply``, ``chat.status``; ``chat.waiting`` and ``citizen.presence`` travel live only (not stored)
+  ``chat.reply``, ``chat.status``; ``chat.waiting``, ``chat.typing`` and ``citizen.presence`` travel live
+  only (not stored)
 * callback requests on the broker topic ``callbacks``: ``callback.event``
 * hand-off queue on the broker topic ``handoff``: ``handoff.event``; staff presence on ``presence``:
   ``staff.presence`` (live only)
 * subtitles, gateway -> viewer (broker topic ``subtitles:{stream}``): ``subtitle.cue``,
   ``subtitle.partial``, ``subtitle.stream``
-* staff console: staff -> gateway ``staff.take``, ``staff.send``, ``staff.release``, ``staff.callback_done``;
+* staff console: staff -> gateway ``staff.take``, ``staff.send``, ``staff.typing``, ``staff.release``,
+  ``staff.callback_done``;
   gateway -> staff ``staff.queue`` (once per connection), then ``staff.update`` (one conversation
   changed), ``staff.message``, ``staff.callbacks`` (on connect and after each change), ``error``
 
@@ -53,6 +55,7 @@ from channels.messages.chat import (
     ChatSend,
     ChatSession,
     ChatStatus,
+    ChatTyping,
     ChatUser,
     ChatWaiting,
     ClientFrame,
@@ -86,6 +89,7 @@ from channels.messages.staff import (
     StaffRelease,
     StaffSend,
     StaffTake,
+    StaffTyping,
     StaffUpdate,
 )
 from channels.messages.subtitles import (
@@ -117,6 +121,7 @@ __all__ = [
     "ChatSend",
     "ChatSession",
     "ChatStatus",
+    "ChatTyping",
     "ChatUser",
     "ChatWaiting",
     "ClientFrame",
@@ -140,6 +145,7 @@ __all__ = [
     "StaffRelease",
     "StaffSend",
     "StaffTake",
+    "StaffTyping",
     "StaffUpdate",
     "SubtitleCue",
     "SubtitlePartial",

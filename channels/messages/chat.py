@@ -34,6 +34,7 @@ __all__ = [
     "ChatSend",
     "ChatSession",
     "ChatStatus",
+    "ChatTyping",
     "ChatUser",
     "ChatWaiting",
     "ClientFrame",
@@ -167,6 +168,19 @@ class ChatWaiting(Model):
     session: str
     position: int = Field(ge=1)  # 1: this question is next
     text: str
+    ts: float = 0.0
+
+
+class ChatTyping(Model):
+    """A staff member is typing in this conversation (broker topic ``chat:{session}``, live only).
+
+    Sent at most every ``TYPING_INTERVAL_S`` seconds while staff type; the widget shows "… schreibt" until a
+    staff message arrives or no new ``chat.typing`` came for a few seconds."""
+
+    type: Literal["chat.typing"] = "chat.typing"
+    v: Version = 1
+    session: str
+    name: str | None = None  # the staff member's name, as their messages show it
     ts: float = 0.0
 
 

@@ -23,6 +23,7 @@ from channels.messages.chat import (
     ChatSend,
     ChatSession,
     ChatStatus,
+    ChatTyping,
     ChatUser,
     ChatWaiting,
     ClientFrame,
@@ -40,6 +41,7 @@ from channels.messages.staff import (
     StaffRelease,
     StaffSend,
     StaffTake,
+    StaffTyping,
     StaffUpdate,
 )
 from channels.messages.subtitles import SubtitleCue, SubtitlePartial, SubtitleStream
@@ -60,6 +62,7 @@ BrokerMessage = Annotated[
     | ChatReply
     | ChatStatus
     | ChatWaiting
+    | ChatTyping
     | HandoffEvent
     | CallbackEvent
     | CitizenPresence
@@ -75,7 +78,7 @@ _CLIENT = TypeAdapter(ClientFrame)
 _STAFF = TypeAdapter(StaffFrame)
 _BROKER = TypeAdapter(BrokerMessage)
 _CLIENT_TYPES = frozenset({"chat.send", "chat.feedback", "chat.handoff", "chat.handoff_cancel", "chat.callback"})
-_STAFF_TYPES = frozenset({"staff.take", "staff.send", "staff.release", "staff.callback_done"})
+_STAFF_TYPES = frozenset({"staff.take", "staff.send", "staff.typing", "staff.release", "staff.callback_done"})
 
 
 def _load_object(text: str | bytes) -> dict[str, Any]:
@@ -112,9 +115,9 @@ def parse_client_frame(
     return result
 
 
-def parse_staff_frame(text: str | bytes) -> StaffTake | StaffSend | StaffRelease | StaffCallbackDone:
+def parse_staff_frame(text: str | bytes) -> StaffTake | StaffSend | StaffTyping | StaffRelease | StaffCallbackDone:
     """Parse one text frame from the staff console; raises a :class:`~channels.errors.FrameError`."""
-    result: StaffTake | StaffSend | StaffRelease | StaffCallbackDone = _validate(
+    result: StaffTake | StaffSend | StaffTyping | StaffRelease | StaffCallbackDone = _validate(
         _STAFF, _load_object(text), _STAFF_TYPES
     )
     return result
@@ -147,7 +150,14 @@ def json_schema() -> dict[str, Any]:
         "ChatRequest": ChatRequest,
         "ChatResponse": ChatResponse,
         "ServerFrame": Annotated[
-            ChatSession | ChatHistory | ChatReply | ChatStatus | ChatWaiting | ChatAvailability | ErrorFrame,
+            ChatSession
+            | ChatHistory
+            | ChatReply
+            | ChatStatus
+            | ChatWaiting
+            | ChatTyping
+            | ChatAvailability
+            | ErrorFrame,
             Field(discriminator="type"),
         ],
         "SubtitleFrame": Annotated[SubtitleCue | SubtitlePartial | SubtitleStream, Field(discriminator="type")],

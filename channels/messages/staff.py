@@ -24,6 +24,7 @@ __all__ = [
     "StaffRelease",
     "StaffSend",
     "StaffTake",
+    "StaffTyping",
     "StaffUpdate",
 ]
 
@@ -47,13 +48,23 @@ class StaffRelease(Model):
     session: str = Field(min_length=1, max_length=MAX_ID_CHARS)
 
 
+class StaffTyping(Model):
+    """Staff type a message in a conversation they took (the console sends it at most every 2 s)."""
+
+    type: Literal["staff.typing"] = "staff.typing"
+    v: Version = 1
+    session: str = Field(min_length=1, max_length=MAX_ID_CHARS)
+
+
 class StaffCallbackDone(Model):
     type: Literal["staff.callback_done"] = "staff.callback_done"
     v: Version = 1
     id: str = Field(min_length=1, max_length=MAX_ID_CHARS)
 
 
-StaffFrame = Annotated[StaffTake | StaffSend | StaffRelease | StaffCallbackDone, Field(discriminator="type")]
+StaffFrame = Annotated[
+    StaffTake | StaffSend | StaffTyping | StaffRelease | StaffCallbackDone, Field(discriminator="type")
+]
 
 
 class StaffCallback(Model):

@@ -27,6 +27,9 @@
   // A queued question ("chat.waiting") is answered when its turn comes: wait longer than the gateway's
   // queue limit (RATHAUS_RASA_QUEUE_TIMEOUT_S, 60 s by default) before giving up on it.
   const QUEUED_TIMEOUT_MS = 90000;
+  // "… schreibt" during a staff chat: the gateway repeats chat.typing every 2 s while staff type; without a
+  // new one for this long, staff have stopped typing.
+  const STAFF_TYPING_MS = 5000;
 
   // Everything the widget itself says, in German and English (issue #10). What the assistant, the staff and
   // the gateway send stays German: content is not machine-translated, and it is marked lang="de".
@@ -84,6 +87,7 @@
       ackWaiting: "Gespeichert. Die Mitarbeiterin oder der Mitarbeiter sieht Ihre Nachricht beim Übernehmen.",
       ackActive: "Gesendet an die Mitarbeiterin oder den Mitarbeiter.",
       typing: "Die Antwort wird gesucht …",
+      staffTyping: (name) => `${name || "Die Mitarbeiterin oder der Mitarbeiter"} schreibt …`,
       waiting: "Gerade stellen viele Menschen gleichzeitig Fragen. Ihre Frage ist vorgemerkt, die Antwort kommt gleich.",
       sources: "Quelle:",
       newWindow: "(öffnet in neuem Fenster)",
@@ -163,6 +167,7 @@
       ackWaiting: "Saved. The member of staff sees your message when they take over.",
       ackActive: "Sent to the member of staff.",
       typing: "Looking for the answer …",
+      staffTyping: (name) => `${name || "The member of staff"} is typing …`,
       waiting: "Many people are asking at the same time. Your question is queued, the answer follows shortly.",
       sources: "Source:",
       newWindow: "(opens in a new window)",
@@ -394,6 +399,11 @@
     ta: { "aria-label": "logLabel" }, tabindex: "0",
   });
   const typing = el("p", { class: "rh-typing", role: "status", hidden: true });
+  // its own live region: set once when staff start typing (repeats only extend it), so a screen reader
+  // hears "schreibt" once, not every 2 s
+  const staffTyping = el("p", {
+    class: "rh-typing rh-staff-typing", role: "status", "aria-live": "polite", hidden: true,
+  });
   const input = el("input", {
     id: "rh-input", class: "rh-input", type: "text", name: "text", autocomplete: "off",
     maxlength: "1000", ta: { placeholder: "placeholder" }, "aria-describedby": "rh-notice",
@@ -412,7 +422,7 @@
     el("div", { class: "rh-head-row" }, titleEl, langBtn, closeBtn),
     noticeEl,
     el("div", { class: "rh-tools" }, easyBtn, humanBtn, availEl)),
-  handoffBar, log, typing, form, phoneEl);
+  handoffBar, log, staffTyping, typing, form, phoneEl);
 
   applyLang();
   wrapper.append(panel, launcher);
@@ -870,6 +880,22 @@
     }
   }
 
+  // ------------------------------------------------------------------ staff typing
+  function showStaffTyping(name) {
+    clearTimeout(state.staffTypingTimer);
+    if (staffTyping.hidden) {
+      staffTyping.hidden = false;
+      staffTyping.textContent = say("staffTyping", [name]);
+    }
+    state.staffTypingTimer = setTimeout(hideStaffTyping, STAFF_TYPING_MS);
+  }
+
+  function hideStaffTyping() {
+    clearTimeout(state.staffTypingTimer);
+    staffTyping.hidden = true;
+    staffTyping.textContent = "";
+  }
+
   // ------------------------------------------------------------------ transport
   function handleFrame(frame) {
     if (!frame || typeof frame !== "object") return;
@@ -883,10 +909,15 @@
         break;
       case "chat.reply":
         setPending(false);
+        if (frame.sender === "staff") hideStaffTyping();
         addReply(frame);
         break;
       case "chat.status":
+        if (frame.status !== "handoff_active") hideStaffTyping();
         addStatus(frame);
+        break;
+      case "chat.typing":
+        if (state.handoff === "handoff_active") showStaffTyping(frame.name ? String(frame.name) : "");
         break;
       case "chat.availability":
         state.staffOnline = Boolean(frame.staff_online);
