@@ -18,7 +18,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from channels.broker import Broker, FoldMark, fold_topic
+from channels.broker import Broker, Envelope, FoldMark, fold_topic
 from channels.callback_desk import CallbackDesk
 from channels.chat import CityInfo, StatusKind, texts
 from channels.errors import BrokerError
@@ -31,7 +31,6 @@ from channels.handoff import (
     TypingThrottle,
 )
 from channels.messages import (
-    BrokerMessage,
     ChatAvailability,
     ChatEvent,
     ChatReply,
@@ -118,6 +117,7 @@ class ChatService:
             clock=clock,
             city=self.city,
             history=settings.broker_history,
+            retention_s=settings.callback_retention_s,
             notify=self._notify,
             tell=self._tell,
         )
@@ -369,20 +369,20 @@ class ChatService:
             name="chat.handoff",
         )
 
-    async def _rebuild_handoff(self, backlog: Sequence[BrokerMessage]) -> None:
+    async def _rebuild_handoff(self, backlog: Sequence[Envelope]) -> None:
         """The queue from stored events, quietly (no status frames for old events); consoles resync."""
         self.handoff = HandoffQueue()
-        for message in backlog:
-            if isinstance(message, HandoffEvent):
-                self.handoff.apply(message)
+        for envelope in backlog:
+            if isinstance(envelope.message, HandoffEvent):
+                self.handoff.apply(envelope.message)
         for c in self.handoff.open_conversations():
             if c.session not in self._watchers:
                 self._watchers[c.session] = asyncio.create_task(self._watch(c.session))
         self.handoff_ready.set()
         self._notify(StaffResync())  # rebuilt: consoles get the whole queue once
 
-    async def _apply_handoff(self, message: BrokerMessage) -> None:
-        if isinstance(message, HandoffEvent):
+    async def _apply_handoff(self, envelope: Envelope) -> None:
+        if isinstance(message := envelope.message, HandoffEvent):
             conversation = self.handoff.apply(message)
             if conversation is not None:
                 await self._applied(message, conversation)

@@ -13,9 +13,9 @@ import logging
 import time
 from collections.abc import Callable
 
-from channels.broker import Broker, fold_topic
+from channels.broker import Broker, Envelope, fold_topic
 from channels.errors import BrokerError
-from channels.messages import BrokerMessage, StaffPresence
+from channels.messages import StaffPresence
 from channels.presence import PresenceBoard
 from channels.topics import PRESENCE_TOPIC
 
@@ -63,6 +63,6 @@ class PresenceDesk:
         """Fold the other instances' announcements (live only: the first ones come within an interval)."""
         await fold_topic(self.broker, PRESENCE_TOPIC, history=None, apply=self._apply, name="chat.presence")
 
-    async def _apply(self, message: BrokerMessage) -> None:
-        if isinstance(message, StaffPresence):
-            self.board.apply(message, now=time.monotonic())
+    async def _apply(self, envelope: Envelope) -> None:
+        if isinstance(envelope.message, StaffPresence):
+            self.board.apply(envelope.message, now=time.monotonic())

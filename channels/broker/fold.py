@@ -13,8 +13,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from channels.broker.base import Broker, FoldMark
-from channels.messages import BrokerMessage
+from channels.broker.base import Broker, Envelope, FoldMark
 
 __all__ = ["fold_topic"]
 
@@ -29,13 +28,14 @@ async def fold_topic(
     topic: str,
     *,
     history: int | None,
-    apply: Callable[[BrokerMessage], Awaitable[None]],
-    rebuild: Callable[[Sequence[BrokerMessage]], Awaitable[None]] | None = None,
+    apply: Callable[[Envelope], Awaitable[None]],
+    rebuild: Callable[[Sequence[Envelope]], Awaitable[None]] | None = None,
     folded: FoldMark | None = None,
     name: str,
 ) -> None:
     """Run until cancelled. ``rebuild`` gets the stored events (up to ``history``) and replaces the state
-    with them quietly; ``apply`` then gets each newer event, live. ``history=None``: a live-only topic
+    with them quietly; ``apply`` then gets each newer event, live (both get envelopes: the message and its
+    id, which :meth:`~channels.broker.base.Broker.remove` takes). ``history=None``: a live-only topic
     (nothing stored, no rebuild). ``name`` prefixes the log event."""
     delay = FIRST_RETRY_S
     while True:
@@ -44,13 +44,13 @@ async def fold_topic(
             if history is not None:
                 backlog = await broker.history(topic, count=history)
                 if rebuild is not None:
-                    await rebuild([envelope.message for envelope in backlog])
+                    await rebuild(backlog)
                 # "0-0": from the start of a topic that was empty, so nothing published meanwhile is missed.
                 since = backlog[-1].id if backlog else "0-0"
             async with broker.subscribe(topic, since=since) as events:
                 delay = FIRST_RETRY_S
                 async for envelope in events:
-                    await apply(envelope.message)
+                    await apply(envelope)
                     if folded is not None:
                         await folded.mark(envelope.id)
         except asyncio.CancelledError:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from channels.broker import Broker, Envelope, FoldMark, MemoryBroker, fold_topic
 from channels.errors import BrokerError
 from channels.handoff import ClientQuota
-from channels.messages import BrokerMessage, CallbackEvent, StaffPresence
+from channels.messages import CallbackEvent, StaffPresence
 
 
 def _event(id: str) -> CallbackEvent:
@@ -21,13 +21,13 @@ class _Folded:
         self.applied: list[str] = []
         self.rebuilt = asyncio.Event()
 
-    async def rebuild(self, backlog: Sequence[BrokerMessage]) -> None:
-        self.rebuilds.append([m.id for m in backlog if isinstance(m, CallbackEvent)])
+    async def rebuild(self, backlog: Sequence[Envelope]) -> None:
+        self.rebuilds.append([e.message.id for e in backlog if isinstance(e.message, CallbackEvent)])
         self.rebuilt.set()
 
-    async def apply(self, message: BrokerMessage) -> None:
-        if isinstance(message, CallbackEvent):
-            self.applied.append(message.id)
+    async def apply(self, envelope: Envelope) -> None:
+        if isinstance(envelope.message, CallbackEvent):
+            self.applied.append(envelope.message.id)
 
 
 async def test_history_is_rebuilt_quietly_then_each_newer_event_is_applied_once(broker: Broker) -> None:
@@ -77,9 +77,9 @@ async def test_live_only_topic_applies_what_comes_after_subscribing() -> None:
     broker = MemoryBroker(history_size=10)
     seen: list[int] = []
 
-    async def apply(message: BrokerMessage) -> None:
-        if isinstance(message, StaffPresence):
-            seen.append(message.staff)
+    async def apply(envelope: Envelope) -> None:
+        if isinstance(envelope.message, StaffPresence):
+            seen.append(envelope.message.staff)
 
     task = asyncio.create_task(fold_topic(broker, "presence", history=None, apply=apply, name="x"))
     try:
