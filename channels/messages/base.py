@@ -13,6 +13,7 @@ __all__ = [
     "MAX_PAYLOAD_CHARS",
     "MAX_TEXT_CHARS",
     "SCHEMA_VERSION",
+    "Action",
     "Address",
     "Button",
     "ErrorFrame",
@@ -61,6 +62,14 @@ class LenientModel(BaseModel):
 # ---------------------------------------------------------------- shared parts
 class Source(LenientModel):
     title: str
+    url: str
+
+
+class Action(LenientModel):
+    """A link button under an answer, from the topic's ``actions`` (https, tel: or mailto:, checked by
+    ``rathaus content check``)."""
+
+    label: str
     url: str
 
 

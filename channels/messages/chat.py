@@ -12,6 +12,7 @@ from channels.messages.base import (
     MAX_ID_CHARS,
     MAX_PAYLOAD_CHARS,
     MAX_TEXT_CHARS,
+    Action,
     Button,
     Model,
     Office,
@@ -112,6 +113,10 @@ class ChatReply(Model):
     kind: ReplyKind = "answer"
     text: str = ""
     answer_easy: str | None = None
+    # The editors' summary, shown before "Mehr dazu" (null: the widget shows the answer's first two
+    # sentences), and their link buttons (empty: the widget derives "Termin buchen" / "Online-Antrag").
+    summary: str | None = None
+    actions: tuple[Action, ...] = ()
     topic: str | None = None
     title: str | None = None
     sources: tuple[Source, ...] = ()

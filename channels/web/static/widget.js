@@ -643,15 +643,27 @@
   function renderAnswerBody(entry) {
     const { reply, textEl, noteEl } = entry;
     const easy = state.easy && reply.answer_easy;
-    const [head, rest] = summarise(easy ? reply.answer_easy : reply.text);
-    const restEl = el("span", { class: "rh-rest", id: `rh-rest-${entry.index}`, hidden: !entry.expanded });
-    setText(restEl, ` ${rest}`);
-    const headEl = el("span", {});
-    setText(headEl, head);
-    textEl.replaceChildren(headEl, rest ? restEl : "");
-    entry.moreBtn.hidden = !rest;
+    const full = easy ? reply.answer_easy : reply.text;
+    // The editors' own summary (content `summary:`) of the standard answer; otherwise its first two sentences.
+    const own = !easy && reply.summary && reply.summary !== full ? String(reply.summary) : "";
+    const bodyId = `rh-rest-${entry.index}`;
+    if (own) {
+      // "Mehr dazu" swaps the summary for the whole answer (which says the same at more length)
+      const bodyEl = el("span", { id: bodyId });
+      setText(bodyEl, entry.expanded ? full : own);
+      textEl.replaceChildren(bodyEl);
+      entry.moreBtn.hidden = false;
+    } else {
+      const [head, rest] = summarise(full);
+      const restEl = el("span", { class: "rh-rest", id: bodyId, hidden: !entry.expanded });
+      setText(restEl, ` ${rest}`);
+      const headEl = el("span", {});
+      setText(headEl, head);
+      textEl.replaceChildren(headEl, rest ? restEl : "");
+      entry.moreBtn.hidden = !rest;
+    }
     entry.moreBtn.setAttribute("aria-expanded", String(Boolean(entry.expanded)));
-    entry.moreBtn.setAttribute("aria-controls", restEl.id);
+    entry.moreBtn.setAttribute("aria-controls", bodyId);
     label(entry.moreBtn, entry.expanded ? "less" : "more");
     textEl.setAttribute("lang", "de");
     entry.node.classList.toggle("rh-msg--easy", Boolean(easy));
@@ -674,22 +686,44 @@
       el("ul", {}, ...items));
   }
 
-  /** "Termin buchen" (the office's booking page) and "Online-Antrag" (a source that is an online form). */
+  /** An action's address: a web page (https), a phone number (tel:) or an e-mail address (mailto:). */
+  function actionUrl(value) {
+    const text = String(value || "");
+    if (/^tel:\+?[0-9][0-9 ()\/-]{4,}[0-9]$/.test(text)) return `tel:${text.slice(4).replace(/[^0-9+]/g, "")}`;
+    if (/^mailto:[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$/.test(text)) return text;
+    const href = safeUrl(text);
+    return href && href.startsWith("https:") ? href : null;
+  }
+
+  /**
+   * Link buttons under an answer: the editors' own (content `actions:`, German labels), or else "Termin
+   * buchen" (the office's booking page) and "Online-Antrag" (a source that is an online form).
+   */
   function actionsBlock(reply) {
     const links = [];
-    const booking = safeUrl(reply.office && reply.office.appointment_url);
-    if (booking) links.push(["book", booking]);
-    for (const source of reply.sources || []) {
-      const href = safeUrl(source && source.url);
-      if (href && /online|antrag|portal|formular/i.test(String(source.title || "")) && links.length < 3) {
-        links.push(["online", href]);
-        break;
+    for (const action of reply.actions || []) {
+      const href = actionUrl(action && action.url);
+      if (href && action.label && links.length < 3) links.push([null, href, String(action.label)]);
+    }
+    if (!links.length) {
+      const booking = safeUrl(reply.office && reply.office.appointment_url);
+      if (booking) links.push(["book", booking]);
+      for (const source of reply.sources || []) {
+        const href = safeUrl(source && source.url);
+        if (href && /online|antrag|portal|formular/i.test(String(source.title || "")) && links.length < 3) {
+          links.push(["online", href]);
+          break;
+        }
       }
     }
     if (!links.length) return null;
     return el("div", { class: "rh-actions", role: "group", ta: { "aria-label": "actions" } },
-      ...links.map(([key, href]) => el("a", { href, class: "rh-action", target: "_blank",
-        rel: "noopener noreferrer" }, el("span", { t: key }), " ", el("span", { class: "rh-sr", t: "newWindow" }))));
+      ...links.map(([key, href, text]) => {
+        const web = href.startsWith("http");
+        const name = key ? el("span", { t: key }) : el("span", { lang: "de", text });
+        return el("a", { href, class: "rh-action", target: web ? "_blank" : null, rel: web ? "noopener noreferrer" : null },
+          name, web ? " " : "", web ? el("span", { class: "rh-sr", t: "newWindow" }) : "");
+      }));
   }
 
   function officeBlock(office) {
