@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from content.city_facts import check_fact_topics
 from content.embeddings import Embed
 from content.errors import ContentError, Problem, has_errors
 from content.facts import easy_only, offices_named
@@ -407,6 +408,10 @@ def check_documents(
             continue
         seen_ids[topic.id] = doc.path
         valid.append((doc, topic))
+    if muni is not None and not isinstance(municipality, Problem):
+        made, found = check_fact_topics(municipality, muni, office_ids=office_ids, taken=seen_ids)
+        problems += found
+        valid += made
     problems += _conflicts(valid, options)
     phrasings: AspectsFile | None = None
     if isinstance(aspects, Problem):

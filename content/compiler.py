@@ -25,6 +25,7 @@ import yaml
 
 from content.aspects import aspect_examples
 from content.checker import CheckOptions, analyse, display_path, rasa_example
+from content.city_facts import FACT_TOPIC_IDS
 from content.embeddings import MODEL_ID, Embed, default_embedder
 from content.errors import ContentError, Problem
 from content.model import Content
@@ -129,7 +130,9 @@ def _index(content: Content) -> dict[str, Any]:
     return {
         "municipality": content.municipality.model_dump(mode="json"),
         "offices": {o.id: _office_entry(o) for o in content.offices},
-        "topics": {t.id: t.index_entry() for t in content.topics},
+        # a city fact's answer is a sentence or two: always answered whole, never one aspect of it
+        "topics": {t.id: {**t.index_entry(), **({"whole": True} if t.id in FACT_TOPIC_IDS else {})}
+                   for t in content.topics},
         "aspects": _aspects(content),
     }
 

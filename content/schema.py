@@ -35,6 +35,7 @@ __all__ = [
     "AspectPhrasings",
     "AspectsFile",
     "Assistant",
+    "Facts",
     "Fee",
     "Handoff",
     "Hours",
@@ -290,6 +291,51 @@ class Branding(BaseModel):
     logo: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*\.(svg|png)$")] | None = None
 
 
+class Source(BaseModel):
+    model_config = _MODEL
+
+    title: Text
+    url: Url
+
+
+class Mayor(BaseModel):
+    model_config = _MODEL
+
+    name: Text
+    title: Text  # as the city says it: "Oberbürgermeisterin", "Bürgermeister"
+    since: Annotated[int, Field(ge=1900, le=2100)] | None = None  # the year the term began
+    office: Id | None = None  # who answers about the mayor (default: facts.office)
+
+
+class Inhabitants(BaseModel):
+    model_config = _MODEL
+
+    count: Annotated[int, Field(ge=1)]
+    as_of: ReviewDate  # the date the count refers to ("Stand")
+
+
+class TownHall(BaseModel):
+    model_config = _MODEL
+
+    name: Text = "Rathaus"
+    address: Address
+
+
+class Facts(BaseModel):
+    """Facts about the municipality itself, answered by the assistant like topics ("Wer ist Bürgermeister?",
+    "Wie viele Einwohner ...?", "Wo ist das Rathaus?"); :mod:`content.city_facts` makes one topic of each."""
+
+    model_config = _MODEL
+
+    office: Id  # the office that answers questions about these facts
+    source: Source  # the city's page that states them
+    last_reviewed: ReviewDate
+    owner: Text
+    mayor: Mayor | None = None
+    inhabitants: Inhabitants | None = None
+    town_hall: TownHall | None = None  # with the city's phone, e-mail and website from this file
+
+
 class Municipality(BaseModel):
     model_config = _MODEL
 
@@ -305,6 +351,7 @@ class Municipality(BaseModel):
     assistant: Assistant = Field(default_factory=Assistant)
     branding: Branding = Field(default_factory=Branding)
     vocabulary: list[Text] = Field(default_factory=list)
+    facts: Facts | None = None
 
 
 class Office(BaseModel):
@@ -327,13 +374,6 @@ class OfficesFile(BaseModel):
     model_config = _MODEL
 
     offices: list[Office] = Field(min_length=1)
-
-
-class Source(BaseModel):
-    model_config = _MODEL
-
-    title: Text
-    url: Url
 
 
 class Action(BaseModel):
