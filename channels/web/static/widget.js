@@ -402,7 +402,7 @@
   // its own live region: set once when staff start typing (repeats only extend it), so a screen reader
   // hears "schreibt" once, not every 2 s
   const staffTyping = el("p", {
-    class: "rh-typing rh-staff-typing", role: "status", "aria-live": "polite", hidden: true,
+    class: "rh-staff-typing", role: "status", "aria-live": "polite", hidden: true,
   });
   const input = el("input", {
     id: "rh-input", class: "rh-input", type: "text", name: "text", autocomplete: "off",
