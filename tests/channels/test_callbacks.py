@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -90,6 +91,9 @@ def test_book_expires_requests_past_retention_and_returns_their_stored_events() 
     assert book.expire(now=1000.0, retention_s=500.0) == Expired()  # each ref is returned once
 
 
+WEEK = 7 * 24 * 3600
+
+
 class _Clock:
     def __init__(self, now: float) -> None:
         self.now = now
@@ -106,15 +110,13 @@ async def test_expired_requests_leave_the_list_the_consoles_and_the_broker_stora
     async def tell(session: str, text: str) -> None:
         told.append(text)
 
-    desk = CallbackDesk(
-        broker=broker,
-        clock=clock,
-        city=CityInfo(name="Musterstadt", phone="1"),
-        history=100,
-        retention_s=7 * 24 * 3600,
-        notify=lists.append,
-        tell=tell,
-    )
+    def new_desk(notify: Callable[[StaffCallbacks], None]) -> CallbackDesk:
+        city = CityInfo(name="Musterstadt", phone="1")
+        return CallbackDesk(
+            broker=broker, clock=clock, city=city, history=100, retention_s=WEEK, notify=notify, tell=tell
+        )
+
+    desk = new_desk(lists.append)
     listener = asyncio.create_task(desk.run_listener())
     try:
         await desk.request("s1", ChatCallback(name="Erika Muster", contact="0170 1234567", question="Hund"))
@@ -130,15 +132,7 @@ async def test_expired_requests_leave_the_list_the_consoles_and_the_broker_stora
 
         # another instance (or a restart) rebuilds from storage: the expired request does not come back
         rebuilt: asyncio.Queue[StaffCallbacks] = asyncio.Queue()
-        other = CallbackDesk(
-            broker=broker,
-            clock=clock,
-            city=CityInfo(name="Musterstadt", phone="1"),
-            history=100,
-            retention_s=7 * 24 * 3600,
-            notify=rebuilt.put_nowait,
-            tell=tell,
-        )
+        other = new_desk(rebuilt.put_nowait)
         second = asyncio.create_task(other.run_listener())
         first = await asyncio.wait_for(rebuilt.get(), 5)
         second.cancel()
