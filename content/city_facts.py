@@ -81,7 +81,9 @@ _TOWN_HALL_QUESTIONS = (
     "zentrale Telefonnummer der Stadtverwaltung",
     "Kontakt Stadtverwaltung",
 )
-_TOWN_HALL_KEYWORDS = ("Stadtverwaltung", "Rathausadresse", "Anschrift der Stadt", "Homepage der Stadt",
+# Not "Stadtverwaltung" or "Rathaus": citizens name them in many questions that are not about the town hall
+# ("Hat die Stadtverwaltung Ausbildungsplätze?", "Ist das Rathaus samstags offen?"); the phrasings carry them.
+_TOWN_HALL_KEYWORDS = ("Rathausadresse", "Anschrift der Stadt", "Homepage der Stadt",
                        "town hall")
 
 
