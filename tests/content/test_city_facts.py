@@ -9,7 +9,7 @@ from bot.actions.index import ContentIndex
 from bot.actions.replies import answer_reply
 from content.checker import analyse, check_content
 from content.city_facts import FACT_TOPIC_IDS
-from content.compiler import INDEX_PATH, render
+from content.compiler import INDEX_PATH, NLU_PATH, render, retrieval_rows
 from tests.content.conftest import TODAY, Edit, line_of
 
 SAMPLES = Path(__file__).resolve().parents[2] / "content"
@@ -62,10 +62,14 @@ def test_each_fact_becomes_a_topic_answered_from_the_citys_own_facts(tree: Path,
     for fact in ("Marktplatz 1, 54321 Teststadt", "0800 000 000 0", "info@teststadt.example",
                  "https://www.teststadt.example"):
         assert fact in hall
-    # trained like every topic: its phrasings are in the NLU data, with the city's name
+    # found by the retrieval (its phrasings with the city's name are retrieval rows), not trained: the model
+    # stays the one trained on the editors' topics
     content, _ = analyse(tree)
     assert content is not None
-    assert "Wer ist Bürgermeisterin von Teststadt?" in content.topic("stadt_buergermeister").questions
+    assert ("stadt_buergermeister", "question", "Wer ist Bürgermeisterin von Teststadt?") in retrieval_rows(content)
+    files, _hash, _examples = render(content)
+    nlu = files[NLU_PATH].decode()
+    assert "faq/reisepass" in nlu and "stadt_" not in nlu
 
 
 def test_without_facts_there_are_no_fact_topics(tree: Path) -> None:
