@@ -149,16 +149,9 @@ class RasaGate:
         if not outcome.replies and not outcome.handoff:
             # Rasa without an answer: typically its action server is down (see /readyz "actions").
             log.warning("chat.rasa.empty_reply")
-            if self.metrics:
-                self.metrics.unavailable.inc()
-            reply = ChatReply(
-                id=secrets.token_urlsafe(12),
-                session=session,
-                sender="system",
-                kind="unavailable",
-                text="Entschuldigung, darauf habe ich gerade keine Antwort. Sie erreichen den Bürgerservice "
+            return self.unavailable(
+                session,
+                "Entschuldigung, darauf habe ich gerade keine Antwort. Sie erreichen den Bürgerservice "
                 f"telefonisch unter {self.city.phone}.",
-                ts=self.clock(),
             )
-            return ChatOutcome(replies=(reply,))
         return outcome
