@@ -4,16 +4,21 @@ Like the hand-off queue (:mod:`channels.handoff`), every gateway instance folds 
 :class:`~channels.messages.CallbackEvent` (broker topic ``callbacks``) into its own :class:`CallbackBook`:
 ``open`` adds a request, ``done`` marks it dealt with (the first ``done`` in broker order wins). The book only
 proposes events; they take effect when folded. It keeps the newest ``limit`` requests.
+
+Retention: a request holds a citizen's name and how to reach them, so it is kept ``retention_s`` after it was
+made (open or done) and no longer. :meth:`CallbackBook.expire` drops the expired requests and returns the
+broker ids (``ref``) of their stored events, which the shell deletes from the topic. Every instance expires by
+its own clock; no event is needed, as the rule depends on time alone.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from channels.errors import StaffConflict
 from channels.messages import CallbackEvent, StaffCallback
 
-__all__ = ["CallbackBook", "CallbackConflict", "CallbackRequest"]
+__all__ = ["CallbackBook", "CallbackConflict", "CallbackRequest", "Expired"]
 
 
 class CallbackConflict(StaffConflict):
@@ -36,13 +41,25 @@ class CallbackRequest:
         return self.done_at is None
 
 
+@dataclass(frozen=True, slots=True)
+class Expired:
+    """What one :meth:`CallbackBook.expire` removed: how many requests, and the stored events to delete."""
+
+    requests: int = 0
+    refs: tuple[str, ...] = field(default=())
+
+
 class CallbackBook:
     def __init__(self, *, limit: int = 500) -> None:
         self.limit = limit
         self._requests: dict[str, CallbackRequest] = {}  # insertion order: oldest first
+        self._refs: dict[str, list[str]] = {}  # request id -> broker ids of its stored events
 
-    def apply(self, event: CallbackEvent) -> CallbackRequest | None:
-        """Fold one event; the request's new state, or None when the event did not apply."""
+    def apply(self, event: CallbackEvent, *, ref: str | None = None) -> CallbackRequest | None:
+        """Fold one event (``ref``: its broker id, to delete it when the request expires); the request's new
+        state, or None when the event did not apply."""
+        if ref is not None:
+            self._refs.setdefault(event.id, []).append(ref)
         current = self._requests.get(event.id)
         if event.state == "open":
             if current is not None:
@@ -93,6 +110,17 @@ class CallbackBook:
                 german=f"Diese Rückruf-Bitte hat {current.done_by or 'jemand anderes'} schon erledigt.",
             )
         return CallbackEvent(id=id, state="done", staff=staff, ts=now)
+
+    def expire(self, *, now: float, retention_s: float) -> Expired:
+        """Drop every request made more than ``retention_s`` ago; the refs of their events (and of events
+        whose request is gone already, e.g. past ``limit``) are returned once, for deletion."""
+        cutoff = now - retention_s
+        gone = [id for id, r in self._requests.items() if r.requested < cutoff]
+        for id in gone:
+            del self._requests[id]
+        orphans = [id for id in self._refs if id not in self._requests]
+        refs = tuple(ref for id in orphans for ref in self._refs.pop(id))
+        return Expired(requests=len(gone), refs=refs)
 
     def requests(self) -> list[CallbackRequest]:
         return list(self._requests.values())

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.actions.kinds import ReplyType, reply_type
-from channels.messages import Button, ChatReply, Office, ReplyKind, Source
+from channels.messages import Action, Button, ChatReply, Office, ReplyKind, Source
 
 __all__ = [
     "BreakerState",
@@ -59,6 +59,8 @@ class _Custom(_Lenient):
     title: str | None = None
     answer: str | None = None
     answer_easy: str | None = None
+    summary: str | None = None
+    actions: list[Action] = []
     sources: list[Source] = []
     office: Office | None = None
     last_reviewed: str | None = None
@@ -133,6 +135,8 @@ def _reply(draft: _Draft, *, session: str, msg_id: str, now: float) -> ChatReply
         # Rasa's text-only rendering with those details appended (which would show them twice).
         text=custom.answer or draft.text or custom.text or ("Meinten Sie eines dieser Themen?" if buttons else ""),
         answer_easy=custom.answer_easy,
+        summary=custom.summary,
+        actions=tuple(custom.actions),
         topic=custom.topic,
         title=custom.title,
         sources=tuple(custom.sources),

@@ -1,14 +1,10 @@
-"""The gateway's chat service: Rasa calls behind a circuit breaker, one message at a time per session,
-every chat event published to ``chat:{session}``, and the hand-off queue shared through the broker.
+"""The gateway's chat service: one message at a time per session, every chat event published to
+``chat:{session}``, the hand-off queue shared through the broker, staff presence and the staff consoles'
+view of open conversations.
 
-Rasa calls go through an :class:`~channels.admission.Admission`: at most ``rasa_concurrency`` in flight per
-instance, the others wait in order (up to ``rasa_queue_timeout_s``), and their citizens get a live
-``chat.waiting`` message. A call that reached Rasa is never given up before ``rasa_timeout_s`` (default
-30 s), so Rasa does not work on questions nobody waits for any more. Only connection failures count
-toward the circuit breaker: a slow Rasa is busy, not gone.
-
-Shell around the sans-I/O cores :mod:`channels.chat` and :mod:`channels.handoff`: it owns the timers, the
-locks and the broker subscriptions.
+Shell around the sans-I/O cores :mod:`channels.chat`, :mod:`channels.handoff` and
+:mod:`channels.presence`: it owns the timers, the locks and the broker subscriptions. Rasa calls (queue,
+circuit breaker) are :mod:`channels.rasa_gate`'s, callback requests :mod:`channels.callback_desk`'s.
 """
 
 from __future__ import annotations
@@ -16,65 +12,56 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import secrets
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from channels.admission import Admission, Queued, Refused
-from channels.broker import Broker, FoldMark
+from channels.broker import Broker, Envelope, FoldMark, fold_topic
 from channels.callback_desk import CallbackDesk
-from channels.chat import (
-    BreakerState,
-    ChatOutcome,
-    CircuitBreaker,
-    CityInfo,
-    StatusKind,
-    map_rasa_messages,
-    texts,
-)
+from channels.chat import CityInfo, StatusKind, texts
 from channels.errors import BrokerError
-from channels.handoff import Conversation, HandoffConflict, HandoffQueue, HandoffState
+from channels.handoff import (
+    ClientQuota,
+    Conversation,
+    HandoffConflict,
+    HandoffQueue,
+    HandoffState,
+    TypingThrottle,
+)
 from channels.messages import (
     ChatAvailability,
     ChatEvent,
     ChatReply,
     ChatStatus,
+    ChatTyping,
     ChatUser,
-    ChatWaiting,
     CitizenPresence,
     HandoffEvent,
     StaffCallbacks,
     StaffConversation,
     StaffMessage,
-    StaffPresence,
     StaffQueue,
     StaffUpdate,
 )
 from channels.metrics import GatewayMetrics
-from channels.presence import PresenceBoard
-from channels.rasa_client import RasaClient, RasaUnavailable, RasaUnreachable
+from channels.presence_desk import PRESENCE_INTERVAL_S, PresenceDesk
+from channels.rasa_client import RasaClient
+from channels.rasa_gate import RasaGate
 from channels.rasa_input import offered_payloads, rasa_text
 from channels.settings import GatewaySettings
+from channels.topics import HANDOFF_TOPIC, chat_topic
 
 __all__ = [
     "ChatService",
     "StaffEvent",
     "StaffListener",
     "StaffResync",
-    "chat_topic",
-    "new_session_id",
-    "valid_session_id",
 ]
 
 log = logging.getLogger(__name__)
 
-HANDOFF_TOPIC = "handoff"
-PRESENCE_TOPIC = "presence"
-PRESENCE_INTERVAL_S = 5.0  # how often an instance announces its staff count; absent after 3 intervals
-_SESSION_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _STATUS_FOR: dict[HandoffState, StatusKind] = {
     HandoffState.WAITING: "handoff_waiting",
     HandoffState.ACTIVE: "handoff_active",
@@ -92,19 +79,6 @@ class StaffResync:
 #: queue again". The console's shell serialises deltas and builds the queue for a resync.
 StaffEvent = StaffUpdate | StaffMessage | StaffCallbacks | StaffResync  # StaffCallbacks: channels.callback_desk
 StaffListener = Callable[[StaffEvent], None]
-
-
-def chat_topic(session: str) -> str:
-    return f"chat:{session}"
-
-
-def new_session_id() -> str:
-    """32 URL-safe random characters (192 bits): unguessable."""
-    return secrets.token_urlsafe(24)
-
-
-def valid_session_id(value: str | None) -> bool:
-    return value is not None and bool(_SESSION_RE.fullmatch(value))
 
 
 class ChatService:
@@ -134,12 +108,8 @@ class ChatService:
             unavailable=settings.handoff_unavailable_text,
         )
         self.instance = secrets.token_hex(4)
-        self.breaker = CircuitBreaker(
-            failures=settings.rasa_breaker_failures, retry_after_s=settings.rasa_retry_after_s
-        )
-        self.admission: Admission[asyncio.Future[None]] = Admission(
-            limit=settings.rasa_concurrency, max_waiting=settings.rasa_queue_max
-        )
+        self.rasa_gate = RasaGate(settings, broker, rasa, city=self.city, metrics=metrics, clock=clock, city_id=city_id)
+        self.breaker = self.rasa_gate.breaker  # /readyz reports its state
         self.handoff = HandoffQueue()
         self.handoff_ready = asyncio.Event()
         self.callbacks = CallbackDesk(
@@ -147,15 +117,17 @@ class ChatService:
             clock=clock,
             city=self.city,
             history=settings.broker_history,
+            retention_s=settings.callback_retention_s,
             notify=self._notify,
             tell=self._tell,
         )
-        self.presence = PresenceBoard(instance=self.instance, ttl_s=3 * PRESENCE_INTERVAL_S)
-        self._presence_changed = asyncio.Event()
+        self.presence = PresenceDesk(
+            broker=broker, instance=self.instance, own=lambda: len(self._staff_listeners), clock=clock
+        )
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._staff_listeners: set[StaffListener] = set()
-        self._handoff_clients: dict[str, set[str]] = {}  # client address -> its sessions waiting for staff
-        self._handoff_client: dict[str, str] = {}  # session -> the client address that queued it
+        self._typing = TypingThrottle()
+        self._quota = ClientQuota(limit=settings.handoff_per_client)  # hand-offs waiting per client address
         self._watchers: dict[str, asyncio.Task[None]] = {}
         self._citizen_away: set[str] = set()  # open hand-offs whose citizen closed the chat (from _watch)
         self._folded = FoldMark()
@@ -209,7 +181,7 @@ class ChatService:
             )
             if self.handoff.routes_to_staff(session):
                 return []  # staff sees it through chat:{session}; the assistant stays silent
-            outcome = await self._ask_rasa(session, payload or rasa_text(text))
+            outcome = await self.rasa_gate.ask(session, payload or rasa_text(text))
             for reply in outcome.replies:
                 await self._publish(session, reply)
             if outcome.handoff:
@@ -222,110 +194,6 @@ class ChatService:
             id=secrets.token_urlsafe(12), session=session, sender="system", kind="info", text=text, ts=self.clock()
         )
         await self._publish(session, reply)
-
-    def _unavailable(self, session: str, text: str | None = None) -> ChatOutcome:
-        if self.metrics:
-            self.metrics.unavailable.inc()
-        reply = ChatReply(
-            id=secrets.token_urlsafe(12),
-            session=session,
-            sender="system",
-            kind="unavailable",
-            text=text or texts.unavailable(self.city),
-            ts=self.clock(),
-        )
-        return ChatOutcome(replies=(reply,))
-
-    async def _ask_rasa(self, session: str, message: str) -> ChatOutcome:
-        """Wait for a call slot (telling the citizen when there is a queue), then call Rasa."""
-        ticket: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        decision = self.admission.request(ticket)
-        if isinstance(decision, Refused):
-            log.warning("chat.rasa.queue_full waiting=%d", decision.waiting)
-            return self._unavailable(session, texts.busy(self.city))
-        if isinstance(decision, Queued) and not await self._wait_turn(session, ticket, decision.position):
-            return self._unavailable(session, texts.busy(self.city))
-        try:
-            return await self._call_rasa(session, message)
-        finally:
-            self._pass_slot()
-
-    async def _wait_turn(self, session: str, ticket: asyncio.Future[None], position: int) -> bool:
-        """Wait until ``ticket`` holds a call slot; False when it gave up after ``rasa_queue_timeout_s``."""
-        started = time.monotonic()
-        if self.metrics:
-            self.metrics.rasa_waiting.set(self.admission.waiting)
-        log.info("chat.rasa.queued position=%d in_flight=%d", position, self.admission.in_flight)
-        waiting = ChatWaiting(session=session, position=position, text=texts.waiting(position), ts=self.clock())
-        try:
-            try:
-                await self.broker.publish(chat_topic(session), waiting, durable=False)
-            except BrokerError as exc:  # only a courtesy: the question itself still waits for its turn
-                log.warning("chat.rasa.waiting_not_sent error=%s", exc)
-            await asyncio.wait_for(asyncio.shield(ticket), self.settings.rasa_queue_timeout_s)
-            outcome = "admitted"
-        except TimeoutError:
-            if self.admission.withdraw(ticket):
-                log.warning("chat.rasa.queue_timeout waited=%.1fs", time.monotonic() - started)
-                outcome = "timeout"
-            else:
-                outcome = "admitted"  # the slot came in the same instant: use it
-        except asyncio.CancelledError:
-            if not self.admission.withdraw(ticket):
-                self._pass_slot()  # it holds a slot it will not use
-            raise
-        finally:
-            if self.metrics:
-                self.metrics.rasa_waiting.set(self.admission.waiting)
-        if self.metrics:
-            self.metrics.rasa_queue_wait.labels(outcome).observe(time.monotonic() - started)
-        return outcome == "admitted"
-
-    def _pass_slot(self) -> None:
-        """A call is over: its slot goes to the next waiting message, if any."""
-        ticket = self.admission.release()
-        if ticket is not None and not ticket.done():
-            ticket.set_result(None)
-
-    async def _call_rasa(self, session: str, message: str) -> ChatOutcome:
-        started = time.monotonic()
-        if not self.breaker.allow(started):
-            return self._unavailable(session)
-        try:
-            # No wait_for around it: the client's own total timeout (rasa_timeout_s) is the only limit, so
-            # a question Rasa is working on is not abandoned early.
-            raw = await self.rasa.send(session, message, city=self.city_id)
-        except RasaUnavailable as exc:
-            if isinstance(exc, RasaUnreachable):
-                self.breaker.failure(time.monotonic())
-            else:
-                self.breaker.success()  # slow or an HTTP error, but reachable: not the breaker's business
-            if self.metrics:
-                self.metrics.rasa_latency.labels("error").observe(time.monotonic() - started)
-            log.warning("chat.rasa.unavailable breaker=%s error=%s", self.breaker.state, exc)
-            return self._unavailable(session)
-        if self.breaker.state is not BreakerState.CLOSED:
-            log.info("chat.rasa.recovered")
-        self.breaker.success()
-        if self.metrics:
-            self.metrics.rasa_latency.labels("ok").observe(time.monotonic() - started)
-        outcome = map_rasa_messages(raw, session=session, new_id=lambda: secrets.token_urlsafe(12), now=self.clock())
-        if not outcome.replies and not outcome.handoff:
-            # Rasa without an answer: typically its action server is down (see /readyz "actions").
-            log.warning("chat.rasa.empty_reply")
-            if self.metrics:
-                self.metrics.unavailable.inc()
-            reply = ChatReply(
-                id=secrets.token_urlsafe(12),
-                session=session,
-                sender="system",
-                kind="unavailable",
-                text="Entschuldigung, darauf habe ich gerade keine Antwort. Sie erreichen den Bürgerservice "
-                f"telefonisch unter {self.city.phone}.",
-                ts=self.clock(),
-            )
-            return ChatOutcome(replies=(reply,))
-        return outcome
 
     async def known_session(self, session: str) -> bool:
         """Whether ``session`` has any stored message or an open hand-off."""
@@ -366,35 +234,12 @@ class ChatService:
                 ),
             )
             return False
-        if client is not None:
-            queued = self._handoff_clients.setdefault(client, set())
-            if len(queued) >= self.settings.handoff_per_client:
-                log.warning("chat.handoff.refused reason=per_client_limit waiting=%d", len(queued))
-                await self._publish(
-                    session,
-                    ChatReply(
-                        id=secrets.token_urlsafe(12),
-                        session=session,
-                        sender="system",
-                        kind="info",
-                        text=texts.handoff_limit(self.city),
-                        ts=self.clock(),
-                    ),
-                )
-                return False
-            # Counted from the proposal on (not when folded), so a burst of requests is limited too;
-            # it stops counting when the conversation leaves the waiting state (_applied).
-            queued.add(session)
-            self._handoff_client[session] = client
+        if client is not None and not self._quota.admit(client, session):
+            log.warning("chat.handoff.refused reason=per_client_limit waiting=%d", self._quota.waiting(client))
+            await self._tell(session, texts.handoff_limit(self.city))
+            return False
         await self.broker.publish(HANDOFF_TOPIC, event)
         return True
-
-    def _handoff_left_waiting(self, session: str) -> None:
-        client = self._handoff_client.pop(session, None)
-        if client is not None and (queued := self._handoff_clients.get(client)) is not None:
-            queued.discard(session)
-            if not queued:
-                del self._handoff_clients[client]
 
     async def _wait_folded(self, msg_id: str) -> None:
         """Wait until this instance's listener has folded the event ``msg_id`` (read-your-writes)."""
@@ -431,7 +276,15 @@ class ChatService:
             ts=self.clock(),
         )
         await self._publish(session, reply)
+        self._typing.forget(session)  # the widget hides "schreibt" with the message
         return reply
+
+    async def staff_typing(self, session: str, *, staff: str) -> None:
+        """Staff type in ``session``: the citizen sees "… schreibt" (live only, throttled per conversation)."""
+        self.handoff.check_assigned(session, staff=staff)
+        if self._typing.allow(session, now=self.clock()):
+            typing = ChatTyping(session=session, name=staff, ts=self.clock())
+            await self.broker.publish(chat_topic(session), typing, durable=False)
 
     async def staff_release(self, session: str, *, staff: str) -> None:
         event = self.handoff.release(session, staff=staff, now=self.clock(), origin=self.instance)
@@ -475,10 +328,11 @@ class ChatService:
         elif not conversation.open and (task := self._watchers.pop(event.session, None)) is not None:
             task.cancel()
         if conversation.state is not HandoffState.WAITING:
-            self._handoff_left_waiting(event.session)
+            self._quota.left_waiting(event.session)
             await self._announce_positions()
         if not conversation.open:
             self._citizen_away.discard(event.session)
+            self._typing.forget(event.session)
         if self._staff_listeners:
             # A delta, not the whole queue: only a conversation new to the queue brings its history.
             new = conversation.state is HandoffState.WAITING
@@ -505,36 +359,33 @@ class ChatService:
 
     async def run_handoff_listener(self) -> None:
         """Fold the shared ``handoff`` topic into this instance's queue (runs for the app's lifetime)."""
-        delay = 0.1
-        while True:
-            try:
-                # History first: rebuild the state quietly (no status frames for old events) ...
-                backlog = await self.broker.history(HANDOFF_TOPIC, count=self.settings.broker_history)
-                self.handoff = HandoffQueue()
-                for envelope in backlog:
-                    if isinstance(envelope.message, HandoffEvent):
-                        self.handoff.apply(envelope.message)
-                for c in self.handoff.open_conversations():
-                    if c.session not in self._watchers:
-                        self._watchers[c.session] = asyncio.create_task(self._watch(c.session))
-                self.handoff_ready.set()
-                self._notify(StaffResync())  # rebuilt: consoles get the whole queue once
-                # ... then everything after it, live ("0-0": from the start of an empty topic, no gap).
-                since = backlog[-1].id if backlog else "0-0"
-                async with self.broker.subscribe(HANDOFF_TOPIC, since=since) as events:
-                    delay = 0.1
-                    async for envelope in events:
-                        if isinstance(envelope.message, HandoffEvent):
-                            conversation = self.handoff.apply(envelope.message)
-                            if conversation is not None:
-                                await self._applied(envelope.message, conversation)
-                        await self._folded.mark(envelope.id)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("chat.handoff.listener_failed retry_in=%.1fs", delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+        await fold_topic(
+            self.broker,
+            HANDOFF_TOPIC,
+            history=self.settings.broker_history,
+            rebuild=self._rebuild_handoff,
+            apply=self._apply_handoff,
+            folded=self._folded,
+            name="chat.handoff",
+        )
+
+    async def _rebuild_handoff(self, backlog: Sequence[Envelope]) -> None:
+        """The queue from stored events, quietly (no status frames for old events); consoles resync."""
+        self.handoff = HandoffQueue()
+        for envelope in backlog:
+            if isinstance(envelope.message, HandoffEvent):
+                self.handoff.apply(envelope.message)
+        for c in self.handoff.open_conversations():
+            if c.session not in self._watchers:
+                self._watchers[c.session] = asyncio.create_task(self._watch(c.session))
+        self.handoff_ready.set()
+        self._notify(StaffResync())  # rebuilt: consoles get the whole queue once
+
+    async def _apply_handoff(self, envelope: Envelope) -> None:
+        if isinstance(message := envelope.message, HandoffEvent):
+            conversation = self.handoff.apply(message)
+            if conversation is not None:
+                await self._applied(message, conversation)
 
     async def run_handoff_timer(self, *, interval_s: float = 1.0) -> None:
         """Announce timeouts of conversations nobody took (this instance's, or abandoned ones)."""
@@ -551,52 +402,26 @@ class ChatService:
     # ------------------------------------------------------------------ staff presence
     def staff_online(self) -> int:
         """Staff consoles open now, on this instance and (as last announced) on the others."""
-        return self.presence.staff_online(own=len(self._staff_listeners), now=time.monotonic())
+        return self.presence.staff_online()
 
     def availability(self) -> ChatAvailability:
         waiting = sum(1 for c in self.handoff.open_conversations() if c.state is HandoffState.WAITING)
         return ChatAvailability(staff_online=self.staff_online() > 0, waiting=waiting)
 
     async def run_presence_announcer(self, *, interval_s: float = PRESENCE_INTERVAL_S) -> None:
-        """Tell the other instances how many staff consoles this one holds: on change and every interval."""
-        while True:
-            self._presence_changed.clear()
-            announcement = StaffPresence(instance=self.instance, staff=len(self._staff_listeners), ts=self.clock())
-            try:
-                await self.broker.publish(PRESENCE_TOPIC, announcement, durable=False)
-            except BrokerError as exc:
-                log.warning("chat.presence.publish_failed error=%s", exc)
-            # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancel that arrives as
-            # the event is set (a console closing at shutdown), and the task would never end.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(interval_s):
-                    await self._presence_changed.wait()
+        await self.presence.run_announcer(interval_s=interval_s)
 
     async def run_presence_listener(self) -> None:
-        """Fold the other instances' announcements (live only: the first ones come within an interval)."""
-        delay = 0.1
-        while True:
-            try:
-                async with self.broker.subscribe(PRESENCE_TOPIC) as events:
-                    delay = 0.1
-                    async for envelope in events:
-                        if isinstance(envelope.message, StaffPresence):
-                            self.presence.apply(envelope.message, now=time.monotonic())
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("chat.presence.listener_failed retry_in=%.1fs", delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+        await self.presence.run_listener()
 
     # ------------------------------------------------------------------ staff consoles
     def add_staff_listener(self, listener: StaffListener) -> None:
         self._staff_listeners.add(listener)
-        self._presence_changed.set()
+        self.presence.changed()
 
     def remove_staff_listener(self, listener: StaffListener) -> None:
         self._staff_listeners.discard(listener)
-        self._presence_changed.set()
+        self.presence.changed()
 
     async def citizen_connected(self, session: str, *, present: bool) -> None:
         """The citizen's chat connection opened or closed: staff of every instance hear it when the

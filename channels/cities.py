@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -166,6 +166,9 @@ class CityBroker(Broker):
 
     async def delete(self, topic: str) -> None:
         await self.inner.delete(self.prefix + topic)
+
+    async def remove(self, topic: str, ids: Iterable[str]) -> None:
+        await self.inner.remove(self.prefix + topic, ids)
 
     async def aclose(self) -> None:
         """The shared broker is closed by its owner, not by a city's view."""

@@ -124,6 +124,7 @@ def create_app(
                 ("handoff-listener", city.service.run_handoff_listener),
                 ("handoff-timer", city.service.run_handoff_timer),
                 ("callback-listener", city.service.callbacks.run_listener),
+                ("callback-expiry", city.service.callbacks.run_expiry),
                 ("presence-announcer", city.service.run_presence_announcer),
                 ("presence-listener", city.service.run_presence_listener),
             )

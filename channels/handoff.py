@@ -17,7 +17,15 @@ from enum import StrEnum
 from channels.errors import StaffConflict
 from channels.messages import HandoffEvent
 
-__all__ = ["Conversation", "HandoffConflict", "HandoffQueue", "HandoffState"]
+__all__ = [
+    "TYPING_INTERVAL_S",
+    "ClientQuota",
+    "Conversation",
+    "HandoffConflict",
+    "HandoffQueue",
+    "HandoffState",
+    "TypingThrottle",
+]
 
 
 class HandoffState(StrEnum):
@@ -157,3 +165,59 @@ class HandoffQueue:
                 or now - c.waiting_since >= 2 * timeout_s
             )
         ]
+
+
+class ClientQuota:
+    """How many conversations each client address has waiting for staff on this instance, so one address
+    cannot flood the staff queue. Counted from the proposal on (not when folded), so a burst of requests is
+    limited too; a conversation stops counting when it leaves the waiting state."""
+
+    def __init__(self, *, limit: int) -> None:
+        self.limit = limit
+        self._sessions: dict[str, set[str]] = {}  # client address -> its sessions waiting for staff
+        self._client: dict[str, str] = {}  # session -> the client address that queued it
+
+    def admit(self, client: str, session: str) -> bool:
+        """Count ``session`` for ``client``; False (and not counted) when the address is at its limit."""
+        queued = self._sessions.setdefault(client, set())
+        if len(queued) >= self.limit:
+            if not queued:
+                del self._sessions[client]
+            return False
+        queued.add(session)
+        self._client[session] = client
+        return True
+
+    def waiting(self, client: str) -> int:
+        return len(self._sessions.get(client, ()))
+
+    def left_waiting(self, session: str) -> None:
+        client = self._client.pop(session, None)
+        if client is not None and (queued := self._sessions.get(client)) is not None:
+            queued.discard(session)
+            if not queued:
+                del self._sessions[client]
+
+
+TYPING_INTERVAL_S = 2.0  # at most one chat.typing per conversation this often; the widget shows it for 5 s
+
+
+class TypingThrottle:
+    """Whether a staff member's keystrokes in a conversation should reach the citizen as ``chat.typing``
+    now: at most once every ``interval_s`` per conversation, so a fast typist (or a console on several
+    tabs) cannot flood the broker or the citizen's screen reader."""
+
+    def __init__(self, *, interval_s: float = TYPING_INTERVAL_S) -> None:
+        self.interval_s = interval_s
+        self._last: dict[str, float] = {}  # session -> when the last chat.typing was let through
+
+    def allow(self, session: str, *, now: float) -> bool:
+        last = self._last.get(session)
+        if last is not None and now - last < self.interval_s:
+            return False
+        self._last[session] = now
+        return True
+
+    def forget(self, session: str) -> None:
+        """The message was sent or the conversation closed: the next keystroke shows "schreibt" again at once."""
+        self._last.pop(session, None)

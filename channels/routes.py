@@ -15,12 +15,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from channels.chat_service import (
-    ChatService,
-    chat_topic,
-    new_session_id,
-    valid_session_id,
-)
+from channels.chat_service import ChatService
 from channels.errors import BrokerError, FrameError
 from channels.fanout import Fanout
 from channels.messages import (
@@ -31,6 +26,7 @@ from channels.messages import (
     ChatSend,
     ChatSession,
     ChatStatus,
+    ChatTyping,
     ChatWaiting,
     ErrorFrame,
     parse_chat_request,
@@ -40,6 +36,7 @@ from channels.metrics import GatewayMetrics
 from channels.security import RateLimiter, client_ip, origin_allowed, tokens_equal
 from channels.settings import GatewaySettings
 from channels.staff_accounts import StaffAccounts
+from channels.topics import chat_topic, new_session_id, valid_session_id
 from common.auth import GuessThrottle, Verdict
 from common.streams import valid_stream_id
 
@@ -235,7 +232,7 @@ async def chat_ws(request: web.Request, guard: Guard, service: ChatService) -> w
 
             async def relay() -> None:
                 async for envelope in events:
-                    if isinstance(envelope.message, ChatReply | ChatStatus | ChatWaiting):
+                    if isinstance(envelope.message, ChatReply | ChatStatus | ChatWaiting | ChatTyping):
                         await ws.send_str(envelope.message.model_dump_json())
 
             relay_task = asyncio.create_task(relay())

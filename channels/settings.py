@@ -70,6 +70,8 @@ class GatewaySettings(ContentRootSources, RathausSettings):
     metrics_token: SecretStr | None = None
     handoff_timeout_s: float = Field(default=120.0, gt=0)
     handoff_per_client: int = Field(default=3, ge=1)
+    # callback requests hold a citizen's name and contact: deleted this long after they were made (7 days)
+    callback_retention_s: int = Field(default=7 * 24 * 3600, ge=60)
     hls_url: str | None = None
     # how far behind the live edge the viewer's player stays (seconds): at least the subtitle service's
     # delay from spoken word to published cue, so captions are there when the picture gets to their words

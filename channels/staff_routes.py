@@ -158,6 +158,8 @@ async def staff_ws(request: web.Request, guard: Guard, service: ChatService) -> 
                     await service.staff_take(frame.session, staff=name)
                 elif frame.type == "staff.send":
                     await service.staff_send(frame.session, staff=name, text=frame.text)
+                elif frame.type == "staff.typing":
+                    await service.staff_typing(frame.session, staff=name)
                 elif frame.type == "staff.release":
                     await service.staff_release(frame.session, staff=name)
                 else:  # staff.callback_done

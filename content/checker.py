@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from content.city_facts import check_fact_topics
 from content.embeddings import Embed
 from content.errors import ContentError, Problem, has_errors
 from content.facts import easy_only, offices_named
@@ -207,6 +208,25 @@ def _easy_facts(doc: Document, topic: Topic, office_names: dict[str, str]) -> li
     return out
 
 
+def _summary_facts(doc: Document, topic: Topic) -> list[Problem]:
+    """The summary is read first, often alone: no time, fee, duration or phone number that ``answer`` does not
+    state (the same rule as for Leichte Sprache)."""
+    if not topic.summary:
+        return []
+    line = doc.line_of(("summary",))
+    return [
+        Problem(
+            doc.path,
+            line,
+            "summary",
+            f"the summary says {fact.text!r} ({fact.kind}), which the answer does not state",
+            "summarise what 'answer' says, or correct 'answer' if the summary is right",
+            code="summary-fact",
+        )
+        for fact in easy_only(topic.summary, topic.answer)
+    ]
+
+
 def _conflicts(topics: Sequence[tuple[Document, Topic]], options: CheckOptions) -> list[Problem]:
     docs = {topic.id: doc for doc, topic in topics}
     phrases = [Phrase(topic.id, i, q) for _, topic in topics for i, q in enumerate(topic.questions)]
@@ -373,6 +393,7 @@ def check_documents(
             continue
         problems += _topic_rules(doc, topic, stem, office_ids, today, options)
         problems += _easy_facts(doc, topic, office_names)
+        problems += _summary_facts(doc, topic)
         if topic.id in seen_ids:
             problems.append(
                 Problem(
@@ -387,6 +408,10 @@ def check_documents(
             continue
         seen_ids[topic.id] = doc.path
         valid.append((doc, topic))
+    if muni is not None and not isinstance(municipality, Problem):
+        made, found = check_fact_topics(municipality, muni, office_ids=office_ids, taken=seen_ids)
+        problems += found
+        valid += made
     problems += _conflicts(valid, options)
     phrasings: AspectsFile | None = None
     if isinstance(aspects, Problem):

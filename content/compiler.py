@@ -25,10 +25,11 @@ import yaml
 
 from content.aspects import aspect_examples
 from content.checker import CheckOptions, analyse, display_path, rasa_example
+from content.city_facts import FACT_TOPIC_IDS
 from content.embeddings import MODEL_ID, Embed, default_embedder
 from content.errors import ContentError, Problem
 from content.model import Content
-from content.schema import Office
+from content.schema import Office, Topic
 
 __all__ = [
     "GENERATED_DIR",
@@ -76,10 +77,17 @@ def _example(text: str) -> str:
     return rasa_example(text)
 
 
+def _trained(content: Content) -> list[Topic]:
+    """The topics the Rasa model learns. City facts are found by the retrieval alone (like a topic only
+    another city has, docs/cities.md): training on them shifted the model's calibration, and the assistant
+    stopped asking back on "Pass oder Ausweis"."""
+    return [t for t in content.topics if t.id not in FACT_TOPIC_IDS]
+
+
 def _nlu(content: Content) -> tuple[str, int]:
     lines = [_HEADER, 'version: "3.1"\n', "nlu:\n"]
     count = 0
-    for topic in content.topics:
+    for topic in _trained(content):
         lines.append(f"- intent: faq/{topic.id}\n  examples: |\n")
         seen: set[str] = set()
         for question in topic.questions:
@@ -92,7 +100,7 @@ def _nlu(content: Content) -> tuple[str, int]:
 
 
 def _responses(content: Content) -> str:
-    responses = {f"utter_faq/{t.id}": [{"text": t.answer}] for t in content.topics}
+    responses = {f"utter_faq/{t.id}": [{"text": t.answer}] for t in _trained(content)}
     body: str = yaml.safe_dump(
         {"responses": responses},
         allow_unicode=True,
@@ -135,7 +143,9 @@ def _index(content: Content) -> dict[str, Any]:
     return {
         "municipality": content.municipality.model_dump(mode="json"),
         "offices": {o.id: _office_entry(o) for o in content.offices},
-        "topics": {t.id: t.index_entry() for t in content.topics},
+        # a city fact's answer is a sentence or two: always answered whole, never one aspect of it
+        "topics": {t.id: {**t.index_entry(), **({"whole": True} if t.id in FACT_TOPIC_IDS else {})}
+                   for t in content.topics},
         "aspects": _aspects(content),
     }
 

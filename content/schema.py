@@ -28,10 +28,14 @@ from content.hours import WEEKDAYS, HoursError, TimeRange, check_day, parse_rang
 __all__ = [
     "ASPECTS",
     "ID_PATTERN",
+    "MAX_ACTIONS",
+    "MAX_SUMMARY",
+    "Action",
     "Address",
     "AspectPhrasings",
     "AspectsFile",
     "Assistant",
+    "Facts",
     "Fee",
     "Handoff",
     "Hours",
@@ -55,6 +59,12 @@ ASPECTS = ("fees", "documents", "office", "hours", "duration", "deadline", "onli
 # Aspect answers are short: a sentence or two, not a second answer.
 MAX_ASPECT_TEXT = 300
 MIN_ASPECT_PHRASINGS = 5
+# A topic's own summary, shown before "Mehr dazu": at most two sentences and this many characters.
+MAX_SUMMARY = 240
+MAX_SUMMARY_SENTENCES = 2
+# Link buttons under an answer ("Termin buchen", "Online-Antrag", "Formular (PDF)"): a few, with short labels.
+MAX_ACTIONS = 3
+MAX_ACTION_LABEL = 40
 TOPIC_PLACEHOLDER = "{thema}"
 
 _MODEL = ConfigDict(strict=True, extra="forbid", frozen=True)
@@ -125,6 +135,39 @@ def _check_aspect_text(value: str) -> str:
     return value
 
 
+# A sentence ends at . ! ? followed by a space and a capital letter or digit; not after a single letter
+# ("z. B."), a digit ("bis 30. Juni") or a common abbreviation ("ca.", "Nr.", "bzw.", "ggf.", "inkl.").
+_SENTENCE_END = re.compile(
+    r"(?<!\b[a-zA-Z])(?<!\d)(?<!\bca)(?<!\bNr)(?<!\bbzw)(?<!\bggf)(?<!\binkl)(?<!\bvgl)[.!?]\s+(?=[A-ZÄÖÜ0-9])"
+)
+
+
+def _check_summary(value: str) -> str:
+    if len(value) > MAX_SUMMARY:
+        raise _fail(f"{len(value)} characters; a summary has at most {MAX_SUMMARY}",
+                    "say the one thing most people need in one or two short sentences; the rest stays in 'answer'")
+    sentences = len(_SENTENCE_END.split(value))
+    if sentences > MAX_SUMMARY_SENTENCES:
+        raise _fail(f"{sentences} sentences; a summary has at most {MAX_SUMMARY_SENTENCES}",
+                    "shorten it to one or two sentences; the rest stays in 'answer'")
+    return value
+
+
+def _check_action_url(value: str) -> str:
+    """An action opens a web page (https), dials (tel:) or writes an e-mail (mailto:)."""
+    if value.startswith("tel:"):
+        _check_phone(value.removeprefix("tel:"))
+        return value
+    if value.startswith("mailto:"):
+        _check_email(value.removeprefix("mailto:"))
+        return value
+    check_url(value)
+    if not value.startswith("https://"):
+        raise _fail(f"URL {value!r} is not encrypted",
+                    "an action links https://, tel: or mailto: only; link the https:// address of the page")
+    return value
+
+
 def _check_template(value: str) -> str:
     rest = value.replace(TOPIC_PLACEHOLDER, "")
     if "{" in rest or "}" in rest:
@@ -138,6 +181,8 @@ AspectText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
 Template = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2), AfterValidator(_check_template)]
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 Url = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(check_url)]
+ActionUrl = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_action_url)]
+Summary = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_check_summary)]
 Email = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_email)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_phone)]
 PostalCode = Annotated[str, StringConstraints(pattern=r"^\d{4,5}$")]
@@ -246,6 +291,51 @@ class Branding(BaseModel):
     logo: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*\.(svg|png)$")] | None = None
 
 
+class Source(BaseModel):
+    model_config = _MODEL
+
+    title: Text
+    url: Url
+
+
+class Mayor(BaseModel):
+    model_config = _MODEL
+
+    name: Text
+    title: Text  # as the city says it: "Oberbürgermeisterin", "Bürgermeister"
+    since: Annotated[int, Field(ge=1900, le=2100)] | None = None  # the year the term began
+    office: Id | None = None  # who answers about the mayor (default: facts.office)
+
+
+class Inhabitants(BaseModel):
+    model_config = _MODEL
+
+    count: Annotated[int, Field(ge=1)]
+    as_of: ReviewDate  # the date the count refers to ("Stand")
+
+
+class TownHall(BaseModel):
+    model_config = _MODEL
+
+    name: Text = "Rathaus"
+    address: Address
+
+
+class Facts(BaseModel):
+    """Facts about the municipality itself, answered by the assistant like topics ("Wer ist Bürgermeister?",
+    "Wie viele Einwohner ...?", "Wo ist das Rathaus?"); :mod:`content.city_facts` makes one topic of each."""
+
+    model_config = _MODEL
+
+    office: Id  # the office that answers questions about these facts
+    source: Source  # the city's page that states them
+    last_reviewed: ReviewDate
+    owner: Text
+    mayor: Mayor | None = None
+    inhabitants: Inhabitants | None = None
+    town_hall: TownHall | None = None  # with the city's phone, e-mail and website from this file
+
+
 class Municipality(BaseModel):
     model_config = _MODEL
 
@@ -261,6 +351,7 @@ class Municipality(BaseModel):
     assistant: Assistant = Field(default_factory=Assistant)
     branding: Branding = Field(default_factory=Branding)
     vocabulary: list[Text] = Field(default_factory=list)
+    facts: Facts | None = None
 
 
 class Office(BaseModel):
@@ -285,11 +376,13 @@ class OfficesFile(BaseModel):
     offices: list[Office] = Field(min_length=1)
 
 
-class Source(BaseModel):
+class Action(BaseModel):
+    """A link button under the answer: what it does, in a few words, and where it leads."""
+
     model_config = _MODEL
 
-    title: Text
-    url: Url
+    label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=MAX_ACTION_LABEL)]
+    url: ActionUrl
 
 
 class Fee(BaseModel):
@@ -316,6 +409,11 @@ class Topic(BaseModel):
     questions: list[Text] = Field(min_length=MIN_QUESTIONS)
     answer: Text
     answer_easy: Text | None = None
+    # Shown first, before "Mehr dazu" (without it: the answer's first two sentences).
+    summary: Summary | None = None
+    # Link buttons under the answer (without them: "Termin buchen" from the office, "Online-Antrag" from
+    # 'online' or an online-form source).
+    actions: list[Action] = Field(default_factory=list, max_length=MAX_ACTIONS)
     sources: list[Source] = Field(min_length=1)
     office: Id
     fees: list[Fee] = Field(default_factory=list)
@@ -348,6 +446,8 @@ class Topic(BaseModel):
             "title": self.title,
             "answer": self.answer,
             "answer_easy": self.answer_easy,
+            "summary": self.summary,
+            "actions": [{"label": a.label, "url": a.url} for a in self.actions],
             "sources": [{"title": s.title, "url": s.url} for s in self.sources],
             "office": self.office,
             "fees": [{"label": f.label, "amount_eur": f.amount_eur} for f in self.fees],

@@ -223,7 +223,8 @@ class ActionAnswerFaq(CitizenAction):
     def _answer(index: ContentIndex, topic: str, confidence: float, text: str, aspect: str | None = None) -> Reply:
         hours = index.opening_hours
         is_hours_topic = hours is not None and topic == hours.topic
-        if aspect and not is_hours_topic:
+        whole = bool((index.topic(topic) or {}).get("whole"))  # a city fact (content/city_facts.py)
+        if aspect and not is_hours_topic and not whole:
             return aspect_reply(index, topic, aspect, confidence, _now(index))
         if hours is not None and is_hours_topic and index.offices:
             now = _now(index)

@@ -93,6 +93,9 @@ def answer_reply(index: ContentIndex, topic_id: str, confidence: float, *, answe
         "title": topic.get("title") or topic_id,
         "answer": text_answer,
         "answer_easy": topic.get("answer_easy"),
+        # the editors' summary is of the whole answer; an aspect or other text gets the derived one
+        "summary": topic.get("summary") if answer is None else None,
+        "actions": list(topic.get("actions") or []),
         "sources": sources,
         "office": office,
         "fees": list(topic.get("fees") or []),

@@ -29,6 +29,7 @@ from channels.broker.base import (
     id_after,
     parse_id,
 )
+from channels.broker.fold import fold_topic
 from channels.broker.memory import MemoryBroker
 from channels.broker.redis import RedisBroker
 from channels.errors import ConfigError
@@ -41,6 +42,7 @@ __all__ = [
     "MemoryBroker",
     "RedisBroker",
     "broker_from_url",
+    "fold_topic",
     "id_after",
     "parse_id",
 ]

@@ -204,6 +204,10 @@ class Broker(abc.ABC):
     async def delete(self, topic: str) -> None:  # noqa: B027 - optional for implementations
         """Forget a topic's history (retention of chat logs)."""
 
+    @abc.abstractmethod
+    async def remove(self, topic: str, ids: Iterable[str]) -> None:
+        """Delete these stored messages of ``topic`` (retention of personal data); unknown ids are ignored."""
+
     @contextlib.asynccontextmanager
     async def subscribe(
         self, topic: str, *, since: str | None = None, replay: int = 0

@@ -11,7 +11,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 
 from channels.broker.base import (
@@ -121,6 +121,14 @@ class MemoryBroker(Broker):
         state = self._topics.get(topic)
         if state is not None:
             state.ring.clear()
+
+    async def remove(self, topic: str, ids: Iterable[str]) -> None:
+        state = self._topics.get(topic)
+        gone = set(ids)
+        if state is not None and gone:
+            kept = [envelope for envelope in state.ring if envelope.id not in gone]
+            state.ring.clear()
+            state.ring.extend(kept)
 
     async def aclose(self) -> None:
         self._closed = True

@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import cast
 
 import redis.asyncio as aioredis
@@ -176,6 +176,17 @@ class RedisBroker(Broker):
 
     async def delete(self, topic: str) -> None:
         await self._redis.delete(self._stream_key(topic))
+
+    async def remove(self, topic: str, ids: Iterable[str]) -> None:
+        doomed = list(ids)
+        if not doomed:
+            return
+        try:
+            await self._redis.xdel(self._stream_key(topic), *doomed)
+        except (RedisError, OSError) as exc:
+            raise BrokerError(
+                f"cannot remove messages of {topic!r} on {self.url}: {exc}; is redis-server running?"
+            ) from exc
 
     # ------------------------------------------------------------------ subscribe
     @contextlib.asynccontextmanager

@@ -12,6 +12,7 @@ from bot.actions.decide import Candidate
 from bot.actions.index import ContentIndex, load_index
 from bot.actions.replies import (
     answer_reply,
+    aspect_reply,
     bot_challenge_reply,
     choose_topic_payload,
     clarify_reply,
@@ -53,6 +54,8 @@ INDEX_DATA = {
         "reisepass": {
             "id": "reisepass", "title": "Reisepass beantragen", "answer": "Einen Reisepass beantragen Sie ...",
             "answer_easy": None, "office": "buergerbuero", "fees": [{"label": "ab 24", "amount_eur": 70.0}],
+            "summary": "Den Pass gibt es im Bürgerbüro.",
+            "actions": [{"label": "Termin buchen", "url": "https://www.musterstadt.example/termin"}],
             "documents": ["Passfoto"], "last_reviewed": "2026-09-15", "owner": "Redaktion",
             "sources": [{"title": "Reisepass", "url": "https://www.musterstadt.example/reisepass"}],
         },
@@ -82,7 +85,17 @@ def test_answer_has_text_with_source_and_full_payload(index: ContentIndex) -> No
     assert custom["documents"] == ["Passfoto"]
     assert custom["last_reviewed"] == "2026-09-15" and custom["confidence"] == 0.91
     assert set(custom) >= {"title", "answer", "answer_easy", "sources"}
+    assert custom["summary"] == "Den Pass gibt es im Bürgerbüro."
+    assert custom["actions"] == [{"label": "Termin buchen", "url": "https://www.musterstadt.example/termin"}]
     json.dumps(custom)
+
+
+def test_editors_summary_is_of_the_whole_answer_only_and_actions_stay(index: ContentIndex) -> None:
+    fees = aspect_reply(index, "reisepass", "fees", 0.8, datetime(2026, 10, 5, 10, 0))
+    assert fees.custom["aspect"] == "fees" and fees.custom["summary"] is None  # the derived one, of this text
+    assert fees.custom["actions"][0]["label"] == "Termin buchen"
+    plain = answer_reply(index, "personalausweis", 0.8)  # a topic without them
+    assert plain.custom["summary"] is None and plain.custom["actions"] == []
 
 
 def test_clarify_offers_buttons_with_choose_topic_payloads(index: ContentIndex) -> None:

@@ -29,6 +29,14 @@ FAQ = {
 }
 
 
+def test_editors_summary_and_actions_travel_to_the_widget() -> None:
+    action = {"label": "Termin buchen", "url": "https://www.musterstadt.example/termin"}
+    custom = {**FAQ, "summary": "Den Ausweis gibt es im Bürgerbüro.", "actions": [action]}
+    (reply,) = mapped([{"recipient_id": "s1", "custom": custom}]).replies
+    assert reply.summary == "Den Ausweis gibt es im Bürgerbüro."
+    assert [(a.label, a.url) for a in reply.actions] == [("Termin buchen", "https://www.musterstadt.example/termin")]
+
+
 def mapped(raw: list[object]):  # type: ignore[no-untyped-def]
     counter = itertools.count()
     return map_rasa_messages(raw, session="s1", new_id=lambda: f"m{next(counter)}", now=10.0)
@@ -48,6 +56,7 @@ def test_text_and_following_custom_payload_become_one_answer() -> None:
     assert reply.sources[0].url == "https://www.musterstadt.example/ausweis"
     assert reply.office is not None and reply.office.address is not None
     assert reply.office.address.street == "Rathausplatz 1"
+    assert reply.summary is None and reply.actions == ()  # the topic has none: the widget derives them
     assert reply.confidence == 0.93 and reply.last_reviewed == "2026-09-15"
     assert not outcome.handoff
 

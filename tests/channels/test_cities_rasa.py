@@ -78,3 +78,22 @@ async def test_ferry_is_answered_in_beispielhausen_only(
             said = " ".join(texts)
             assert phone in said and other not in said, said
             await ws.close()
+
+
+async def test_each_city_names_its_own_mayor_and_town_hall(
+    rasa_stack: Any, city_indexes: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """City facts (municipality.yml `facts:`) are answered per city from one model."""
+    monkeypatch.delenv("RATHAUS_CONTENT", raising=False)
+    monkeypatch.setenv("RATHAUS_CITIES", f"{MUSTERSTADT},{BEISPIELHAUSEN}")
+    async with gateway(rasa_url=rasa_stack.rasa_url, rasa_timeout_s=30.0) as client:
+        for city, mayor, other in (
+            ("musterstadt", "Dr. Anna Beispiel", "Jonas Probst"),
+            ("beispielhausen", "Jonas Probst", "Dr. Anna Beispiel"),
+        ):
+            reply = await _ask(client, city, "Wer ist Bürgermeister?")
+            assert reply["kind"] == "answer" and reply["topic"] == "stadt_buergermeister", reply
+            assert mayor in reply["text"] and other not in reply["text"]
+        hall = await _ask(client, "beispielhausen", "Wie ist die Telefonnummer der Stadtverwaltung?")
+        assert hall["topic"] == "stadt_rathaus" and "0700 555 010 0" in hall["text"], hall
+        assert "Marktplatz 1, 54321 Beispielhausen" in hall["text"]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 
+from channels.handoff import TypingThrottle
 from tests.channels.helpers import gateway, next_frame, of_type
 
 
@@ -250,3 +252,55 @@ async def test_console_gets_the_countdown_and_sees_the_citizen_leave_and_return(
         assert "citizen.presence" not in seen
         for ws in (back, staff, later):
             await ws.close()
+
+
+async def _frames_of(ws: object, kind: str, within: float) -> list[dict[str, object]]:
+    """Every frame of ``kind`` the socket gets in the next ``within`` seconds."""
+    seen: list[dict[str, object]] = []
+    with contextlib.suppress(TimeoutError):
+        while True:
+            seen.append(await next_frame(ws, of_type(kind), within=within))  # type: ignore[arg-type]
+    return seen
+
+
+async def test_staff_typing_reaches_the_citizen_throttled_and_is_not_stored() -> None:
+    async with gateway() as client:
+        staff = await client.ws_connect("/ws/staff?token=staff-secret-for-tests-0123456789&name=Frau%20Beispiel")
+        await next_frame(staff, of_type("staff.queue"))
+        citizen = await client.ws_connect("/ws/chat")
+        session = (await next_frame(citizen, of_type("chat.session")))["session"]
+        await citizen.send_json({"type": "chat.handoff"})
+        assert (await next_frame(citizen, of_type("chat.status")))["status"] == "handoff_waiting"
+
+        await staff.send_json({"type": "staff.typing", "session": session})  # not taken yet: not theirs
+        assert (await next_frame(staff, of_type("error")))["code"] == "not_assigned"
+
+        await staff.send_json({"type": "staff.take", "session": session})
+        assert (await next_frame(citizen, of_type("chat.status")))["status"] == "handoff_active"
+        for _ in range(5):  # a fast typist: one chat.typing, not five
+            await staff.send_json({"type": "staff.typing", "session": session})
+        typing = await _frames_of(citizen, "chat.typing", within=0.5)
+        assert [(t["session"], t["name"]) for t in typing] == [(session, "Frau Beispiel")]
+
+        await staff.send_json({"type": "staff.send", "session": session, "text": "Einen Moment bitte."})
+        await next_frame(citizen, of_type("chat.reply"))
+        await staff.send_json({"type": "staff.typing", "session": session})  # next message: shown again at once
+        assert (await next_frame(citizen, of_type("chat.typing"), within=1))["name"] == "Frau Beispiel"
+        await citizen.close()
+
+        again = await client.ws_connect(f"/ws/chat?session={session}")
+        history = (await next_frame(again, of_type("chat.history")))["messages"]
+        assert [m["type"] for m in history].count("chat.typing") == 0  # live only
+        assert any(m.get("text") == "Einen Moment bitte." for m in history)
+        await again.close()
+        await staff.close()
+
+
+def test_typing_throttle_lets_one_through_per_interval_and_conversation() -> None:
+    throttle = TypingThrottle(interval_s=2.0)
+    assert throttle.allow("a", now=10.0)
+    assert not throttle.allow("a", now=11.9)
+    assert throttle.allow("b", now=11.9)  # every conversation on its own
+    assert throttle.allow("a", now=12.0)
+    throttle.forget("a")
+    assert throttle.allow("a", now=12.1)  # after a sent message: at once

@@ -78,6 +78,9 @@ async def test_staff_on_instance_a_reaches_citizen_on_instance_b(redis_server: R
         assert (await next_frame(citizen, of_type("chat.status")))["status"] == "handoff_active"
         reply = await next_frame(citizen, of_type("chat.reply"))
         assert (reply["sender"], reply["text"]) == ("staff", "Ich schaue nach.")
+        # "… schreibt" crosses instances too: typed on A's console, shown in B's widget
+        await staff.send_json({"type": "staff.typing", "session": session})
+        assert (await next_frame(citizen, of_type("chat.typing")))["name"] == "Herr Muster"
         await citizen.send_json({"type": "chat.send", "text": "Danke!"})
         seen = await next_frame(staff, lambda f: f["type"] == "staff.message" and f["message"]["type"] == "chat.user")
         assert seen["message"]["text"] == "Danke!"

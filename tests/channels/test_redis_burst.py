@@ -11,9 +11,9 @@ import aiohttp
 import pytest
 
 from channels.broker import RedisBroker
-from channels.chat_service import chat_topic
 from channels.gateway import BROKER, FANOUT
 from channels.messages import ChatUser, SubtitleCue
+from channels.topics import chat_topic
 from tests.channels.helpers import gateway
 from tests.fixtures.services import RedisServer
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from content.checker import CheckOptions, analyse, check_content, load_content
 from content.errors import ContentError, Problem
+from content.schema import Topic
 from tests.content.conftest import TODAY, Edit, line_of
 
 
@@ -279,3 +281,49 @@ def test_office_aliases_are_keywords(tree: Path, edit: Edit) -> None:
     edit(path, "  - id: buergerbuero\n", "  - id: buergerbuero\n    aliases: [Einwohnermeldeamt, x]\n")
     problem = next(p for p in _check(tree) if p.field.startswith("offices[0].aliases"))
     assert problem.line == line_of(path, "aliases:")
+
+
+SUMMARY_OK = "summary: Den Pass beantragen Sie im Bürgerbüro.\n"
+
+
+@pytest.mark.parametrize(("block", "field", "message"), [
+    ("summary: " + "Sehr lang. " * 30 + "\n", "summary", "at most 240"),
+    ("summary: Erstens. Zweitens. Drittens.\n", "summary", "3 sentences"),
+    ('actions:\n  - label: Termin\n    url: "http://www.musterstadt.example/termin"\n', "actions[0].url",
+     "not encrypted"),
+    ('actions:\n  - label: Termin\n    url: "javascript:alert(1)"\n', "actions[0].url", "must start with https://"),
+    ('actions:\n  - label: Anrufen\n    url: "tel:bitte anrufen"\n', "actions[0].url", "not a phone number"),
+    ('actions:\n  - label: Schreiben\n    url: "mailto:niemand"\n', "actions[0].url", "not an e-mail address"),
+    ('actions:\n  - label: "' + "x" * 41 + '"\n    url: "https://www.musterstadt.example"\n', "actions[0].label",
+     "at most 40"),
+    ("actions:\n" + '  - label: Termin\n    url: "https://www.musterstadt.example/termin"\n' * 4, "actions",
+     "at most 3"),
+])
+def test_summary_and_actions_are_validated(tree: Path, edit: Edit, block: str, field: str, message: str) -> None:
+    edit(_topic(tree, "reisepass"), "sources:\n", block + "sources:\n")
+    problems = [p for p in _check(tree) if p.severity == "error"]
+    assert problems and problems[0].field == field, problems
+    assert message in problems[0].message and problems[0].hint
+    needle = {"summary": "summary:", "actions": "actions:", "actions[0].url": "    url:"}.get(field, "  - label:")
+    assert problems[0].line == line_of(_topic(tree, "reisepass"), needle)  # the line of the field itself
+
+
+def test_valid_summary_and_actions_pass_and_reach_the_index(tree: Path, edit: Edit) -> None:
+    actions = (
+        'actions:\n  - label: Termin buchen\n    url: "https://www.musterstadt.example/termin"\n'
+        '  - label: Anrufen\n    url: "tel:0800 123 456 10"\n'
+        '  - label: Schreiben\n    url: "mailto:buergerbuero@musterstadt.example"\n'
+    )
+    edit(_topic(tree, "reisepass"), "sources:\n", SUMMARY_OK + actions + "sources:\n")
+    assert _check(tree) == []
+    data = yaml.safe_load(_topic(tree, "reisepass").read_text(encoding="utf-8"))
+    entry = Topic.model_validate(data).index_entry()
+    assert entry["summary"] == "Den Pass beantragen Sie im Bürgerbüro."
+    urls = [a["url"] for a in entry["actions"]]
+    assert urls[1:] == ["tel:0800 123 456 10", "mailto:buergerbuero@musterstadt.example"]
+
+
+def test_summary_with_a_fact_the_answer_does_not_state_fails(tree: Path, edit: Edit) -> None:
+    edit(_topic(tree, "reisepass"), "sources:\n", "summary: Der Pass kostet 99 Euro.\nsources:\n")
+    (problem,) = [p for p in _check(tree) if p.code == "summary-fact"]
+    assert problem.severity == "error" and problem.field == "summary" and "99 Euro" in problem.message

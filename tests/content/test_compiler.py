@@ -79,6 +79,8 @@ def test_content_index_shape(tree: Path, tmp_path: Path) -> None:
         "title",
         "answer",
         "answer_easy",
+        "summary",
+        "actions",
         "sources",
         "office",
         "fees",
@@ -92,6 +94,7 @@ def test_content_index_shape(tree: Path, tmp_path: Path) -> None:
         "owner",
     }
     assert topic["duration"] is None and topic["online"] is None
+    assert topic["summary"] is None and topic["actions"] == []  # optional: the widget derives both
     assert index["aspects"] is None  # the fixture has no aspects.yml
 
 

@@ -230,3 +230,32 @@ async def test_nobody_online_leads_to_a_callback_request_that_staff_see(new_page
     await colleague.goto(f"{gateway.url}/staff?token={STAFF_TOKEN}&name=Herr%20Muster")
     await expect(colleague.locator(".callback")).to_contain_text("erledigt von Frau Beispiel")
     assert await axe_serious(staff) == []
+
+
+async def test_citizen_sees_staff_typing_until_the_message_or_a_pause(new_page, gateway: Gateway) -> None:
+    staff, _ = await new_page(viewport={"width": 1280, "height": 900})
+    await login(staff, gateway)
+    citizen = await ask_for_a_person(new_page, gateway, "Wie melde ich meinen Hund an?")
+    await citizen.set_viewport_size({"width": 375, "height": 667})
+    await staff.locator(".conv").first.click()
+    await staff.get_by_role("button", name="Übernehmen").click()
+    typing = citizen.locator(".rh-staff-typing")
+    await expect(citizen.locator(".rh-handoff")).to_contain_text("Sie schreiben mit")
+    await expect(typing).to_be_hidden()
+
+    reply = staff.get_by_label("Antwort an die Bürgerin oder den Bürger")
+    await reply.press_sequentially("Guten Tag", delay=50)
+    # a polite status line of its own, with the staff member's name
+    await expect(typing).to_have_text("Frau Beispiel schreibt …")
+    assert (await typing.get_attribute("role"), await typing.get_attribute("aria-live")) == ("status", "polite")
+    await citizen.screenshot(path="/tmp/staff-typing-375.png")
+    # staff stop typing: it goes after a few seconds (no new chat.typing), without a message
+    await expect(typing).to_be_hidden(timeout=9_000)
+    await expect(citizen.get_by_role("log").locator(".rh-msg--staff")).to_have_count(0)
+
+    # typing again, then sending: the message replaces it at once
+    await reply.press_sequentially(", wie kann ich helfen?", delay=30)
+    await expect(typing).to_be_visible()
+    await reply.press("Enter")
+    await expect(citizen.get_by_role("log").locator(".rh-msg--staff")).to_contain_text("wie kann ich helfen?")
+    await expect(typing).to_be_hidden(timeout=1_000)

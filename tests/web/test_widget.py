@@ -134,7 +134,23 @@ async def test_clarify_choices_are_buttons_that_send_the_payload(new_page, rasa_
     await expect(choices.get_by_role("button", name=topic("personalausweis")["title"])).to_be_visible()
     await choices.get_by_role("button", name=reisepass["title"]).press("Enter")
     await expect(page.get_by_role("log").get_by_text(stand(reisepass))).to_be_visible()
+    # the editors' summary first (content `summary:`), "Mehr dazu" swaps in the whole answer
+    answer = page.locator(".rh-msg--bot").last
+    await expect(bot_texts(page).last).to_have_text(one_line(reisepass["summary"]))
+    more = answer.get_by_role("button", name="Mehr dazu")
+    await expect(more).to_have_attribute("aria-expanded", "false")
+    await more.click()
     await expect(bot_texts(page).last).to_have_text(one_line(reisepass["answer"]))
+    await expect(answer.get_by_role("button", name="Weniger anzeigen")).to_have_attribute("aria-expanded", "true")
+    # the editors' action buttons (content `actions:`), a web page in a new window and a phone number
+    actions = answer.get_by_role("group", name="Aktionen")
+    (booking, call) = reisepass["actions"]
+    await expect(actions.get_by_role("link")).to_have_count(2)
+    web_link = actions.get_by_role("link", name=booking["label"])
+    await expect(web_link).to_have_attribute("href", booking["url"])
+    await expect(web_link).to_have_attribute("target", "_blank")
+    phone = actions.get_by_role("link", name=call["label"], exact=True)
+    await expect(phone).to_have_attribute("href", "tel:" + call["url"].removeprefix("tel:").replace(" ", ""))
     # Rasa got the button's payload, not its title
     session = await page.evaluate("sessionStorage.getItem('rathaus.chat.session')")
     assert await rasa_user_texts(rasa_stack, session) == [AMBIGUOUS, PAYLOAD_REISEPASS]
@@ -452,5 +468,7 @@ async def test_question_in_english_gets_the_german_answer_with_a_note_in_english
     note = answer.locator(".rh-language-note")
     await expect(note).to_have_attribute("lang", "en")  # screen readers switch to English for this line
     await expect(note).to_contain_text("German")
+    await expect(answer.locator(".rh-text")).to_have_text(one_line(topic("wohnsitz_anmelden")["summary"]))
+    await answer.get_by_role("button", name="Mehr dazu").click()
     await expect(answer.locator(".rh-text")).to_have_text(one_line(topic("wohnsitz_anmelden")["answer"]))
     assert requests.errors == []

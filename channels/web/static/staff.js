@@ -2,7 +2,7 @@
  * Staff console for human hand-off (/staff). Logs in with a personal account (POST /api/staff/login gives a
  * ticket, then /ws/staff?ticket=...) or, where the gateway has only the shared token, opens
  * /ws/staff?token=...&name=...; then speaks the staff protocol of docs/protocol.md: staff.queue /
- * staff.update / staff.message / error in, staff.take / staff.send / staff.release out. Ticket or token (from
+ * staff.update / staff.message / error in, staff.take / staff.send / staff.typing / staff.release out. Ticket or token (from
  * the form or ?token=, removed from the address bar at once) are kept only in sessionStorage of this tab.
  * Untrusted text is inserted with textContent only.
  *
@@ -634,14 +634,27 @@
     }
   });
 
+  // "… schreibt" for the citizen: at most one staff.typing every 2 s while typing (the gateway throttles too)
+  const TYPING_EVERY_MS = 2000;
+  let lastTyping = 0;
+
   els.reply.addEventListener("submit", (event) => {
     event.preventDefault();
     const text = els.replyText.value.trim();
     if (!text || !state.selected) return;
     if (send({ type: "staff.send", session: state.selected, text })) {
       els.replyText.value = "";
+      lastTyping = 0; // the next message's first keystroke shows "schreibt" again at once
     }
     els.replyText.focus();
+  });
+
+  els.replyText.addEventListener("input", () => {
+    const conv = state.selected ? state.conversations.get(state.selected) : null;
+    if (!conv || !isMine(conv) || !els.replyText.value.trim()) return;
+    const now = Date.now();
+    if (now - lastTyping < TYPING_EVERY_MS) return;
+    if (send({ type: "staff.typing", session: conv.session })) lastTyping = now;
   });
 
   els.replyText.addEventListener("keydown", (event) => {

@@ -27,6 +27,9 @@
   // A queued question ("chat.waiting") is answered when its turn comes: wait longer than the gateway's
   // queue limit (RATHAUS_RASA_QUEUE_TIMEOUT_S, 60 s by default) before giving up on it.
   const QUEUED_TIMEOUT_MS = 90000;
+  // "… schreibt" during a staff chat: the gateway repeats chat.typing every 2 s while staff type; without a
+  // new one for this long, staff have stopped typing.
+  const STAFF_TYPING_MS = 5000;
 
   // Everything the widget itself says, in German and English (issue #10). What the assistant, the staff and
   // the gateway send stays German: content is not machine-translated, and it is marked lang="de".
@@ -84,6 +87,7 @@
       ackWaiting: "Gespeichert. Die Mitarbeiterin oder der Mitarbeiter sieht Ihre Nachricht beim Übernehmen.",
       ackActive: "Gesendet an die Mitarbeiterin oder den Mitarbeiter.",
       typing: "Die Antwort wird gesucht …",
+      staffTyping: (name) => `${name || "Die Mitarbeiterin oder der Mitarbeiter"} schreibt …`,
       waiting: "Gerade stellen viele Menschen gleichzeitig Fragen. Ihre Frage ist vorgemerkt, die Antwort kommt gleich.",
       sources: "Quelle:",
       newWindow: "(öffnet in neuem Fenster)",
@@ -163,6 +167,7 @@
       ackWaiting: "Saved. The member of staff sees your message when they take over.",
       ackActive: "Sent to the member of staff.",
       typing: "Looking for the answer …",
+      staffTyping: (name) => `${name || "The member of staff"} is typing …`,
       waiting: "Many people are asking at the same time. Your question is queued, the answer follows shortly.",
       sources: "Source:",
       newWindow: "(opens in a new window)",
@@ -394,6 +399,11 @@
     ta: { "aria-label": "logLabel" }, tabindex: "0",
   });
   const typing = el("p", { class: "rh-typing", role: "status", hidden: true });
+  // its own live region: set once when staff start typing (repeats only extend it), so a screen reader
+  // hears "schreibt" once, not every 2 s
+  const staffTyping = el("p", {
+    class: "rh-staff-typing", role: "status", "aria-live": "polite", hidden: true,
+  });
   const input = el("input", {
     id: "rh-input", class: "rh-input", type: "text", name: "text", autocomplete: "off",
     maxlength: "1000", ta: { placeholder: "placeholder" }, "aria-describedby": "rh-notice",
@@ -412,7 +422,7 @@
     el("div", { class: "rh-head-row" }, titleEl, langBtn, closeBtn),
     noticeEl,
     el("div", { class: "rh-tools" }, easyBtn, humanBtn, availEl)),
-  handoffBar, log, typing, form, phoneEl);
+  handoffBar, log, staffTyping, typing, form, phoneEl);
 
   applyLang();
   wrapper.append(panel, launcher);
@@ -633,15 +643,27 @@
   function renderAnswerBody(entry) {
     const { reply, textEl, noteEl } = entry;
     const easy = state.easy && reply.answer_easy;
-    const [head, rest] = summarise(easy ? reply.answer_easy : reply.text);
-    const restEl = el("span", { class: "rh-rest", id: `rh-rest-${entry.index}`, hidden: !entry.expanded });
-    setText(restEl, ` ${rest}`);
-    const headEl = el("span", {});
-    setText(headEl, head);
-    textEl.replaceChildren(headEl, rest ? restEl : "");
-    entry.moreBtn.hidden = !rest;
+    const full = easy ? reply.answer_easy : reply.text;
+    // The editors' own summary (content `summary:`) of the standard answer; otherwise its first two sentences.
+    const own = !easy && reply.summary && reply.summary !== full ? String(reply.summary) : "";
+    const bodyId = `rh-rest-${entry.index}`;
+    if (own) {
+      // "Mehr dazu" swaps the summary for the whole answer (which says the same at more length)
+      const bodyEl = el("span", { id: bodyId });
+      setText(bodyEl, entry.expanded ? full : own);
+      textEl.replaceChildren(bodyEl);
+      entry.moreBtn.hidden = false;
+    } else {
+      const [head, rest] = summarise(full);
+      const restEl = el("span", { class: "rh-rest", id: bodyId, hidden: !entry.expanded });
+      setText(restEl, ` ${rest}`);
+      const headEl = el("span", {});
+      setText(headEl, head);
+      textEl.replaceChildren(headEl, rest ? restEl : "");
+      entry.moreBtn.hidden = !rest;
+    }
     entry.moreBtn.setAttribute("aria-expanded", String(Boolean(entry.expanded)));
-    entry.moreBtn.setAttribute("aria-controls", restEl.id);
+    entry.moreBtn.setAttribute("aria-controls", bodyId);
     label(entry.moreBtn, entry.expanded ? "less" : "more");
     textEl.setAttribute("lang", "de");
     entry.node.classList.toggle("rh-msg--easy", Boolean(easy));
@@ -664,22 +686,44 @@
       el("ul", {}, ...items));
   }
 
-  /** "Termin buchen" (the office's booking page) and "Online-Antrag" (a source that is an online form). */
+  /** An action's address: a web page (https), a phone number (tel:) or an e-mail address (mailto:). */
+  function actionUrl(value) {
+    const text = String(value || "");
+    if (/^tel:\+?[0-9][0-9 ()\/-]{4,}[0-9]$/.test(text)) return `tel:${text.slice(4).replace(/[^0-9+]/g, "")}`;
+    if (/^mailto:[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$/.test(text)) return text;
+    const href = safeUrl(text);
+    return href && href.startsWith("https:") ? href : null;
+  }
+
+  /**
+   * Link buttons under an answer: the editors' own (content `actions:`, German labels), or else "Termin
+   * buchen" (the office's booking page) and "Online-Antrag" (a source that is an online form).
+   */
   function actionsBlock(reply) {
     const links = [];
-    const booking = safeUrl(reply.office && reply.office.appointment_url);
-    if (booking) links.push(["book", booking]);
-    for (const source of reply.sources || []) {
-      const href = safeUrl(source && source.url);
-      if (href && /online|antrag|portal|formular/i.test(String(source.title || "")) && links.length < 3) {
-        links.push(["online", href]);
-        break;
+    for (const action of reply.actions || []) {
+      const href = actionUrl(action && action.url);
+      if (href && action.label && links.length < 3) links.push([null, href, String(action.label)]);
+    }
+    if (!links.length) {
+      const booking = safeUrl(reply.office && reply.office.appointment_url);
+      if (booking) links.push(["book", booking]);
+      for (const source of reply.sources || []) {
+        const href = safeUrl(source && source.url);
+        if (href && /online|antrag|portal|formular/i.test(String(source.title || "")) && links.length < 3) {
+          links.push(["online", href]);
+          break;
+        }
       }
     }
     if (!links.length) return null;
     return el("div", { class: "rh-actions", role: "group", ta: { "aria-label": "actions" } },
-      ...links.map(([key, href]) => el("a", { href, class: "rh-action", target: "_blank",
-        rel: "noopener noreferrer" }, el("span", { t: key }), " ", el("span", { class: "rh-sr", t: "newWindow" }))));
+      ...links.map(([key, href, text]) => {
+        const web = href.startsWith("http");
+        const name = key ? el("span", { t: key }) : el("span", { lang: "de", text });
+        return el("a", { href, class: "rh-action", target: web ? "_blank" : null, rel: web ? "noopener noreferrer" : null },
+          name, web ? " " : "", web ? el("span", { class: "rh-sr", t: "newWindow" }) : "");
+      }));
   }
 
   function officeBlock(office) {
@@ -870,6 +914,22 @@
     }
   }
 
+  // ------------------------------------------------------------------ staff typing
+  function showStaffTyping(name) {
+    clearTimeout(state.staffTypingTimer);
+    if (staffTyping.hidden) {
+      staffTyping.hidden = false;
+      staffTyping.textContent = say("staffTyping", [name]);
+    }
+    state.staffTypingTimer = setTimeout(hideStaffTyping, STAFF_TYPING_MS);
+  }
+
+  function hideStaffTyping() {
+    clearTimeout(state.staffTypingTimer);
+    staffTyping.hidden = true;
+    staffTyping.textContent = "";
+  }
+
   // ------------------------------------------------------------------ transport
   function handleFrame(frame) {
     if (!frame || typeof frame !== "object") return;
@@ -883,10 +943,15 @@
         break;
       case "chat.reply":
         setPending(false);
+        if (frame.sender === "staff") hideStaffTyping();
         addReply(frame);
         break;
       case "chat.status":
+        if (frame.status !== "handoff_active") hideStaffTyping();
         addStatus(frame);
+        break;
+      case "chat.typing":
+        if (state.handoff === "handoff_active") showStaffTyping(frame.name ? String(frame.name) : "");
         break;
       case "chat.availability":
         state.staffOnline = Boolean(frame.staff_online);
