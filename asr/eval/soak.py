@@ -267,8 +267,13 @@ def run_soak(
 
     live = simulate_live(samples, transcriber, CueBuilder(cue_options), chunk_s=chunk_s, timer=timer, on_step=on_step)
     rss_end = rss()
-    ref_run = anchor() if anchor is not None else None
     text = join_words(live.words)
+    if progress is not None and anchor is not None:  # the anchor takes a while: say what is known
+        progress(
+            f"  live part done: {len(live.words)} words, {len(live.cues)} cues, WER {wer(clip.reference, text)}, "
+            f"RSS {rss_end / MB:.0f} MB; running the anchor (plain faster-whisper over the whole file) ..."
+        )
+    ref_run = anchor() if anchor is not None else None
     violations = validate_cues(live.cues, cue_options)
     errors = sum(1 for v in violations if v.severity == "error")
     return SoakResult(
