@@ -24,7 +24,8 @@ from asr.core.options import CueOptions
 from common.subtitles import Cue
 
 __all__ = [
-    "CueBuilder", "CueOptions", "Violation", "build_cues", "layout_lines", "spell_small_number", "validate_cues",
+    "CueBuilder", "CueOptions", "Violation", "build_cues", "cue_pieces", "layout_lines", "spell_small_number",
+    "validate_cues",
 ]
 
 #: Words that bind to the following noun/phrase: a line or a cue never ends with them if avoidable.
@@ -183,6 +184,18 @@ def _split_long(word: Word, limit: int) -> list[Word]:
     return out
 
 
+def cue_pieces(word: Word, options: CueOptions) -> list[Word]:
+    """How one committed word is shown in cues: whitespace folded, two to twelve spelled out, a word
+    longer than a line hyphenated into pieces; no pieces for an empty word. The cue builder shows every
+    committed word this way, in order, and nothing else (the soak's cue accounting relies on it)."""
+    text = " ".join(word.text.split())
+    if options.spell_small_numbers:
+        text = spell_small_number(text)
+    if not text:
+        return []
+    return _split_long(Word(text, word.start, max(word.end, word.start), word.probability), options.max_line_chars)
+
+
 class CueBuilder:
     """Turns committed words into cues (see module docstring); no I/O, no clock of its own."""
 
@@ -199,12 +212,7 @@ class CueBuilder:
     def add(self, words: Sequence[Word], *, now: float | None = None) -> list[Cue]:
         """Add committed words (in order); ``now`` is the stream time for pause detection (live)."""
         for word in words:
-            text = " ".join(word.text.split())
-            if self.options.spell_small_numbers:
-                text = spell_small_number(text)
-            if text:
-                clean = Word(text, word.start, max(word.end, word.start), word.probability)
-                self._pending.extend(_split_long(clean, self.options.max_line_chars))
+            self._pending.extend(cue_pieces(word, self.options))
         return self._emit(now=now, final=False)
 
     def flush(self) -> list[Cue]:

@@ -3,6 +3,8 @@
 * ``rathaus asr eval``   - live and file-path WER against plain faster-whisper (the anchor), missing
   words, guard drops, commit latency, silence and cue checks on clip pairs
 * ``rathaus asr bench``  - how many real-time streams one process sustains
+* ``rathaus asr soak``   - a 30-minute session through the live pipeline: latency creep, memory growth,
+  lost cues (:mod:`asr.eval.soak`)
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ import asyncio
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -27,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["app"]
 
-app = typer.Typer(no_args_is_help=True, help="Measure the live subtitle path: eval, bench.")
+app = typer.Typer(no_args_is_help=True, help="Measure the live subtitle path: eval, bench, soak.")
 
 
 # ---------------------------------------------------------------------------------------------- eval
@@ -363,3 +367,81 @@ def _bench_clip() -> Path:
     if not manifest.is_file():
         _generate(clips)
     return clips
+
+
+# ---------------------------------------------------------------------------------------------- soak
+@app.command()
+def soak(
+    minutes: Annotated[float, typer.Option(help="length of the generated session")] = 30.0,
+    seed: Annotated[int, typer.Option(help="seed of the generated session")] = 9,
+    session_dir: Annotated[Path, typer.Option(help="where the session is generated (once) and read")] = Path(
+        "out/asr-soak"
+    ),
+    window: Annotated[float, typer.Option(help="seconds of audio compared at the start and at the end")] = 300.0,
+    warmup: Annotated[float, typer.Option(help="RSS 'start' is taken after this many seconds of audio")] = 60.0,
+    anchor: Annotated[bool, typer.Option(help="also run plain faster-whisper over the session (WER ratio)")] = True,
+    clock: Annotated[str, typer.Option(help="cpu: compute = process CPU time; wall: elapsed time")] = "cpu",
+    model: ModelFlag = DEFAULT.model,
+    device: DeviceFlag = DEFAULT.device,
+    compute_type: ComputeTypeFlag = DEFAULT.compute_type,
+    cpu_threads: CpuThreadsFlag = DEFAULT.cpu_threads,
+    report: Annotated[Path | None, typer.Option(help="write the results as JSON")] = None,
+) -> None:
+    """Stream one long session (speech, long pauses, applause) through the live pipeline on the simulated
+    clock; latency first vs last 5 minutes, RSS growth, lost cues, silence, cue rules, WER vs the anchor.
+    Exit code 1 when a target is missed."""
+    from functools import partial
+
+    from asr.core.options import ModelOptions, StreamOptions, options_to_dict
+    from asr.eval.anchor import anchor_transcribe
+    from asr.eval.evaluate import load_clip
+    from asr.eval.session import SessionOptions, generate_session, session_name
+    from asr.eval.soak import run_soak, soak_lines
+    from asr.live.sources import read_pcm
+    from asr.whisper.engine import WhisperDecoder, live_transcriber
+    from asr.whisper.model import get_shared_model
+
+    if clock not in ("cpu", "wall"):
+        raise fail(f"--clock must be cpu or wall, got {clock!r}")
+    options = SessionOptions(minutes=minutes, seed=seed)
+    audio = session_dir / f"{session_name(options)}.wav"
+    try:
+        if not audio.is_file():
+            console.print(f"rendering the session into {session_dir} ...")
+            generate_session(session_dir, options)
+        clip = load_clip(audio, audio.with_suffix(".txt"))
+        samples = read_pcm(audio).astype(np.float32) / 32768.0
+        model_options = ModelOptions(model=model, device=device, compute_type=compute_type, cpu_threads=cpu_threads)  # type: ignore[arg-type]
+        console.print(f"loading model [bold]{model}[/] ({device}, {model_options.effective_compute_type}) ...")
+        whisper = get_shared_model(model_options)
+        stream_options = StreamOptions()
+        timer = time.process_time if clock == "cpu" else time.perf_counter
+        result = run_soak(
+            clip,
+            samples,
+            live_transcriber(WhisperDecoder(whisper), stream_options),
+            anchor=partial(anchor_transcribe, whisper, audio, language=stream_options.language or "de", timer=timer)
+            if anchor
+            else None,
+            window_s=window,
+            warmup_s=warmup,
+            timer=timer,
+            progress=console.print,
+        )
+    except AsrError as exc:
+        raise fail(str(exc)) from exc
+    load = os.getloadavg()
+    for line in soak_lines(result):
+        console.print(line, highlight=False)
+    console.print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", highlight=False)
+    if report is not None:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "session": str(audio),
+            "options": {"model": options_to_dict(model_options), "stream": options_to_dict(stream_options),
+                        "clock": clock, "load_average_end": list(load)},
+            "result": result.to_json(),
+        }  # fmt: skip
+        report.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    if not result.all_met:
+        raise typer.Exit(1)

@@ -218,9 +218,11 @@ def simulate_live(
     *,
     chunk_s: float = 0.1,
     timer: Callable[[], float] = time.perf_counter,
+    on_step: Callable[[float], None] | None = None,
 ) -> LiveRun:
     """Run one clip through the live pipeline (:class:`~asr.core.pipeline.LiveSubtitler` over ``transcriber`` and
-    ``cue_builder``) with a simulated real-time clock that counts compute time."""
+    ``cue_builder``) with a simulated real-time clock that counts compute time. ``on_step`` is called
+    after every decode step with the seconds of audio pushed so far (the soak samples memory there)."""
     run = LiveRun(duration_s=samples.size / SAMPLE_RATE)
     clock = SimulatedClock(timer)
     live = LiveSubtitler(transcriber, cue_builder, clock=clock)
@@ -255,6 +257,8 @@ def simulate_live(
             run.compute_s += clock.stop()
             run.steps += 1
             record(events)
+            if on_step is not None:
+                on_step(pushed / SAMPLE_RATE)
             continue
         if pushed >= total:
             break

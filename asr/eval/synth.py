@@ -23,8 +23,10 @@ __all__ = [
     "SAMPLE_RATE",
     "concat_wavs",
     "mix_noise",
+    "natural_voices_installed",
     "read_wav",
     "render_speech",
+    "render_voice",
     "silence",
     "write_wav",
 ]
@@ -108,6 +110,46 @@ def render_speech(
         _run(resample, "sox resample")
         shutil.move(str(staged), out)
     return out
+
+
+def render_voice(text: str, out_wav: Path | str, *, voice: str, speed: int = 150) -> Path:
+    """Speak ``text`` in any voice of the evaluation into a 16 kHz mono PCM16 WAV at ``out_wav``.
+
+    ``pico``: SVOX Pico (``pico2wave -l de-DE``); ``mb-de6``/``mb-de7``: MBROLA diphone voices driven
+    by espeak-ng; anything else: an espeak-ng voice (:func:`render_speech`). Pico and MBROLA come from
+    Debian contrib/non-free and are evaluation tooling only (``scripts/setup-eval-voices.sh``).
+    """
+    if voice != "pico" and not voice.startswith("mb-"):
+        return render_speech(text, out_wav, voice=voice, speed=speed)
+    if not text.strip():
+        raise SynthError("render_voice() got empty text; use silence() for silent clips")
+    if voice == "pico":
+        args = [_tool("pico2wave", "libttspico-utils"), "-l", "de-DE", "-w"]
+    else:
+        _tool("mbrola", "mbrola")
+        args = [_tool("espeak-ng", "espeak-ng"), "-v", voice, "-s", str(speed), "-w"]
+    sox = _tool("sox", "sox")
+    out = Path(out_wav)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="rathaus-tts-") as tmp:
+        raw = Path(tmp) / "raw.wav"  # pico2wave wants a name ending in .wav
+        _run([*args, str(raw), text], f"{args[0]} (voice {voice})")
+        if not raw.is_file() or raw.stat().st_size <= 44:
+            raise SynthError(
+                f"voice {voice!r} produced no audio; check `espeak-ng --voices=mb` / `pico2wave` "
+                "(scripts/setup-eval-voices.sh installs them)"
+            )
+        staged = Path(tmp) / "out.wav"
+        _run([sox, str(raw), "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", str(staged)], "sox resample")
+        shutil.move(str(staged), out)
+    return out
+
+
+def natural_voices_installed() -> bool:
+    """Whether the MBROLA German voices and SVOX Pico can be used (``scripts/setup-eval-voices.sh``)."""
+    mbrola = Path("/usr/share/mbrola")
+    has_mbrola = shutil.which("mbrola") is not None and all((mbrola / v).exists() for v in ("de6", "de7"))
+    return has_mbrola and shutil.which("pico2wave") is not None
 
 
 def read_wav(path: Path | str) -> np.ndarray:

@@ -16,6 +16,10 @@ diphone voices through espeak-ng (``mb-de6`` male, ``mb-de7`` female) and SVOX P
 a new speaker every paragraph of the reference, 0.6 s between turns. Those voices come from Debian
 contrib/non-free and are evaluation tooling only: ``scripts/setup-eval-voices.sh`` installs them.
 
+A third, ``--set soak``, is one long council session for the soak run (``rathaus asr soak``): 30 minutes
+of turns in every installed voice, long pauses (30-120 s) and applause-like noise, from seeded templates
+(:mod:`asr.eval.session`; ``--minutes``, ``--seed``). Never committed: render it into out/ or the cache.
+
 For each clip the output folder gets ``<clip>.wav`` (16 kHz mono PCM16) and ``<clip>.json`` with the
 reference text and the intervals known to be silent; ``manifest.json`` lists them all.
 
@@ -24,6 +28,7 @@ Usage::
     .venv/bin/python data/eval/asr/generate.py --out data/eval/asr/clips
     rathaus asr eval --manifest data/eval/asr/clips/manifest.json
     scripts/setup-eval-voices.sh && .venv/bin/python data/eval/asr/generate.py --set debate --out out/asr-debate
+    .venv/bin/python data/eval/asr/generate.py --set soak --out out/asr-soak    # or just `rathaus asr soak`
 """
 
 from __future__ import annotations
@@ -131,34 +136,12 @@ def _pink_noise(seconds: float, amplitude: float, workdir: Path) -> np.ndarray:
     return _read_wav(out)
 
 
-def _render_natural(text: str, voice: str, speed: int, out: Path, workdir: Path) -> Path:
-    """One turn in an MBROLA voice (``mb-de6``: espeak-ng drives mbrola) or in Pico (``pico``), as
-    16 kHz mono PCM16."""
-    raw = workdir / f"{out.stem}-raw.wav"
-    if voice == "pico":
-        tool = shutil.which("pico2wave")
-        args = [str(tool), "-l", "de-DE", "-w", str(raw), text]
-    elif voice.startswith("mb-"):
-        tool = shutil.which("espeak-ng") if shutil.which("mbrola") else None
-        args = [str(tool), "-v", voice, "-s", str(speed), "-w", str(raw), text]
-    else:
-        raise SystemExit(f"unknown debate voice {voice!r}; use mb-de6, mb-de7 or pico")
-    if tool is None:
-        raise SystemExit(f"voice {voice!r} is not installed: run scripts/setup-eval-voices.sh (contrib/non-free)")
-    subprocess.run(args, check=True, capture_output=True)
-    if not raw.is_file() or raw.stat().st_size <= 44:
-        raise SystemExit(f"voice {voice!r} produced no audio; check `espeak-ng --voices=mb` / `pico2wave`")
-    convert = ["sox", "-R", str(raw), "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", str(out)]
-    subprocess.run(convert, check=True, capture_output=True)
-    return out
-
-
 def _paragraphs(text: str) -> list[str]:
     return [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]
 
 
 def render_clip(spec: ClipSpec, out_dir: Path, workdir: Path) -> dict[str, object]:
-    from asr.eval.synth import render_speech
+    from asr.eval.synth import render_speech, render_voice
 
     reference = (REFS / f"{spec.name}.txt").read_text(encoding="utf-8")
     parts: list[np.ndarray] = [_silence(LEAD_S)]
@@ -176,7 +159,7 @@ def render_clip(spec: ClipSpec, out_dir: Path, workdir: Path) -> dict[str, objec
                 parts.append(_silence(TURN_GAP_S))
                 position += TURN_GAP_S
             voice = spec.speakers[i % len(spec.speakers)]
-            wav = _render_natural(paragraph, voice, spec.speed, workdir / f"{spec.name}-{i}.wav", workdir)
+            wav = render_voice(paragraph, workdir / f"{spec.name}-{i}.wav", voice=voice, speed=spec.speed)
             speech = _read_wav(wav)
             parts.append(speech)
             position += len(speech) / SAMPLE_RATE
@@ -241,12 +224,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clip", action="append", dest="only", help="render only this clip (repeatable)")
     parser.add_argument(
         "--set",
-        choices=sorted(SETS),
+        choices=[*sorted(SETS), "soak"],
         default="espeak",
         dest="clip_set",
-        help="espeak: the espeak-ng set (default); debate: multi-speaker debates, MBROLA + Pico voices",
+        help="espeak: the espeak-ng set (default); debate: multi-speaker debates, MBROLA + Pico voices; "
+        "soak: one long session with pauses and applause",
     )
+    parser.add_argument("--minutes", type=float, default=30.0, help="--set soak: length of the session")
+    parser.add_argument("--seed", type=int, default=9, help="--set soak: seed of the session")
     args = parser.parse_args(argv)
+    if args.clip_set == "soak":
+        from asr.eval.session import SessionOptions, generate_session
+
+        audio = generate_session(args.out, SessionOptions(minutes=args.minutes, seed=args.seed))
+        print(f"{audio.name}  (reference {audio.with_suffix('.txt').name}, sidecar {audio.with_suffix('.json').name})")
+        return 0
     for entry in generate(args.out, only=args.only, clip_set=args.clip_set):
         print(f"{entry['audio']:<36} {entry['duration_s']:6.1f} s  voice={entry['voice']} speed={entry['speed']}")
     return 0
