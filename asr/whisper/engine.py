@@ -48,6 +48,7 @@ __all__ = [
     "SileroSpeechDetector",
     "WhisperDecoder",
     "check_internals",
+    "encoder_frames",
     "live_transcriber",
     "missing_internals",
     "short_window_view",
@@ -152,13 +153,28 @@ def short_window_view(model: WhisperModel, pad_frames: int | None, min_frames: i
         flat = array.reshape(-1, array.shape[-2], frames)
         nonzero = np.flatnonzero(np.any(flat != 0.0, axis=(0, 1)))
         content = int(nonzero[-1]) + 1 if nonzero.size else 0
-        keep = min(frames, max(min_frames, content + pad_frames))
-        keep += keep % 2  # the encoder's stride is 2 frames
-        keep = min(keep, frames)
+        keep = encoder_frames(frames, content, pad_frames=pad_frames, min_frames=min_frames)
         return full_encode(np.ascontiguousarray(array[..., :keep]))
 
     view.encode = encode  # type: ignore[method-assign]
     return view
+
+
+#: The short window's length is rounded up to whole seconds (100 feature frames of 10 ms). CTranslate2
+#: keeps memory per distinct input length: at 10 ms steps a 30-minute meeting decoded hundreds of lengths
+#: and the process grew by 489 MB (`rathaus asr soak`, docs/benchmarks.md); whole seconds give at most 30.
+WINDOW_STEP_FRAMES = 100
+
+
+def encoder_frames(frames: int, content: int, *, pad_frames: int, min_frames: int,
+                   step_frames: int = WINDOW_STEP_FRAMES) -> int:
+    """How many of ``frames`` feature frames the short window keeps for ``content`` frames of audio: the
+    audio plus ``pad_frames``, at least ``min_frames``, rounded up to ``step_frames`` (even: the encoder's
+    stride is 2 frames), never more than ``frames``."""
+    keep = max(min_frames, content + pad_frames)
+    keep = -(-keep // step_frames) * step_frames
+    keep += keep % 2
+    return min(keep, frames)
 
 
 class WhisperDecoder:

@@ -26,3 +26,13 @@ def test_a_missing_internal_stops_with_its_name_and_the_tested_version(monkeypat
     ]
     with pytest.raises(ModelError, match=r"lacks .*find_alignment.*merge_punctuations.*tested with 1\.2\.1"):
         whisper.check_internals()
+
+
+def test_the_short_window_takes_few_lengths_and_never_cuts_audio() -> None:
+    # CTranslate2 keeps memory per input length: a long meeting must not see hundreds of them
+    lengths = set()
+    for content in range(0, 2_700):
+        keep = whisper.encoder_frames(3_000, content, pad_frames=300, min_frames=200)
+        assert keep >= min(3_000, content + 300) and keep % 2 == 0 and keep <= 3_000
+        lengths.add(keep)
+    assert len(lengths) <= 30
