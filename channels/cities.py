@@ -42,6 +42,7 @@ PER_CITY_FIELDS: tuple[str, ...] = (
     "handoff_unavailable_text",
     "allowed_origins",
     "staff_token",
+    "staff_accounts",
     "hls_url",
     "default_stream",
     "city_colour",

@@ -37,6 +37,7 @@ from channels.routes import (
 )
 from channels.security import content_security_policy, origin_allowed, security_headers_middleware
 from channels.settings import GatewaySettings
+from channels.staff_accounts import StaffAccounts
 from channels.staff_routes import staff_login, staff_ws
 from common import redact
 from common.metrics_access import metrics_access
@@ -184,10 +185,13 @@ def _serve_city(site: CitySite, broker: Broker, rasa: RasaClient, guard: Guard, 
     service = ChatService(settings, view, rasa, metrics=metrics, city_id=site.id if site.several else None)
     fanout = Fanout(view, queue_size=settings.viewer_queue, replay=settings.subtitle_replay, metrics=metrics)
     # Rate limits, staff-token guesses and the open sockets are the gateway's, shared by every city;
-    # origins and staff token are the city's. Personal staff accounts (RATHAUS_STAFF_ACCOUNTS) belong to the
-    # default city only: another city's console opens with that city's own staff token, so no account of
-    # one city can read another city's conversations (docs/cities.md).
-    accounts = guard.staff_accounts if not site.topic_prefix else None
+    # origins, staff token and personal staff accounts are the city's: RATHAUS_STAFF_ACCOUNTS is the default
+    # city's, RATHAUS_CITY_<ID>_STAFF_ACCOUNTS another city's file, whose tickets only its own console takes,
+    # so no account of one city can read another city's conversations (docs/cities.md).
+    if not site.topic_prefix:
+        accounts = guard.staff_accounts
+    else:
+        accounts = StaffAccounts.from_file(settings.staff_accounts) if settings.staff_accounts else None
     city_guard = dataclasses.replace(guard, settings=settings, staff_accounts=accounts)
     return ServedCity(site=site, service=service, fanout=fanout, guard=city_guard)
 

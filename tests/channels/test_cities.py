@@ -126,3 +126,31 @@ async def test_a_staff_account_opens_only_the_default_citys_console(
         assert (await client.get(f"/beispielhausen/ws/staff?ticket={ticket}")).status in (401, 403)
         assert (await client.post("/beispielhausen/api/staff/login",
                                   json={"login": "muster", "password": "Winter 2026?"})).status == 404
+
+
+async def test_each_city_has_its_own_staff_accounts(
+    two_cities: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from channels.staff_accounts import StaffAccount, hash_password, upsert_account
+
+    files = {}
+    for city, login in (("musterstadt", "muster"), ("beispielhausen", "beispiel")):
+        account = StaffAccount(login=login, name=f"Frau {login.title()}", password=hash_password("Winter 2026?"))
+        files[city] = tmp_path / f"{city}.yml"
+        files[city].write_text(upsert_account(None, account), encoding="utf-8")
+    monkeypatch.setenv("RATHAUS_STAFF_ACCOUNTS", str(files["musterstadt"]))
+    monkeypatch.setenv(city_variable("beispielhausen", "staff_accounts"), str(files["beispielhausen"]))
+    async with gateway() as client:
+        login = await client.post("/beispielhausen/api/staff/login",
+                                  json={"login": "beispiel", "password": "Winter 2026?"})
+        assert login.status == 200
+        ticket = (await login.json())["ticket"]
+        own = await client.ws_connect(f"/beispielhausen/ws/staff?ticket={ticket}")
+        assert (await next_frame(own, of_type("staff.queue")))["conversations"] == []
+        await own.close()
+        # the ticket opens no other city's console, and each city knows only its own accounts
+        assert (await client.get(f"/ws/staff?ticket={ticket}")).status in (401, 403)
+        assert (await client.post("/api/staff/login",
+                                  json={"login": "beispiel", "password": "Winter 2026?"})).status == 401
+        assert (await client.post("/beispielhausen/api/staff/login",
+                                  json={"login": "muster", "password": "Winter 2026?"})).status == 401
