@@ -17,6 +17,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from tests.channels.helpers import next_frame, of_type
 from tests.fixtures.asr import SpeechClip
 from tests.fixtures.content import OtherCity, other_city
 from tests.fixtures.services import RedisServer, free_port, wait_for_port
@@ -84,18 +85,10 @@ def test_a_bad_variable_stops_the_gateway_naming_it(tmp_path: Path) -> None:
 async def _first_cue(url: str, *, wait_s: float) -> dict[str, object] | None:
     """The first subtitle cue a viewer at ``url`` gets within ``wait_s`` (history first, then live)."""
     async with aiohttp.ClientSession() as http, http.ws_connect(url) as ws:
-        deadline = time.monotonic() + wait_s
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                frame = await ws.receive(timeout=left)
-            except TimeoutError:
-                return None
-            if frame.type is not aiohttp.WSMsgType.TEXT:
-                return None
-            data = json.loads(frame.data)
-            if data["type"] == "subtitle.cue":
-                return dict(data)
-    return None
+        try:
+            return dict(await next_frame(ws, of_type("subtitle.cue"), within=wait_s))
+        except TimeoutError:
+            return None
 
 
 def test_a_citys_subtitle_service_reaches_only_that_citys_viewers(
