@@ -45,7 +45,8 @@ def _assistant(url: str | None, *, extra_env: tuple[tuple[str, str], ...] = (),
     if url:
         yield url.rstrip("/")
         return
-    from bot.runner import RasaStack, StackOptions, train
+    from bot.runner import RasaStack, StackOptions
+    from bot.training import train
 
     result = train(log=lambda message: console.print(f"[dim]{message}[/]", soft_wrap=True))
     options = StackOptions(rasa_port=free_port(), action_port=free_port(), extra_env=extra_env,
@@ -61,7 +62,7 @@ def train_command(
         "--force", help="Train even if a model for these inputs is cached.")] = False,
 ) -> None:
     """Build the content, then train the assistant unless the cache holds a model for the same inputs."""
-    from bot.runner import train
+    from bot.training import train
 
     try:
         result = train(force=force, log=lambda message: console.print(f"[dim]{message}[/]", soft_wrap=True))
@@ -89,8 +90,9 @@ def run_command(
         "--no-train", help="Use the cached model; fail if inputs changed.")] = False,
 ) -> None:
     """Run the Rasa server and the action server in the foreground until Ctrl-C."""
-    from bot.runner import RasaStack, StackOptions, input_hash, model_path, train
+    from bot.runner import RasaStack, StackOptions
     from bot.settings import BotSettings
+    from bot.training import input_hash, model_path, train
     from common.paths import cache_dir
     from common.settings import SettingsError
 
@@ -279,7 +281,7 @@ def baseline_command(
     """The bar to clear: BM25 over all of each topic's text, and e5 alone, on the same evaluation file."""
     from bot.baseline import Searches, evaluate_baseline
     from bot.retrieval.index import IndexError_
-    from bot.runner import bot_dir
+    from bot.training import bot_dir
     from content.embeddings import default_embedder
 
     try:

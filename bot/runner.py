@@ -1,7 +1,6 @@
 """Run the Rasa server and the action server as subprocesses, supervised, with a trained model.
 
-Training (cached by input hash) is :mod:`bot.training`; its entry points are re-exported here, so
-``from bot.runner import train`` keeps working for the CLI, the demo and the tests.
+Training (cached by input hash) is :mod:`bot.training`.
 """
 
 from __future__ import annotations
@@ -25,38 +24,12 @@ from urllib.parse import urlencode, urlparse
 
 from bot import BotError
 from bot.settings import BotSettings
-from bot.training import (
-    QUIET_ENV,
-    RASA_VERSION,
-    TrainResult,
-    bot_dir,
-    build_content,
-    input_hash,
-    model_path,
-    rasa_env,
-    tail_of,
-    train,
-    training_inputs,
-)
+from bot.training import QUIET_ENV, bot_dir, rasa_env, tail_of
 from common.auth import check_token_strength
 from common.paths import repo_root
 from common.redact import INSTALLED_MARKER
 
-__all__ = [
-    "RASA_VERSION",
-    "ChildExit",
-    "RasaStack",
-    "RestartBudget",
-    "StackOptions",
-    "TrainResult",
-    "bot_dir",
-    "build_content",
-    "input_hash",
-    "model_path",
-    "rasa_env",
-    "train",
-    "training_inputs",
-]
+__all__ = ["ChildExit", "RasaStack", "RestartBudget", "StackOptions"]
 
 logger = logging.getLogger(__name__)
 

@@ -191,7 +191,8 @@ def run(
     """Start everything, print the addresses to open, and run until Ctrl-C."""
     # A SIGTERM (a service manager, `kill`) stops the demo like Ctrl-C does: children are cleaned up.
     signal.signal(signal.SIGTERM, _interrupt)
-    from bot.runner import RasaStack, StackOptions, train
+    from bot.runner import RasaStack, StackOptions
+    from bot.training import train
 
     listener = _reserve(port)
     redis_binary = shutil.which("redis-server")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.runner import bot_dir, rasa_env
+from bot.training import bot_dir, rasa_env
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.runner import bot_dir, rasa_env, train
+from bot.training import bot_dir, rasa_env, train
 
 pytestmark = pytest.mark.slow
 

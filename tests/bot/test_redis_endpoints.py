@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from bot.runner import StackOptions, _endpoints, bot_dir, rasa_env
+from bot.runner import StackOptions, _endpoints
+from bot.training import bot_dir, rasa_env
 from tests.fixtures.services import RedisServer
 
 pytestmark = pytest.mark.slow

@@ -21,11 +21,8 @@ from bot.runner import (
     RestartBudget,
     StackOptions,
     _endpoints,
-    input_hash,
-    model_path,
-    train,
-    training_inputs,
 )
+from bot.training import input_hash, model_path, train, training_inputs
 from common.net import free_port
 from common.redact import INSTALLED_MARKER
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import content
-from bot.runner import bot_dir
+from bot.training import bot_dir
 from tests.channels.helpers import gateway, next_frame, of_type
 from tests.channels.test_cities import BEISPIELHAUSEN, MUSTERSTADT
 
