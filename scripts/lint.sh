@@ -12,5 +12,6 @@ cd "$RATHAUS_ROOT"
     channels/messages/ channels/chat.py channels/admission.py channels/staff_accounts.py channels/callbacks.py \
     channels/topics.py channels/handoff.py common/metrics_access.py common/streams.py common/redact.py \
     bot/retrieval/fusion.py bot/retrieval/text.py bot/retrieval/index.py bot/retrieval/retriever.py \
-    bot/aspects/detector.py bot/actions/dialogue.py bot/actions/decide.py bot/actions/kinds.py
+    bot/aspects/detector.py bot/actions/dialogue.py bot/actions/decide.py bot/actions/kinds.py \
+    bot/actions/places.py bot/actions/topic_words.py
 .venv/bin/lint-imports --no-cache

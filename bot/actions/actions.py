@@ -33,6 +33,7 @@ from .replies import (
     with_candidates,
     with_language_note,
 )
+from .places import content_words, other_place
 from .topic_words import TopicWords
 
 logger = logging.getLogger(__name__)
@@ -51,6 +52,12 @@ def content_index(tracker: Tracker) -> ContentIndex:
 def topic_words(index: ContentIndex) -> TopicWords:
     """The topics' names and offices of one loaded index (a reloaded index is a new object)."""
     return TopicWords.from_content(index.topics, index.offices)
+
+
+@lru_cache(maxsize=8)
+def place_words(index: ContentIndex) -> frozenset[str]:
+    """The words of one loaded index's topics and the city's name: not places elsewhere (places.py)."""
+    return content_words(index.topics, [index.city])
 
 
 def thresholds() -> Thresholds:
@@ -189,6 +196,7 @@ class ActionAnswerFaq(CitizenAction):
             known_topics=known,
             thresholds=thresholds(),
             language=verdict.language,
+            fact_topics=frozenset(topic for topic in known if self._is_fact(index, topic)),
         )
         detected, detected_confidence = _detected_aspect(message)
         options = dialogue_options()
@@ -199,7 +207,12 @@ class ActionAnswerFaq(CitizenAction):
         logger.info("bot.decision kind=%s topic=%s aspect=%s carried=%s confidence=%.3f intent=%s in_scope=%.3f "
                     "language=%s", decision.kind, plan.topic, plan.aspect, plan.carried, decision.confidence,
                     intent, verdict.in_scope, verdict.language)
-        if plan.topic and plan.topic in known:
+        place = other_place(text, place_words(index)) if plan.topic and self._is_fact(index, plan.topic) else None
+        if place is not None:
+            # "Wer ist Bürgermeister von Köln?": our facts are true of our city only
+            logger.info("bot.fact_elsewhere topic=%s", plan.topic)
+            reply = out_of_scope_reply(index, decision.confidence)
+        elif plan.topic and plan.topic in known:
             # A topic taken from the conversation: as sure as the detector is of the follow-up.
             confidence = decision.confidence if decision.topic == plan.topic else detected_confidence
             reply = self._answer(index, plan.topic, confidence, text, plan.aspect)
@@ -209,6 +222,11 @@ class ActionAnswerFaq(CitizenAction):
             reply = out_of_scope_reply(index, decision.confidence)
         reply = with_candidates(reply, [c.topic for c in verdict.ranking if c.topic in known])
         return with_language_note(reply, verdict.language)
+
+    @staticmethod
+    def _is_fact(index: ContentIndex, topic: str) -> bool:
+        """A city fact (content/city_facts.py): answered whole, true of this city only."""
+        return bool((index.topic(topic) or {}).get("whole"))
 
     @staticmethod
     def _general_hours(index: ContentIndex, decided: str | None, text: str, current: str | None) -> bool:
@@ -223,8 +241,7 @@ class ActionAnswerFaq(CitizenAction):
     def _answer(index: ContentIndex, topic: str, confidence: float, text: str, aspect: str | None = None) -> Reply:
         hours = index.opening_hours
         is_hours_topic = hours is not None and topic == hours.topic
-        whole = bool((index.topic(topic) or {}).get("whole"))  # a city fact (content/city_facts.py)
-        if aspect and not is_hours_topic and not whole:
+        if aspect and not is_hours_topic and not ActionAnswerFaq._is_fact(index, topic):
             return aspect_reply(index, topic, aspect, confidence, _now(index))
         if hours is not None and is_hours_topic and index.offices:
             now = _now(index)

@@ -48,6 +48,9 @@ class Thresholds:
                    below.
     window:        "Meinten Sie" offers every topic within this distance of the best fused score (at
                    most ``options``).
+    answer_fact:   a city fact (mayor, inhabitants, town hall: one sentence, true of nothing else) is
+                   answered only from this probability on; below, the citizen is asked or declined as
+                   above ("Wie gut ist das Trinkwasser in Musterstadt?" is no question about inhabitants).
     """
 
     answer: float = 0.5
@@ -56,10 +59,11 @@ class Thresholds:
     clarify: float = 0.15
     window: float = 0.08
     options: int = 3
+    answer_fact: float = 0.9
 
 
 DEFAULT_THRESHOLDS = Thresholds()
-THRESHOLD_NAMES = ("answer", "answer_other", "gap", "clarify", "window")
+THRESHOLD_NAMES = ("answer", "answer_other", "gap", "clarify", "window", "answer_fact")
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,13 +169,14 @@ def decide(
     known_topics: frozenset[str] | None = None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     language: str = "de",
+    fact_topics: frozenset[str] = frozenset(),
 ) -> Decision:
     """Decide for one message.
 
     ``intent`` is the top-level intent (``faq`` or ``nlu_fallback`` when the retrieval found a candidate,
     ``out_of_scope`` otherwise), ``in_scope`` the probability that the best topic of ``ranking`` (the
     fused topic scores) answers the message. Topics missing from ``known_topics`` (content removed since
-    training) are ignored.
+    training) are ignored; ``fact_topics`` (city facts) need ``thresholds.answer_fact`` to be answered.
     """
     usable = sorted((c for c in ranking if known_topics is None or c.topic in known_topics),
                     key=lambda c: c.confidence, reverse=True)
@@ -181,6 +186,8 @@ def decide(
     close = tuple(c for c in usable[: thresholds.options] if best.confidence - c.confidence <= thresholds.window)
     options = close if len(close) > 1 else tuple(usable[:2])
     answer = thresholds.answer if language == "de" else thresholds.answer_other
+    if best.topic in fact_topics:
+        answer = max(answer, thresholds.answer_fact)
     lead = best.confidence - (usable[1].confidence if len(usable) > 1 else 0.0)
     if intent != "out_of_scope" and in_scope >= answer and (language != "de" or lead >= thresholds.gap):
         return Decision(kind="answer", confidence=in_scope, topic=best.topic)

@@ -112,7 +112,11 @@ def resolve(*, decision: Decision, detected: str, context: Context, general_hour
       current topic when ``ranking`` (the retrieval's fused scores) has it within ``keep_margin`` of the
       best, or when ``text`` names the current topic by its own words as well as it names the decided
       one (``words``: "Gibt es eine Frist für die Anmeldung?" about the dog tax, whose title says "Hund
-      anmelden", is not a question about registering one's address).
+      anmelden", is not a question about registering one's address), or when ``text`` names the decided
+      topic by no word of its own, only by words several topics share ("Welche Unterlagen werden
+      verlangt?", "Ab wann muss ich ihn anmelden?" about a Kita place): then the current topic, or the
+      topic among those the shared words name that belongs with it ("Und beim Abmelden?" after the car
+      registration: the car deregistration).
     - A topic switch ("Und für die Abmeldung?") that ``decide()`` cannot place among close topics
       ("Meinten Sie ...?"): the option that belongs with the current topic (shared title words, the
       same office: "Wohnsitz abmelden" after "Wohnsitz anmelden"), with the previous aspect; the
@@ -132,11 +136,24 @@ def resolve(*, decision: Decision, detected: str, context: Context, general_hour
             current = max((c.confidence for c in ranking if c.topic == context.topic), default=None)
             if current is not None and best - current <= options.keep_margin:
                 return Plan(context.topic, aspect, decision, carried=True)
-        if aspect and context.topic and context.topic != decision.topic and words is not None \
-                and words.refers_to(text, context.topic, decision.topic):
-            return Plan(context.topic, aspect, decision, carried=True)
+        if aspect and context.topic and context.topic != decision.topic and words is not None:
+            if words.refers_to(text, context.topic, decision.topic):
+                return Plan(context.topic, aspect, decision, carried=True)
+            named = words.weakly_named(text, decision.topic)
+            if named is not None:
+                # "Ab wann muss ich ihn anmelden?" about a Kita place: the retrieval's choice (Wohnsitz
+                # anmelden) rests on a word many topics share, so the conversation decides which is meant.
+                if not named or context.topic in named:
+                    return Plan(context.topic, aspect, decision, carried=True)
+                related = words.closest(context.topic, named)
+                return Plan(related or context.topic, aspect, decision, carried=True)
         if aspect is None and detected == FOLLOW_UP and context.aspect:
-            return Plan(decision.topic, context.aspect, decision, carried=True)
+            topic = decision.topic
+            if context.topic and context.topic != topic and words is not None:
+                named = words.weakly_named(text, topic)
+                if named:  # "Und beim Abmelden?" after the car registration: the car deregistration
+                    topic = words.closest(context.topic, named) or topic
+            return Plan(topic, context.aspect, decision, carried=True)
         return Plan(decision.topic, aspect, decision)
     if detected == FOLLOW_UP and context.topic and decision.kind == "clarify" and words is not None:
         related = words.closest(context.topic, [c.topic for c in decision.options])

@@ -275,6 +275,7 @@ def bot_challenge_reply(index: ContentIndex) -> Reply:
     text = (
         f"Ich bin ein KI-Assistent der Stadt {index.city}, also ein Computerprogramm und kein Mensch. "
         "Meine Antworten stammen aus den Informationen der Stadtverwaltung und nennen ihre Quelle. "
+        "Mitarbeitende der Stadt lesen dieses Gespräch nur, wenn Sie um ein Gespräch mit einer Person bitten. "
         + _reach_a_person(index)
     )
     return Reply(text=text, custom={"type": ReplyType.BOT_CHALLENGE.value}, buttons=[dict(HANDOFF_BUTTON)])

@@ -22,11 +22,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["TopicWords", "stems"]
+__all__ = ["GENERIC_TOPICS", "TopicWords", "stems"]
 
 _WORD = re.compile(r"[a-zäöüß]+")
 _FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "s"})
 _STEM = 6
+# Words that name this many topics or more single out none of them (see TopicWords.weakly_named).
+GENERIC_TOPICS = 3
 # Function words of four letters or more that occur in topic titles ("Gewerbe abmelden oder ummelden").
 _FUNCTION_WORDS = frozenset({"oder", "eine", "einen", "einer", "eines", "beim", "nach", "uber", "sich", "mein",
                              "meine", "neue", "neuer", "neues", "neuen", "ohne", "eure", "ihre", "unsere"})
@@ -78,6 +80,17 @@ class TopicWords:
         words = stems(text)
         named_current = words & self._all(current)
         return bool(named_current) and (words & self._all(other)) <= named_current
+
+    def weakly_named(self, text: str, topic: str) -> tuple[str, ...] | None:
+        """The topics ``text`` could mean when it does not single out ``topic``: it names it by no word at all
+        ("Welche Unterlagen werden verlangt?": empty), or only by words that at least ``GENERIC_TOPICS``
+        topics share ("Ab wann muss ich ihn anmelden?" names Wohnsitz, Gewerbe, Hund ... alike: those
+        topics). ``None`` when the words single it out ("Anmeldung des Wohnsitzes")."""
+        naming = stems(text) & self.names.get(topic, frozenset())
+        if not naming:
+            return ()
+        named = tuple(sorted(t for t, names in self.names.items() if naming <= names))
+        return named if len(named) >= GENERIC_TOPICS else None
 
     def relatedness(self, a: str, b: str) -> int:
         """Shared title and keyword stems, plus one for the same office."""

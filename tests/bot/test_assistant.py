@@ -228,10 +228,11 @@ def test_eval_command_rejects_a_malformed_file(rasa_stack: RasaStack, tmp_path: 
     assert "cases.0.expect" in result.output
 
 
-def test_eval_command_on_the_independent_test_part(rasa_stack: RasaStack, tmp_path: Path) -> None:
-    """The held-out test part, as `rathaus bot eval` runs it. The floors sit well below the measured values
-    (docs/benchmarks.md) and catch a broken retrieval, not a point of accuracy."""
-    test_part = Path(__file__).resolve().parents[2] / "data" / "eval" / "chat-independent" / "test.yml"
+def test_eval_command_on_an_independent_part(rasa_stack: RasaStack, tmp_path: Path) -> None:
+    """An independent part (the session-4 test part, now dev), as `rathaus bot eval` runs it. The floors sit
+    well below the measured values (docs/benchmarks.md) and catch a broken retrieval, not a point of
+    accuracy. The current test part stays out of CI, so that it is run only when it is reported."""
+    test_part = Path(__file__).resolve().parents[2] / "data" / "eval" / "chat-independent" / "dev-4.yml"
     report = tmp_path / "test-report.json"
     result = CliRunner().invoke(app, ["eval", str(test_part), "--url", rasa_stack.rasa_url, "--report", str(report)])
     assert result.exit_code == 0, result.output

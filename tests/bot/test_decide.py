@@ -129,3 +129,14 @@ def test_a_near_tie_in_german_is_asked_back() -> None:
     tie = [Candidate("personalausweis", 0.81), Candidate("reisepass", 0.8)]
     assert decide(intent="faq", in_scope=0.9, ranking=tie, thresholds=T).kind == "clarify"
     assert decide(intent="faq", in_scope=0.9, ranking=tie, thresholds=T, language="en").kind == "answer"
+
+
+def test_a_city_fact_needs_the_stricter_threshold() -> None:
+    ranking = (Candidate("stadt_einwohner", 0.7), Candidate("wohngeld", 0.3))
+    facts = frozenset({"stadt_einwohner"})
+    # sure enough for a topic, not for a fact: asked back instead of answered
+    unsure = decide(intent="faq", in_scope=0.8, ranking=ranking, fact_topics=facts)
+    assert unsure.kind == "clarify"
+    assert decide(intent="faq", in_scope=0.8, ranking=ranking).kind == "answer"
+    sure = decide(intent="faq", in_scope=0.95, ranking=ranking, fact_topics=facts)
+    assert (sure.kind, sure.topic) == ("answer", "stadt_einwohner")

@@ -143,3 +143,40 @@ def test_an_unsure_topic_switch_takes_the_option_that_belongs_with_the_current_t
     assert resolve(decision=clarify, detected="follow_up", context=Context("hundesteuer", "fees"),
                    words=WORDS).topic is None
     assert resolve(decision=clarify, detected="follow_up", context=Context(), words=WORDS).topic is None
+
+
+SHARED = TopicWords(
+    names={"kita_platz": frozenset({"kitapl", "kinder"}), "wohnsitz_anmelden": frozenset({"wohnsi", "anmeld"}),
+           "gewerbe_anmelden": frozenset({"gewerb", "anmeld"}), "hundesteuer": frozenset({"hundes", "anmeld"}),
+           "kfz_zulassung": frozenset({"fahrze", "zulass"}), "kfz_abmeldung": frozenset({"fahrze", "abmeld"}),
+           "wohnsitz_abmelden": frozenset({"wohnsi", "abmeld"}), "gewerbe_abmelden": frozenset({"gewerb", "abmeld"})},
+    office_names={}, offices={"kita_platz": "jugendamt", "kfz_zulassung": "kfz", "kfz_abmeldung": "kfz"})
+
+
+def test_an_aspect_named_by_a_word_many_topics_share_stays_with_the_current_topic() -> None:
+    other = Decision(kind="answer", confidence=0.9, topic="wohnsitz_anmelden")
+    context = Context("kita_platz")
+    plan = resolve(decision=other, detected="deadline", context=context, text="Ab wann muss ich ihn anmelden?",
+                   words=SHARED)
+    assert (plan.topic, plan.aspect, plan.carried) == ("kita_platz", "deadline", True)
+    # a message that names no word of the retrieval's topic: the conversation's topic
+    plan = resolve(decision=other, detected="documents", context=context, text="Welche Unterlagen?", words=SHARED)
+    assert (plan.topic, plan.aspect) == ("kita_platz", "documents")
+    # a word only the retrieval's topic has: a switch
+    plan = resolve(decision=other, detected="documents", context=context, text="Unterlagen für den Wohnsitz?",
+                   words=SHARED)
+    assert plan.topic == "wohnsitz_anmelden"
+    # no conversation: the retrieval's topic
+    assert resolve(decision=other, detected="deadline", context=Context(), text="Ab wann anmelden?",
+                   words=SHARED).topic == "wohnsitz_anmelden"
+
+
+def test_a_topic_switch_by_a_shared_word_takes_the_topic_that_belongs_with_the_current_one() -> None:
+    other = Decision(kind="answer", confidence=0.8, topic="wohnsitz_abmelden")
+    plan = resolve(decision=other, detected="follow_up", context=Context("kfz_zulassung", "documents"),
+                   text="Und beim Abmelden?", words=SHARED)
+    assert (plan.topic, plan.aspect, plan.carried) == ("kfz_abmeldung", "documents", True)
+    # nothing belongs with the current topic: the retrieval's topic, with the aspect carried over
+    plan = resolve(decision=other, detected="follow_up", context=Context("kita_platz", "fees"),
+                   text="Und beim Abmelden?", words=SHARED)
+    assert (plan.topic, plan.aspect) == ("wohnsitz_abmelden", "fees")

@@ -57,3 +57,20 @@ def test_no_closest_option_when_none_or_two_belong(words: TopicWords) -> None:
     tie = TopicWords(names={"a": frozenset({"x"}), "b": frozenset({"x"}), "c": frozenset({"x"})},
                      office_names={}, offices={})
     assert tie.closest("a", ["b", "c"]) is None
+
+
+def test_a_message_that_names_a_topic_only_by_words_many_topics_share_does_not_single_it_out(
+        words: TopicWords) -> None:
+    # "anmelden" names the address, a business, a dog, a wedding, an event, a car: none in particular
+    named = words.weakly_named("Ab wann muss ich ihn spätestens anmelden?", "wohnsitz_anmelden")
+    assert named is not None and {"wohnsitz_anmelden", "gewerbe_anmelden", "hundesteuer"} <= set(named)
+    abmelden = words.weakly_named("Und beim Abmelden?", "wohnsitz_abmelden")
+    assert abmelden is not None and set(abmelden) == {"wohnsitz_abmelden", "gewerbe_abmelden", "kfz_abmeldung"}
+    assert words.closest("kfz_zulassung", abmelden) == "kfz_abmeldung"  # the same office, "Fahrzeug"
+    # naming no word of the topic at all
+    assert words.weakly_named("Welche Unterlagen werden verlangt?", "wohnsitz_anmelden") == ()
+
+
+def test_a_distinctive_word_singles_the_topic_out(words: TopicWords) -> None:
+    assert words.weakly_named("Frist für die Anmeldung des Wohnsitzes?", "wohnsitz_anmelden") is None
+    assert words.weakly_named("Und beim Reisepass?", "reisepass") is None
