@@ -19,6 +19,7 @@ from pathlib import Path
 from aiohttp import WSCloseCode, web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from channels.archiver import archiver_from_settings
 from channels.broker import Broker, Envelope, broker_from_url
 from channels.chat_service import ChatService
 from channels.cities import CityBroker, CitySite, city_sites
@@ -106,6 +107,7 @@ def create_app(
     guard = Guard.create(settings, metrics)
     sites = [_serve_city(site, broker, rasa, guard, metrics) for site in city_sites(settings, environ)]
     default = sites[0]
+    archiver = archiver_from_settings(default.site.settings, broker)
 
     csp = content_security_policy(frame_ancestors=settings.frame_ancestors, hls_url=settings.hls_url)
     app = web.Application(middlewares=[security_headers_middleware(csp)], client_max_size=settings.max_msg_bytes)
@@ -130,6 +132,8 @@ def create_app(
                 ("presence-listener", city.service.run_presence_listener),
             )
         ]
+        if archiver is not None:  # recordings of the default city's livestreams (channels/archiver.py)
+            tasks.append(asyncio.create_task(archiver.run(), name="archiver"))
         yield
         for task in tasks:
             task.cancel()
