@@ -29,6 +29,7 @@ from channels.live import add_live_routes
 from channels.messages import MAX_TEXT_CHARS, SCHEMA_VERSION, SubtitleCue, SubtitleStream
 from channels.metrics import GatewayMetrics
 from channels.rasa_client import RasaClient
+from channels.recording_routes import add_recording_editor
 from channels.routes import (
     Guard,
     chat_api,
@@ -168,6 +169,9 @@ def create_app(
         for city in sites:
             _city_routes(r, city.site.path, city, page=None)
     add_live_routes(r, default.site.settings)
+    if default.site.settings.recordings_dir is not None:  # the recordings are the default city's
+        prefixes = ("", default.site.path) if default.site.several else ("",)
+        add_recording_editor(r, default.site.settings.recordings_dir, default.guard, prefixes=prefixes)
     r.add_get("/widget.js", partial(_file, path=web_root / "static" / "widget.js"))
     r.add_get("/static/{path:.+}", partial(_static, root=web_root / "static"))
     return app
