@@ -41,6 +41,11 @@ STREAM = "ratssitzung"
 SECONDS = float(os.environ.get("RATHAUS_FLICKER_S", "60"))
 
 
+def _start(command: list[str]) -> subprocess.Popen[bytes]:
+    """The demo's encoder, as `rathaus demo run` starts it."""
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL)
+
+
 async def _playlist_has(playlist: Path, segments: int, encoder: subprocess.Popen[bytes]) -> None:
     for _ in range(600):
         text = await asyncio.to_thread(lambda: playlist.read_text(encoding="utf-8") if playlist.exists() else "")
@@ -62,8 +67,8 @@ async def test_no_finished_cue_flickers_on_the_demo_live_stream(new_page, tmp_pa
     async with run_gateway(rasa_url=closed_rasa_url(), hls_dir=tmp_path / "hls",
                            hls_url="/hls/{stream}/index.m3u8", default_stream=STREAM) as gw:
         service = await asyncio.to_thread(SubtitleService.from_settings, settings, sink=BrokerSink(gw.broker))
-        encoder = subprocess.Popen(ffmpeg_args(recording=recording, duration=duration, slide_dir=tmp_path / "slides",
-                                               agenda=agenda, playlist=playlist), stdout=subprocess.DEVNULL)
+        encoder = _start(ffmpeg_args(recording=recording, duration=duration, slide_dir=tmp_path / "slides",
+                                     agenda=agenda, playlist=playlist))
         try:
             async with service:
                 await _playlist_has(playlist, 2, encoder)
