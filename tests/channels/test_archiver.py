@@ -117,3 +117,29 @@ async def test_a_recording_that_cannot_be_built_leaves_nothing(
         await _until(lambda: "channels.archiver.failed" in caplog.text)
         assert list((tmp_path / "aufzeichnungen").iterdir()) == []
         assert await (await client.get("/api/recordings")).json() == []
+
+
+async def test_a_gateway_that_starts_while_a_stream_runs_records_it_with_every_cue(tmp_path: Path) -> None:
+    """A restart mid-stream: the start and the first cue are only in the broker's history."""
+    broker = broker_from_url("memory://")
+    encoder = _live_encoder(tmp_path / "hls" / "rat")
+    try:
+        origin = await _first_program_date(tmp_path / "hls" / "rat" / "index.m3u8")
+        topic = "subtitles:rat"
+        await broker.publish(topic, SubtitleStream(stream="rat", state="started", origin=origin))
+        await broker.publish(topic, SubtitleCue(stream="rat", seq=0, start=0.2, end=1.0, lines=("Guten Abend.",)))
+        async with gateway(broker=broker, **_settings(tmp_path)) as client:
+            await asyncio.sleep(1.5)  # the gateway is up while the stream runs
+            await broker.publish(topic, SubtitleCue(stream="rat", seq=1, start=3.0, end=4.5, lines=("Willkommen.",)))
+            assert await asyncio.to_thread(encoder.wait, 30) == 0
+            await broker.publish(topic, SubtitleStream(stream="rat", state="ended"))
+            archive = tmp_path / "aufzeichnungen"
+            await _until(lambda: [p for p in archive.iterdir() if not p.name.startswith(".")])
+            (recording,) = await (await client.get("/api/recordings")).json()
+            cues = parse_webvtt(await (await client.get(recording["vtt"])).text())
+            # the picture starts where the gateway joined; cues keep their place in it by program date time
+            assert [c.lines for c in cues][-1] == ("Willkommen.",)
+            assert 1.0 < recording["duration_s"] <= SECONDS + 1.2
+            assert cues[-1].start == pytest.approx(3.0 - (SECONDS - recording["duration_s"]), abs=1.2)
+    finally:
+        encoder.kill()
