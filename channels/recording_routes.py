@@ -25,12 +25,21 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
+from channels.messages import (
+    RecordingEditRefused,
+    RecordingList,
+    RecordingSubtitleEdit,
+    RecordingSubtitles,
+    RecordingSummary,
+    SubtitleCueView,
+)
 from channels.recordings import Recording, scan
 from channels.routes import Guard
 from channels.staff_routes import staff_http_name
 from channels.subtitle_edits import (
+    ORIGINAL_FILE,
     EditRejected,
     SubtitleState,
     VersionConflict,
@@ -48,42 +57,27 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 4 * 1024 * 1024  # a corrected WebVTT of a long meeting: a few hundred kB
 _NO_STORE = {"Cache-Control": "no-store"}
+# a change: reads the request and returns the blocking write, run in a thread under the version check
+Maker = Callable[[web.Request, Recording, str, str], Awaitable[Callable[[], str]]]
 
 
-class _Change(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    number: int = Field(ge=1)
-    text: str = Field(max_length=500)
-
-
-class _TextEdit(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    v: int = 1
-    changes: tuple[_Change, ...] = Field(min_length=1, max_length=10_000)
-
-
-def _cue(cue: Cue, number: int) -> dict[str, object]:
-    return {"number": number, "start": cue.start, "end": cue.end, "lines": list(cue.lines)}
+def _views(cues: tuple[Cue, ...]) -> tuple[SubtitleCueView, ...]:
+    return tuple(SubtitleCueView(number=n, start=c.start, end=c.end, lines=c.lines) for n, c in enumerate(cues, 1))
 
 
 def _state_json(recording: Recording, state: SubtitleState) -> web.Response:
-    body = {
-        "v": 1,
-        "id": recording.id,
-        "title": recording.info.title,
-        "date": recording.info.date.isoformat(),
-        "version": state.version,
-        "cues": [_cue(c, n) for n, c in enumerate(state.cues, 1)],
-        "original": None if state.original is None else [_cue(c, n) for n, c in enumerate(state.original, 1)],
-        "edits": [e.model_dump(mode="json") for e in state.edits],
-    }
-    return web.json_response(body, headers=_NO_STORE | {"ETag": f'"{state.version}"'})
+    body = RecordingSubtitles(
+        id=recording.id, title=recording.info.title, date=recording.info.date, version=state.version,
+        cues=_views(state.cues), original=None if state.original is None else _views(state.original),
+        edits=state.edits,
+    )
+    return web.Response(text=body.model_dump_json(), content_type="application/json",
+                        headers=_NO_STORE | {"ETag": f'"{state.version}"'})
 
 
-def _problem(status: int, code: str, message: str, **extra: object) -> web.Response:
-    return web.json_response({"code": code, "message": message, **extra}, status=status, headers=_NO_STORE)
+def _refused(status: int, body: RecordingEditRefused) -> web.Response:
+    return web.Response(status=status, text=body.model_dump_json(), content_type="application/json",
+                        headers=_NO_STORE)
 
 
 def add_recording_editor(router: web.UrlDispatcher, root: Path, guard: Guard, *, prefixes: tuple[str, ...]) -> None:
@@ -99,19 +93,19 @@ def add_recording_editor(router: web.UrlDispatcher, root: Path, guard: Guard, *,
     async def listing(request: web.Request) -> web.Response:
         staff_http_name(request, guard)
         recordings = await asyncio.to_thread(scan, root)
-        return web.json_response([
-            {"id": r.id, "title": r.info.title, "date": r.info.date.isoformat(),
-             "edited": (r.subtitles.parent / "untertitel.original.vtt").is_file(),
-             "page": f"/aufzeichnungen/{r.id}"}
+        body = RecordingList(recordings=tuple(
+            RecordingSummary(id=r.id, title=r.info.title, date=r.info.date, page=f"/aufzeichnungen/{r.id}",
+                             edited=(r.subtitles.parent / ORIGINAL_FILE).is_file())
             for r in recordings
-        ], headers=_NO_STORE)
+        ))
+        return web.Response(text=body.model_dump_json(), content_type="application/json", headers=_NO_STORE)
 
     async def show(request: web.Request) -> web.Response:
         staff_http_name(request, guard)
         recording = await find(request)
         return _state_json(recording, await asyncio.to_thread(read_state, recording.subtitles.parent))
 
-    def change(make: Callable[[web.Request, Recording, str, str], Awaitable[Callable[[], str]]]):  # type: ignore[no-untyped-def]
+    def change(make: Maker) -> Callable[[web.Request], Awaitable[web.Response]]:
         """A change: staff, origin, ``If-Match``; then the change in a thread; 409/422 as German answers."""
 
         async def handle(request: web.Request) -> web.Response:
@@ -120,23 +114,27 @@ def add_recording_editor(router: web.UrlDispatcher, root: Path, guard: Guard, *,
             recording = await find(request)
             expected = request.headers.get("If-Match", "").strip().strip('"')
             if not expected:
-                return _problem(428, "version_required",
-                                "Die Seite ist veraltet. Bitte laden Sie die Untertitel neu und speichern Sie dann.")
+                return _refused(428, RecordingEditRefused(
+                    code="version_required",
+                    message="Die Seite ist veraltet. Bitte laden Sie die Untertitel neu und speichern Sie dann."))
             try:
                 run = await make(request, recording, expected, editor)
                 await asyncio.to_thread(run)
             except EditRejected as exc:
-                return _problem(422, "rejected", " ".join(exc.problems), problems=list(exc.problems))
+                return _refused(422, RecordingEditRefused(code="rejected", message=" ".join(exc.problems),
+                                                          problems=exc.problems))
             except VersionConflict as exc:
                 log.info("channels.recordings.edit_conflict id=%s", recording.id)
-                return _problem(409, "version_conflict",
-                                "Jemand anderes hat diese Untertitel inzwischen gespeichert. Ihre Änderung wurde "
-                                "nicht übernommen. Bitte laden Sie die neue Fassung und tragen Sie Ihre Änderung "
-                                "dort noch einmal ein.", version=exc.current)
+                return _refused(409, RecordingEditRefused(
+                    code="version_conflict", version=exc.current,
+                    message="Jemand anderes hat diese Untertitel inzwischen gespeichert. Ihre Änderung wurde nicht "
+                            "übernommen. Bitte laden Sie die neue Fassung und tragen Sie Ihre Änderung dort noch "
+                            "einmal ein."))
             except SubtitleFileError as exc:
                 log.error("channels.recordings.edit_failed id=%s error=%s", recording.id, exc)
-                return _problem(500, "broken_files", "Die Untertitel-Dateien dieser Aufzeichnung sind beschädigt. "
-                                "Bitte wenden Sie sich an die Administration.")
+                return _refused(500, RecordingEditRefused(
+                    code="broken_files", message="Die Untertitel-Dateien dieser Aufzeichnung sind beschädigt. "
+                                                 "Bitte wenden Sie sich an die Administration."))
             log.info("channels.recordings.edited id=%s path=%s", recording.id, request.path)
             return _state_json(recording, await asyncio.to_thread(read_state, recording.subtitles.parent))
 
@@ -150,7 +148,7 @@ def add_recording_editor(router: web.UrlDispatcher, root: Path, guard: Guard, *,
 
     async def text_edit(request: web.Request, recording: Recording, expected: str, editor: str) -> Callable[[], str]:
         try:
-            edit = _TextEdit.model_validate_json(await body(request))
+            edit = RecordingSubtitleEdit.model_validate_json(await body(request))
         except ValidationError as exc:
             raise EditRejected(["Die Änderung ist unvollständig. Bitte laden Sie die Seite neu."]) from exc
         folder = recording.subtitles.parent

@@ -31,15 +31,15 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
+from channels.messages import SubtitleEditEntry
 from channels.recordings import SUBTITLE_FILE
 from common.subtitles import Cue, SubtitleFileError, parse_webvtt, read_subtitles, write_subtitles
 
 __all__ = [
     "EDITS_FILE",
     "ORIGINAL_FILE",
-    "Edit",
     "EditRejected",
     "SubtitleRules",
     "SubtitleState",
@@ -56,7 +56,7 @@ __all__ = [
 ORIGINAL_FILE = "untertitel.original.vtt"
 EDITS_FILE = "bearbeitung.yml"
 _LOCK_FILE = ".bearbeitung.lock"
-Action = Literal["text", "upload", "restore"]
+Action = Literal["text", "upload", "restore"]  # SubtitleEditEntry.action
 
 
 class EditRejected(ValueError):
@@ -83,17 +83,6 @@ class SubtitleRules:
     max_line_chars: int = 42
 
 
-class Edit(BaseModel):
-    """One entry of ``bearbeitung.yml``: who (staff account name), when (UTC), what."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    by: str = Field(min_length=1, max_length=60)
-    at: dt.datetime
-    action: Action
-    cues: int = Field(ge=0)
-
-
 @dataclass(frozen=True, slots=True)
 class SubtitleState:
     """What the editor loads: the published cues, their version, the original's cues and the edits."""
@@ -101,7 +90,7 @@ class SubtitleState:
     version: str
     cues: tuple[Cue, ...]
     original: tuple[Cue, ...] | None
-    edits: tuple[Edit, ...]
+    edits: tuple[SubtitleEditEntry, ...]
 
 
 def version_of(folder: Path) -> str:
@@ -166,7 +155,7 @@ def publish(folder: Path, cues: Sequence[Cue], *, expected: str, by: str, action
         if not original.exists():  # the first correction keeps the file as it was, once
             _copy_atomic(folder / SUBTITLE_FILE, original)
         write_subtitles([Cue(n, c.start, c.end, c.lines) for n, c in enumerate(cues, 1)], folder / SUBTITLE_FILE)
-        edits = [*_read_edits(folder), Edit(by=by, at=now, action=action, cues=len(cues))]
+        edits = [*_read_edits(folder), SubtitleEditEntry(by=by, at=now, action=action, cues=len(cues))]
         _write_atomic(folder / EDITS_FILE,
                       yaml.safe_dump([e.model_dump(mode="json") for e in edits], allow_unicode=True, sort_keys=False))
         return version_of(folder)
@@ -195,13 +184,13 @@ def restore_original(folder: Path, *, expected: str, by: str, now: dt.datetime) 
                    rules=SubtitleRules(max_lines=1000, max_line_chars=10_000))
 
 
-def _read_edits(folder: Path) -> list[Edit]:
+def _read_edits(folder: Path) -> list[SubtitleEditEntry]:
     path = folder / EDITS_FILE
     if not path.is_file():
         return []
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-        return [Edit.model_validate(item) for item in data]
+        return [SubtitleEditEntry.model_validate(item) for item in data]
     except (yaml.YAMLError, ValidationError, TypeError) as exc:
         raise SubtitleFileError(f"{path}: not a valid list of edits ({exc}); fix or remove it") from exc
 

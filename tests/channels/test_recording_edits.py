@@ -60,7 +60,9 @@ async def test_only_staff_can_read_or_change_subtitles(archive: Path) -> None:
         assert (await client.get(API, headers=wrong)).status == 401
         assert (await client.put(API, json={"changes": []}, headers=wrong | {"If-Match": '"x"'})).status == 401
         listing = await client.get("/api/staff/recordings", headers=_auth())
-        assert [r["id"] for r in await listing.json()] == ["bau-2026-10-01"]
+        body = await listing.json()
+        assert body["type"] == "recording.list"
+        assert [(r["id"], r["edited"]) for r in body["recordings"]] == [("bau-2026-10-01", False)]
 
 
 async def test_a_corrected_cue_is_published_and_the_original_kept(archive: Path) -> None:

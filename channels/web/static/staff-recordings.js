@@ -86,10 +86,11 @@
     } catch (_) {
       return;
     }
-    if (!result.response.ok || !Array.isArray(result.body)) return; // no recordings here, or not allowed
+    const list = result.response.ok && result.body && Array.isArray(result.body.recordings) ? result.body.recordings : null;
+    if (!list) return; // no recordings here, or not allowed
     els.section.hidden = false;
     els.select.replaceChildren(el("option", { value: "" }, "Bitte wählen …"));
-    for (const recording of result.body) {
+    for (const recording of list) {
       const label = `${recording.title} (${new Date(recording.date).toLocaleDateString("de-DE")})`
         + (recording.edited ? " – korrigiert" : "");
       els.select.append(el("option", { value: recording.id }, label));
