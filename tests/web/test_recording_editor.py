@@ -83,6 +83,10 @@ async def test_an_editor_corrects_a_cue_with_the_keyboard_and_viewers_get_the_co
         await expect(page.locator("#rec-meta")).to_contain_text("zuletzt bearbeitet von Frau Beispiel")
         await expect(page.locator(".rec-was")).to_have_text(
             "Original: Tagesordnungspunkt eins ist / der Lärmschutz an der")
+        # the whole original, too (an upload may change times, so not every cue has its original beside it)
+        await page.get_by_text("Ganzes Original anzeigen (4 Untertitel)").click()
+        await expect(page.locator("#rec-original-list li").nth(1)).to_have_text(
+            "0:02–0:04 Tagesordnungspunkt eins ist / der Lärmschutz an der")
         assert await axe_serious(page) == []
         await page.screenshot(path=str(SHOTS / "staff-recordings-1280.png"), full_page=True)
 

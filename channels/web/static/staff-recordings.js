@@ -22,7 +22,8 @@
     error: $("rec-error"), body: $("rec-body"), meta: $("rec-meta"), view: $("rec-view"), form: $("rec-form"),
     cues: $("rec-cues"), reload: $("rec-reload"), upload: $("rec-upload"), file: $("rec-file"),
     original: $("rec-original"), restore: $("rec-restore"), confirm: $("rec-restore-confirm"),
-    restoreYes: $("rec-restore-yes"), restoreNo: $("rec-restore-no"),
+    restoreYes: $("rec-restore-yes"), restoreNo: $("rec-restore-no"), originalList: $("rec-original-list"),
+    originalSummary: $("rec-original-summary"),
   };
   const state = { id: null, loaded: null };
   const ACTIONS = { text: "Text korrigiert", upload: "Datei hochgeladen", restore: "Original wiederhergestellt" };
@@ -147,6 +148,9 @@
       check(area);
     }
     els.original.hidden = !data.original;
+    els.originalList.replaceChildren(...(data.original || []).map((c) => el("li", {},
+      el("span", { class: "rec-time" }, `${time(c.start)}–${time(c.end)}`), " ", c.lines.join(" / "))));
+    els.originalSummary.textContent = `Ganzes Original anzeigen (${(data.original || []).length} Untertitel)`;
     els.confirm.hidden = true;
     els.restore.hidden = false;
   }
