@@ -19,6 +19,7 @@ from pathlib import Path
 from aiohttp import WSCloseCode, web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from channels.archiver import archiver_from_settings
 from channels.broker import Broker, Envelope, broker_from_url
 from channels.chat_service import ChatService
 from channels.cities import CityBroker, CitySite, city_sites
@@ -28,6 +29,7 @@ from channels.live import add_live_routes
 from channels.messages import MAX_TEXT_CHARS, SCHEMA_VERSION, SubtitleCue, SubtitleStream
 from channels.metrics import GatewayMetrics
 from channels.rasa_client import RasaClient
+from channels.recording_routes import add_recording_editor
 from channels.routes import (
     Guard,
     chat_api,
@@ -106,6 +108,7 @@ def create_app(
     guard = Guard.create(settings, metrics)
     sites = [_serve_city(site, broker, rasa, guard, metrics) for site in city_sites(settings, environ)]
     default = sites[0]
+    archiver = archiver_from_settings(default.site.settings, broker)
 
     csp = content_security_policy(frame_ancestors=settings.frame_ancestors, hls_url=settings.hls_url)
     app = web.Application(middlewares=[security_headers_middleware(csp)], client_max_size=settings.max_msg_bytes)
@@ -130,6 +133,8 @@ def create_app(
                 ("presence-listener", city.service.run_presence_listener),
             )
         ]
+        if archiver is not None:  # recordings of the default city's livestreams (channels/archiver.py)
+            tasks.append(asyncio.create_task(archiver.run(), name="archiver"))
         yield
         for task in tasks:
             task.cancel()
@@ -164,6 +169,9 @@ def create_app(
         for city in sites:
             _city_routes(r, city.site.path, city, page=None)
     add_live_routes(r, default.site.settings)
+    if default.site.settings.recordings_dir is not None:  # the recordings are the default city's
+        prefixes = ("", default.site.path) if default.site.several else ("",)
+        add_recording_editor(r, default.site.settings.recordings_dir, default.guard, prefixes=prefixes)
     r.add_get("/widget.js", partial(_file, path=web_root / "static" / "widget.js"))
     r.add_get("/static/{path:.+}", partial(_static, root=web_root / "static"))
     return app

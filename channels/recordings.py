@@ -137,5 +137,7 @@ def scan(root: Path) -> list[Recording]:
     if not root.is_dir():
         log.warning("channels.recordings.no_folder path=%s (RATHAUS_RECORDINGS_DIR)", root)
         return []
-    found = [r for folder in sorted(root.iterdir()) if folder.is_dir() and (r := _recording(folder)) is not None]
+    # hidden folders are not recordings: the archiver builds in ".{id}.partial" and renames when complete
+    found = [r for folder in sorted(root.iterdir())
+             if folder.is_dir() and not folder.name.startswith(".") and (r := _recording(folder)) is not None]
     return sorted(found, key=lambda r: (-r.info.date.toordinal(), r.info.title))

@@ -14,9 +14,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from channels.errors import ConfigError
@@ -82,6 +83,12 @@ class GatewaySettings(ContentRootSources, RathausSettings):
     default_stream: str = "ratssitzung"
     # recorded meetings with subtitles, listed at /aufzeichnungen/ (channels/recordings.py, docs/live.md)
     recordings_dir: Path | None = None
+    # recordings made by themselves when a livestream ends (channels/archiver.py, docs/live.md): on one gateway
+    # instance; which streams (default: default_stream), their title ({stream} is replaced), the city's time zone
+    archive_live: bool = False
+    archive_streams: Annotated[tuple[str, ...], NoDecode] = ()
+    archive_title: str | None = Field(default=None, min_length=1, max_length=200)
+    timezone: str = "Europe/Berlin"
     frame_ancestors: str = "'none'"
     max_msg_bytes: int = Field(default=MAX_FRAME_BYTES, ge=1024)
     session_rate_per_s: float = Field(default=1.0, gt=0)
@@ -105,6 +112,29 @@ class GatewaySettings(ContentRootSources, RathausSettings):
         if isinstance(value, str):
             return tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("archive_streams", mode="before")
+    @classmethod
+    def _split_streams(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Berlin") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _archive_needs_folders(self) -> GatewaySettings:
+        if self.archive_live and (self.recordings_dir is None or self.hls_url is None):
+            raise ValueError("RATHAUS_ARCHIVE_LIVE needs RATHAUS_RECORDINGS_DIR (where recordings go) and "
+                             "RATHAUS_HLS_URL (the livestream to record)")
+        return self
 
     @field_validator("staff_token")
     @classmethod

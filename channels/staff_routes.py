@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from urllib.parse import unquote
 
 from aiohttp import WSCloseCode, WSMsgType, web
 from pydantic import ValidationError
@@ -21,10 +22,11 @@ from channels.chat_service import ChatService, StaffEvent, StaffResync
 from channels.errors import BrokerError, FrameError, StaffConflict
 from channels.messages import ErrorFrame, StaffLogin, StaffLoginMethods, StaffLoginRequest, parse_staff_frame
 from channels.routes import Guard
+from channels.security import tokens_equal
 from channels.staff_accounts import AccountLocked, WrongCredentials
 from common.auth import Verdict
 
-__all__ = ["staff_login", "staff_ws"]
+__all__ = ["staff_http_name", "staff_login", "staff_ws"]
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,28 @@ def _staff_name(request: web.Request, guard: Guard) -> str:
         raise web.HTTPUnauthorized(text="log in with a staff account (POST /api/staff/login)")
     guard.check_staff_token(request, token.get_secret_value())
     return (request.query.get("name") or "Mitarbeiter").strip()[:60] or "Mitarbeiter"
+
+
+def staff_http_name(request: web.Request, guard: Guard) -> str:
+    """Who calls a staff HTTP API (the recordings editor): ``Authorization: Bearer <ticket>`` of this city's
+    login, or ``Bearer <RATHAUS_STAFF_TOKEN>`` with the typed name in ``X-Staff-Name`` (URI-encoded). Wrong
+    values count as guesses like the console's; HTTP 401 otherwise."""
+    accounts, token = guard.staff_accounts, guard.settings.staff_token
+    if accounts is None and token is None:
+        raise web.HTTPServiceUnavailable(
+            text="staff console disabled: set RATHAUS_STAFF_ACCOUNTS or RATHAUS_STAFF_TOKEN"
+        )
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise web.HTTPUnauthorized(text="log in first: Authorization: Bearer <ticket>")
+    _throttle(request, guard)
+    account = accounts.holder(value.strip(), now=time.time()) if accounts is not None else None
+    if account is not None:
+        return account.name
+    if token is not None and tokens_equal(value.strip(), token.get_secret_value()):
+        return unquote(request.headers.get("X-Staff-Name", "")).strip()[:60] or "Mitarbeiter"
+    _guessed_wrong(request, guard, "bearer")
+    raise web.HTTPUnauthorized(text="staff ticket unknown or expired: log in again")
 
 
 def _json(

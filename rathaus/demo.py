@@ -262,7 +262,8 @@ def run(
         }
         if subtitles:
             gateway_env |= {"RATHAUS_HLS_DIR": str(hls_dir), "RATHAUS_HLS_URL": "/hls/{stream}/index.m3u8",
-                            "RATHAUS_RECORDINGS_DIR": str(archive)}
+                            "RATHAUS_RECORDINGS_DIR": str(archive), "RATHAUS_ARCHIVE_LIVE": "true",
+                            "RATHAUS_ARCHIVE_TITLE": "Ratssitzung Musterstadt (Livestream)"}
         if chat:
             gateway_env |= {"RATHAUS_RASA_TOKEN": rasa.auth_token, "RATHAUS_ACTION_URL": f"{rasa.action_url}/webhook"}
         gateway = stack.enter_context(_child(

@@ -10,7 +10,7 @@ cd "$RATHAUS_ROOT"
 .venv/bin/mypy --strict asr/core asr/live/protocol.py asr/eval/measures.py \
     content/schema.py content/embeddings.py content/aspects.py \
     channels/messages/ channels/chat.py channels/admission.py channels/staff_accounts.py channels/callbacks.py \
-    channels/topics.py channels/handoff.py common/metrics_access.py common/streams.py common/redact.py \
+    channels/topics.py channels/handoff.py channels/archive.py common/metrics_access.py common/streams.py common/redact.py common/hls.py \
     bot/retrieval/fusion.py bot/retrieval/text.py bot/retrieval/index.py bot/retrieval/retriever.py \
     bot/aspects/detector.py bot/actions/dialogue.py bot/actions/decide.py bot/actions/kinds.py \
     bot/actions/places.py bot/actions/topic_words.py

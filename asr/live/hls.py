@@ -6,7 +6,8 @@ shows; if the subtitle service announces the program date time of its stream tim
 player shows each cue when its words are spoken in the picture (docs/live.md).
 
 So the service reads the playlist itself instead of handing the URL to ffmpeg's HLS demuxer (which hides
-the program date time): :func:`parse_playlist` turns a playlist snapshot into :class:`HlsPlaylist`, and
+the program date time): :func:`parse_playlist` (:mod:`common.hls`, shared with the gateway's
+archiver) turns a playlist snapshot into :class:`HlsPlaylist`, and
 :class:`HlsCursor` says, snapshot by snapshot, which segments to read in order and how much audio was lost
 when the reader fell behind the playlist (:class:`Gap`; the shell inserts that much silence, so stream
 time keeps matching the program date time). The shell that fetches and decodes is
@@ -20,39 +21,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import m3u8
-
 from asr.errors import AudioError
+from common.hls import HlsPlaylist, HlsSegment, PlaylistError
+from common.hls import parse_playlist as _parse
 
-__all__ = ["Gap", "HlsCursor", "HlsPlaylist", "HlsSegment", "is_hls", "parse_playlist"]
-
-
-def is_hls(source: str) -> bool:
-    """An ``http(s)://`` URL of an HLS playlist (its path ends in ``.m3u8``)."""
-    lowered = source.lower()
-    return lowered.startswith(("http://", "https://")) and lowered.split("?", 1)[0].endswith(".m3u8")
-
-
-@dataclass(frozen=True, slots=True)
-class HlsSegment:
-    """One media segment: absolute URI, media sequence number, duration and program date (Unix seconds)."""
-
-    uri: str
-    sequence: int
-    duration: float
-    program_date: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class HlsPlaylist:
-    """A snapshot of a playlist. A master playlist has no segments but ``variant``: the media playlist to
-    read instead (the first one listed, which carries the programme's audio like every other)."""
-
-    segments: tuple[HlsSegment, ...]
-    target_duration: float
-    ended: bool
-    variant: str | None = None
-    init_section: bool = False  # fMP4 segments need an init segment: read through ffmpeg instead
+__all__ = ["Gap", "HlsCursor", "parse_playlist"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,29 +36,12 @@ class Gap:
 
 
 def parse_playlist(text: str, url: str) -> HlsPlaylist:
-    """Parse one playlist snapshot fetched from ``url`` (relative segment URIs become absolute)."""
-    if not text.lstrip().startswith("#EXTM3U"):
-        raise AudioError(f"{url!r} is not an HLS playlist (no #EXTM3U header); check the stream URL")
-    playlist = m3u8.loads(text, uri=url)
-    if playlist.is_variant:
-        if not playlist.playlists:
-            raise AudioError(f"HLS master playlist {url!r} lists no media playlist")
-        return HlsPlaylist(segments=(), target_duration=0.0, ended=False, variant=playlist.playlists[0].absolute_uri)
-    segments = tuple(
-        HlsSegment(
-            uri=s.absolute_uri,
-            sequence=int(s.media_sequence),
-            duration=float(s.duration or 0.0),
-            program_date=s.current_program_date_time.timestamp() if s.current_program_date_time else None,
-        )
-        for s in playlist.segments
-    )
-    return HlsPlaylist(
-        segments=segments,
-        target_duration=float(playlist.target_duration or 0.0),
-        ended=bool(playlist.is_endlist),
-        init_section=any(s.init_section is not None for s in playlist.segments),
-    )
+    """Parse one playlist snapshot fetched from ``url`` (:func:`common.hls.parse_playlist`); a text that is
+    not a playlist raises :class:`~asr.errors.AudioError` like every other unreadable source."""
+    try:
+        return _parse(text, url)
+    except PlaylistError as exc:
+        raise AudioError(str(exc)) from exc
 
 
 @dataclass(slots=True)

@@ -31,7 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from asr.errors import AudioError
-from asr.live.hls import Gap, HlsCursor, HlsPlaylist, HlsSegment, is_hls, parse_playlist
+from asr.live.hls import Gap, HlsCursor, parse_playlist
+from common.hls import HlsPlaylist, HlsSegment, is_hls
 
 __all__ = [
     "SAMPLE_RATE",

@@ -21,20 +21,27 @@ Groups:
   ``staff.callback_done``;
   gateway -> staff ``staff.queue`` (once per connection), then ``staff.update`` (one conversation
   changed), ``staff.message``, ``staff.callbacks`` (on connect and after each change), ``error``
+* the recordings editor's HTTP API: ``recording.list``, ``recording.subtitles``, ``recording.subtitle_edit``,
+  ``recording.edit_refused``
 
 The models live in one module per group (:mod:`~channels.messages.base`, :mod:`~channels.messages.chat`,
-:mod:`~channels.messages.events`, :mod:`~channels.messages.staff`, :mod:`~channels.messages.subtitles`), the
-unions and parsers in :mod:`~channels.messages.parse`; import them from here.
+:mod:`~channels.messages.events`, :mod:`~channels.messages.recordings`, :mod:`~channels.messages.staff`,
+:mod:`~channels.messages.subtitles`), the unions and parsers in :mod:`~channels.messages.parse`; import them
+from here.
 """
 
 from __future__ import annotations
 
-from channels.messages import base, chat, events, parse, staff, subtitles
+from channels.messages import base, chat, events, parse, recordings, staff, subtitles
 from channels.messages.base import *  # noqa: F403 - the package's names are its modules' __all__
 from channels.messages.chat import *  # noqa: F403
 from channels.messages.events import *  # noqa: F403
 from channels.messages.parse import *  # noqa: F403
+from channels.messages.recordings import *  # noqa: F403
 from channels.messages.staff import *  # noqa: F403
 from channels.messages.subtitles import *  # noqa: F403
 
-__all__ = [*base.__all__, *chat.__all__, *events.__all__, *parse.__all__, *staff.__all__, *subtitles.__all__]
+__all__ = [
+    *base.__all__, *chat.__all__, *events.__all__, *parse.__all__, *recordings.__all__, *staff.__all__,
+    *subtitles.__all__,
+]

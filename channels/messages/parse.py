@@ -29,6 +29,7 @@ from channels.messages.chat import (
     ClientFrame,
 )
 from channels.messages.events import CallbackEvent, CitizenPresence, HandoffEvent, StaffPresence
+from channels.messages.recordings import RecordingEditRefused, RecordingList, RecordingSubtitleEdit, RecordingSubtitles
 from channels.messages.staff import (
     StaffCallbackDone,
     StaffCallbacks,
@@ -168,6 +169,10 @@ def json_schema() -> dict[str, Any]:
         "StaffLoginRequest": StaffLoginRequest,
         "StaffLoginResponse": Annotated[StaffLogin | StaffLoginMethods | ErrorFrame, Field(discriminator="type")],
         "BrokerMessage": BrokerMessage,
+        "RecordingRequest": RecordingSubtitleEdit,
+        "RecordingResponse": Annotated[
+            RecordingList | RecordingSubtitles | RecordingEditRefused, Field(discriminator="type")
+        ],
     }
     defs: dict[str, Any] = {}
     one_of: dict[str, Any] = {}

@@ -16,8 +16,9 @@ import numpy as np
 import pytest
 
 from asr.errors import AudioError
-from asr.live.hls import Gap, HlsCursor, HlsSegment, is_hls, parse_playlist
+from asr.live.hls import Gap, HlsCursor, parse_playlist
 from asr.live.sources import SourceOptions, open_audio, read_hls_chunks
+from common.hls import HlsSegment, is_hls
 from tests.fixtures.services import free_port
 
 URL = "http://cdn.example/rat/index.m3u8"

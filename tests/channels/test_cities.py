@@ -154,3 +154,38 @@ async def test_each_city_has_its_own_staff_accounts(
                                   json={"login": "beispiel", "password": "Winter 2026?"})).status == 401
         assert (await client.post("/beispielhausen/api/staff/login",
                                   json={"login": "muster", "password": "Winter 2026?"})).status == 401
+
+
+async def test_only_the_default_citys_staff_edit_its_recordings(
+    two_cities: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Recordings are the default city's: its accounts edit their subtitles, another city's ticket does not."""
+    from channels.staff_accounts import StaffAccount, hash_password, upsert_account
+    from common.subtitles import Cue, write_subtitles
+
+    folder = tmp_path / "aufzeichnungen" / "rat-2026-09-15"
+    folder.mkdir(parents=True)
+    (folder / "sitzung.yml").write_text("title: Ratssitzung\ndate: 2026-09-15\n", encoding="utf-8")
+    (folder / "video.mp4").write_bytes(b"")  # the editor needs the folder complete, not a playable video
+    write_subtitles([Cue(1, 0.0, 1.0, ("Guten Abend.",))], folder / "untertitel.vtt")
+    files = {}
+    for city, login in (("musterstadt", "muster"), ("beispielhausen", "beispiel")):
+        account = StaffAccount(login=login, name=f"Frau {login.title()}", password=hash_password("Winter 2026?"))
+        files[city] = tmp_path / f"{city}.yml"
+        files[city].write_text(upsert_account(None, account), encoding="utf-8")
+    monkeypatch.setenv("RATHAUS_STAFF_ACCOUNTS", str(files["musterstadt"]))
+    monkeypatch.setenv(city_variable("beispielhausen", "staff_accounts"), str(files["beispielhausen"]))
+    async with gateway(recordings_dir=tmp_path / "aufzeichnungen") as client:
+        tickets = {}
+        for prefix, login in (("", "muster"), ("/beispielhausen", "beispiel")):
+            answer = await client.post(f"{prefix}/api/staff/login", json={"login": login, "password": "Winter 2026?"})
+            tickets[login] = (await answer.json())["ticket"]
+        api = "/api/staff/recordings/rat-2026-09-15/untertitel"
+        own = await client.get(api, headers={"Authorization": f"Bearer {tickets['muster']}"})
+        assert own.status == 200
+        assert (await client.get("/musterstadt" + api, headers={"Authorization": f"Bearer {tickets['muster']}"})
+                ).status == 200
+        other = {"Authorization": f"Bearer {tickets['beispiel']}", "If-Match": f'"{(await own.json())["version"]}"'}
+        assert (await client.get(api, headers=other)).status == 401
+        assert (await client.put(api, json={"changes": [{"number": 1, "text": "Hallo."}]}, headers=other)).status == 401
+        assert (await client.get("/beispielhausen" + api, headers=other)).status == 404  # no recordings there

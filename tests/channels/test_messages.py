@@ -125,6 +125,10 @@ def test_schema_covers_all_types_and_committed_file_is_current() -> None:
         "staff.update",
         "staff.message",
         "handoff.event",
+        "recording.list",
+        "recording.subtitles",
+        "recording.subtitle_edit",
+        "recording.edit_refused",
     ]:
         assert f'"{kind}"' in text, kind
     committed = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
