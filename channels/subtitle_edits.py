@@ -11,7 +11,7 @@ on (:func:`version_of`: a hash of the published file, the ETag of the API), and 
 version raises :class:`VersionConflict` (HTTP 409). Check and write happen under an exclusive ``flock`` on
 the folder's ``.bearbeitung.lock``, so gateways that share the folder serialise too.
 
-Edited text is checked against the subtitle rules (:class:`SubtitleRules`: at most 2 lines of at most 42
+Edited text is checked against the subtitle rules (:class:`SubtitleRules`: at most 2 lines of at most 37
 characters, no empty cue); every problem is reported in German with the cue's number, and nothing is
 written. Blocking file I/O: the HTTP shell (``channels/recording_routes.py``) runs it in a thread.
 """
@@ -80,7 +80,7 @@ class SubtitleRules:
     """What an edited cue may be (docs/live.md, "Editors correct a recording's subtitles")."""
 
     max_lines: int = 2
-    max_line_chars: int = 42
+    max_line_chars: int = 37
 
 
 @dataclass(frozen=True, slots=True)

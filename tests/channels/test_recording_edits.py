@@ -104,7 +104,7 @@ async def test_a_corrected_cue_is_published_and_the_original_kept(archive: Path)
 
 @pytest.mark.parametrize(("text", "message"), [
     ("Tagesordnungspunkt eins ist der Lärmschutz an",
-     "Untertitel 2, Zeile 1 hat 45 Zeichen; erlaubt sind höchstens 42"),
+     "Untertitel 2, Zeile 1 hat 45 Zeichen; erlaubt sind höchstens 37"),
     ("eins\nzwei\ndrei", "Untertitel 2 hat 3 Zeilen; erlaubt sind höchstens 2"),
     ("   ", "Untertitel 2 ist leer"),
 ])

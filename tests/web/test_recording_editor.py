@@ -1,5 +1,5 @@
 """Editors correct a recording's subtitles in the staff console (issue 11), in Debian's chromium against the
-real gateway: with the keyboard only, a cue's text is corrected; a line over 42 characters is refused with
+real gateway: with the keyboard only, a cue's text is corrected; a line over 37 characters is refused with
 a German message before anything is sent; after saving, the recording's <track>, transcript and SRT show
 the correction, and the console shows the original under the changed cue; a save on a version someone
 else changed meanwhile gets the German conflict message and changes nothing; a bad .vtt upload is refused;
@@ -63,7 +63,7 @@ async def test_an_editor_corrects_a_cue_with_the_keyboard_and_viewers_get_the_co
         await page.keyboard.press("Control+A")
         await page.keyboard.type("Tagesordnungspunkt eins ist der Lärmschutz an der")  # one line of 49 characters
         await expect(page.locator("#rec-cue-2-count")).to_contain_text(
-            "Zeile 1 hat 49 Zeichen; erlaubt sind höchstens 42")
+            "Zeile 1 hat 49 Zeichen; erlaubt sind höchstens 37")
         await page.keyboard.press("Tab")  # to the next cue ... then to the save button
         await _focus_by_tab(page, "#rec-save")
         await page.keyboard.press("Enter")
@@ -75,7 +75,7 @@ async def test_an_editor_corrects_a_cue_with_the_keyboard_and_viewers_get_the_co
         await page.keyboard.press("Enter")  # a new line inside the cue
         await page.keyboard.type("der Lärmschutz an der Industriestraße")
         await expect(page.locator("#rec-cue-2-count")).to_have_text(
-            "Zeile 1: 27 von 42 Zeichen · Zeile 2: 37 von 42 Zeichen")
+            "Zeile 1: 27 von 37 Zeichen · Zeile 2: 37 von 37 Zeichen")
         await _focus_by_tab(page, "#rec-save")
         await page.keyboard.press("Enter")
         await expect(page.locator("#rec-status")).to_have_text(

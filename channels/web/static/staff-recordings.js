@@ -6,7 +6,7 @@
  * An editor picks a recording, corrects the text of cues (one textarea per cue; a line break is a new line)
  * and saves the changed cues only, with the version they were loaded at (If-Match): if someone else saved
  * in between, the gateway answers 409 and nothing is lost silently: the editor is told and reloads. Or
- * uploads a corrected WebVTT file. The rules (at most 2 lines of at most 42 characters) are shown while
+ * uploads a corrected WebVTT file. The rules (at most 2 lines of at most 37 characters) are shown while
  * typing and checked before saving (the gateway checks again). Once edited, the original is shown under
  * each changed cue and can be restored. Untrusted text is inserted with textContent only.
  */
@@ -16,7 +16,7 @@
   const staff = window.RathausStaff;
   const { $, el } = staff;
   const MAX_LINES = 2;
-  const MAX_CHARS = 42;
+  const MAX_CHARS = 37;
   const els = {
     section: $("rec-editor"), title: $("rec-title"), select: $("rec-select"), status: $("rec-status"),
     error: $("rec-error"), body: $("rec-body"), meta: $("rec-meta"), view: $("rec-view"), form: $("rec-form"),
@@ -155,7 +155,7 @@
     els.restore.hidden = false;
   }
 
-  /** The live count under a cue ("Zeile 1: 30 von 42 Zeichen"), and whether it breaks a rule. */
+  /** The live count under a cue ("Zeile 1: 30 von 37 Zeichen"), and whether it breaks a rule. */
   function check(area) {
     const lines = linesOf(area.value);
     const item = area.closest(".rec-cue");
