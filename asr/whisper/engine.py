@@ -41,10 +41,12 @@ from asr.core.decoder import (
 )
 from asr.core.options import StreamOptions
 from asr.core.streaming import StreamingTranscriber
+from asr.whisper.step import WINDOW_STEP_FRAMES, encoder_frames
 from asr.errors import ModelError
 
 __all__ = [
     "TESTED_VERSION",
+    "WINDOW_STEP_FRAMES",
     "SileroSpeechDetector",
     "WhisperDecoder",
     "check_internals",
@@ -158,23 +160,6 @@ def short_window_view(model: WhisperModel, pad_frames: int | None, min_frames: i
 
     view.encode = encode  # type: ignore[method-assign]
     return view
-
-
-#: The short window's length is rounded up to whole seconds (100 feature frames of 10 ms). CTranslate2
-#: keeps memory per distinct input length: at 10 ms steps a 30-minute meeting decoded hundreds of lengths
-#: and the process grew by 489 MB (`rathaus asr soak`, docs/benchmarks.md); whole seconds give at most 30.
-WINDOW_STEP_FRAMES = 100
-
-
-def encoder_frames(frames: int, content: int, *, pad_frames: int, min_frames: int,
-                   step_frames: int = WINDOW_STEP_FRAMES) -> int:
-    """How many of ``frames`` feature frames the short window keeps for ``content`` frames of audio: the
-    audio plus ``pad_frames``, at least ``min_frames``, rounded up to ``step_frames`` (even: the encoder's
-    stride is 2 frames), never more than ``frames``."""
-    keep = max(min_frames, content + pad_frames)
-    keep = -(-keep // step_frames) * step_frames
-    keep += keep % 2
-    return min(keep, frames)
 
 
 class WhisperDecoder:
