@@ -24,7 +24,15 @@ from rich.table import Table
 
 from asr.errors import AsrError
 from asr.live.cli import console, fail
-from asr.whisper.flags import DEFAULT, ComputeTypeFlag, CpuThreadsFlag, DeviceFlag, ModelFlag, NumWorkersFlag
+from asr.whisper.flags import (
+    DEFAULT,
+    ComputeTypeFlag,
+    CpuThreadsFlag,
+    DecoderFlag,
+    DeviceFlag,
+    ModelFlag,
+    NumWorkersFlag,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from asr.eval.report import EvalSummary
@@ -99,6 +107,7 @@ def eval_(
         bool,
         typer.Option("--both-offline/--default-offline", help="file path batched and sequential, or its default only"),
     ] = True,
+    decoder: DecoderFlag = "ctranslate2",
 ) -> None:
     """Live and file path against the anchor (plain faster-whisper) on AUDIO/REF pairs: WER, missing
     words, guard drops, latency, first partial, RTF, silence, cue rules."""
@@ -166,6 +175,7 @@ def eval_(
             clock=clock,
             repeat=repeat,
             both_offline=both_offline,
+            decoder_kind=decoder,
         )
     except AsrError as exc:
         raise fail(str(exc)) from exc
@@ -173,6 +183,7 @@ def eval_(
         "model": options_to_dict(model_options),
         "stream": options_to_dict(stream_options),
         "chunk_s": chunk_s,
+        "decoder": decoder,
         "clock": clock,
         "load_average": list(os.getloadavg()),
     }
@@ -307,6 +318,10 @@ def bench(
     num_workers: NumWorkersFlag = DEFAULT.num_workers,
     max_lag: Annotated[float, typer.Option(help="a run is sustained while decode lag p95 stays below this")] = 5.0,
     report: Annotated[Path | None, typer.Option(help="write the results as JSON")] = None,
+    decoder: DecoderFlag = "ctranslate2",
+    batch_size: Annotated[
+        int, typer.Option(min=1, help="streams per batched decode step (1: each stream alone; ctranslate2 only)")
+    ] = 1,
 ) -> None:
     """Feed N streams at real time into one process and report lag; the largest sustained N wins."""
     from asr.eval.capacity import CapacityConfig, run_capacity
@@ -320,6 +335,8 @@ def bench(
         cpu_threads=cpu_threads,
         num_workers=num_workers,
         max_lag_s=max_lag,
+        decoder=decoder,
+        batch_size=batch_size,
     )
     try:
         clip = audio or _bench_clip()

@@ -41,17 +41,19 @@ from asr.core.decoder import (
 )
 from asr.core.options import StreamOptions
 from asr.core.streaming import StreamingTranscriber
-from asr.whisper.step import WINDOW_STEP_FRAMES, encoder_frames
 from asr.errors import ModelError
+from asr.whisper.step import WINDOW_STEP_FRAMES, BatchDecoder, encoder_frames
 
 __all__ = [
     "TESTED_VERSION",
     "WINDOW_STEP_FRAMES",
+    "DECODERS",
     "SileroSpeechDetector",
     "WhisperDecoder",
     "check_internals",
     "encoder_frames",
     "live_transcriber",
+    "make_decoder",
     "missing_internals",
     "short_window_view",
 ]
@@ -335,3 +337,18 @@ def live_transcriber(decoder: Decoder, options: StreamOptions) -> StreamingTrans
     """
     detector = SileroSpeechDetector(options.vad_threshold) if options.vad else None
     return StreamingTranscriber(decoder, options=options, speech_detector=detector)
+
+
+#: The live decoders: ``ctranslate2`` (:class:`~asr.whisper.step.BatchDecoder`, our own decode step on
+#: CTranslate2, batchable) and ``faster-whisper`` (:class:`WhisperDecoder`, through ``transcribe()``, kept
+#: to compare; docs/asr.md, "Decode step").
+DECODERS = ("ctranslate2", "faster-whisper")
+
+
+def make_decoder(model: WhisperModel, kind: str = "ctranslate2") -> BatchDecoder | WhisperDecoder:
+    """The live decoder ``kind`` (one of :data:`DECODERS`) over the shared ``model``."""
+    if kind == "ctranslate2":
+        return BatchDecoder(model)
+    if kind == "faster-whisper":
+        return WhisperDecoder(model)
+    raise ModelError(f"unknown decoder {kind!r}; use one of {', '.join(DECODERS)} (RATHAUS_ASR_DECODER, --decoder)")

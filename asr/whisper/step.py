@@ -42,7 +42,14 @@ import numpy as np
 from faster_whisper import WhisperModel
 from faster_whisper.tokenizer import Tokenizer
 
-from asr.core.decoder import SAMPLE_RATE, DecodedSegment, DecodeResult, check_audio, join_word_pieces
+from asr.core.decoder import (
+    SAMPLE_RATE,
+    DecodedSegment,
+    DecodeRequest,
+    DecodeResult,
+    check_audio,
+    join_word_pieces,
+)
 from asr.core.options import StreamOptions
 
 __all__ = [
@@ -65,16 +72,6 @@ _MAX_INITIAL_TIMESTAMP_INDEX = 50  # faster-whisper's default (1.0 s / 0.02 s)
 _PREPEND_PUNCTUATION = "\"'“¿([{-"
 _APPEND_PUNCTUATION = "\"'.。,，!！?？:：”)]}、"
 _SENTENCE_END = ".。!！?？"
-
-
-@dataclass(frozen=True, slots=True)
-class DecodeRequest:
-    """One stream's decode: its buffer, committed-text prompt, options and forced prefix."""
-
-    audio: np.ndarray
-    prompt: str
-    options: StreamOptions
-    prefix: str = ""
 
 
 def compression_ratio(text: str) -> float:
@@ -210,7 +207,8 @@ class BatchDecoder:
         options = request.options
         mel = self._features(audio)[:, :-1]  # faster-whisper drops the last frame too
         if mel.shape[-1] > _WINDOW_FRAMES:
-            log.warning("asr.decode.long_buffer seconds=%.1f; only the first 30 s are decoded", audio.size / SAMPLE_RATE)
+            seconds = audio.size / SAMPLE_RATE
+            log.warning("asr.decode.long_buffer seconds=%.1f; only the first 30 s are decoded", seconds)
             mel = mel[:, :_WINDOW_FRAMES]
         content = mel.shape[-1]
         language = options.language or self._detect_language(mel)
@@ -312,8 +310,9 @@ class BatchDecoder:
                 tokens = tokens[: group[i].cap]  # its own cap (the call's max_length served the longest)
                 ratio = compression_ratio(tokenizer.decode(tokens).strip())
                 tried[i].append((tokens, avg_logprob, temperature, ratio, float(output.no_speech_prob)))
-                too_repetitive = guards.compression_ratio_threshold is not None and ratio > guards.compression_ratio_threshold
-                too_unsure = guards.logprob_threshold is not None and avg_logprob < guards.logprob_threshold
+                loop_limit, logprob_limit = guards.compression_ratio_threshold, guards.logprob_threshold
+                too_repetitive = loop_limit is not None and ratio > loop_limit
+                too_unsure = logprob_limit is not None and avg_logprob < logprob_limit
                 if too_repetitive or too_unsure:
                     still.append(i)
             pending = still
