@@ -86,6 +86,7 @@ class _Plan:
 
     index: int
     options: StreamOptions
+    language: str
     tokenizer: Tokenizer
     features: np.ndarray  # [n_mels, window frames]
     previous: list[int]  # <|startofprev|> + previous-text tokens, or empty
@@ -239,6 +240,7 @@ class BatchDecoder:
         return _Plan(
             index=index,
             options=options,
+            language=language,
             tokenizer=tokenizer,
             features=features,
             previous=[tokenizer.sot_prev, *previous] if previous else [],
@@ -276,7 +278,7 @@ class BatchDecoder:
         options = group[0].options
         guards = options.guards
         tokenizer = group[0].tokenizer
-        suppress = self._suppress[tokenizer.language_code]
+        suppress = self._suppress[group[0].language]
         tried: list[list[tuple[list[int], float, float, float, float]]] = [[] for _ in group]
         pending = list(range(len(group)))
         for temperature in options.temperatures:

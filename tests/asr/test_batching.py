@@ -97,7 +97,7 @@ def test_one_failing_request_fails_only_its_member() -> None:
     results = _in_threads(
         round_,
         gather,
-        [lambda: gather.decode(good, prompt="", options=OPTIONS), lambda: gather.decode(bad, prompt="", options=OPTIONS)],
+        [lambda a=a: gather.decode(a, prompt="", options=OPTIONS) for a in (good, bad)],
     )
     assert isinstance(results[0], DecodeResult) and results[0].text == "wort1 wort2"
     assert isinstance(results[1], RuntimeError)

@@ -82,7 +82,8 @@ def test_batched_step_gives_each_stream_its_own_words(
         mine = set(normalize(got.text).split())
         assert len(mine & set(normalize(own.text).split())) >= 0.8 * len(mine)
         assert len(mine & set(normalize(other.text).split())) <= 0.5 * len(mine)
-    assert prefixed.prefixed and prefixed.words and normalize(prefixed.words[0].text) != normalize(alone[0].words[0].text)
+    assert prefixed.prefixed and prefixed.words
+    assert normalize(prefixed.words[0].text) != normalize(alone[0].words[0].text)
     # Whisper invents words on silence alone too; they come out unsure, for the guards to drop
     assert isinstance(quiet, DecodeResult)
     assert not quiet.words or quiet.segments[0].avg_logprob < options.guards.logprob_threshold
