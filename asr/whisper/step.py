@@ -23,7 +23,8 @@ faster-whisper is patched and several streams' buffers can go through one encode
 batch (a stream's encoder then sees more padding than alone; ``docs/asr.md`` says what that changes), and
 generated in one call. CTranslate2 needs ``<|startoftranscript|>`` at the same position in every prompt of a
 call, so the previous-text part of the prompts is cut, oldest tokens first, to the shortest in the call;
-requests that would lose more than :data:`MAX_PROMPT_TRIM` tokens go to another call. One ``max_length``
+requests that would lose more than :data:`MAX_PROMPT_TRIM` tokens, or whose window is more than
+:data:`MAX_WINDOW_SPREAD` frames longer than the shortest of the call, go to another call. One ``max_length``
 serves the call; each result is then cut to its own request's cap. A failing call is retried request by
 request, so one stream's bad input fails only that stream.
 """
@@ -54,6 +55,7 @@ from asr.core.options import StreamOptions
 
 __all__ = [
     "MAX_PROMPT_TRIM",
+    "MAX_WINDOW_SPREAD",
     "WINDOW_STEP_FRAMES",
     "BatchDecoder",
     "DecodeRequest",
@@ -65,6 +67,9 @@ log = logging.getLogger(__name__)
 
 #: previous-text tokens a request may lose so that it can share a generate call (see the module docstring)
 MAX_PROMPT_TRIM = 16
+#: encoder frames (10 ms) by which the windows of one call may differ: padding a short window to a much
+#: longer one costs more than the batch saves (docs/benchmarks.md, "Batched decode step")
+MAX_WINDOW_SPREAD = 200
 _WINDOW_FRAMES = 3000  # Whisper's 30 s window in 10 ms frames
 _TOKENS_PER_SECOND = 50  # encoder frames per second (stride 2)
 _MAX_INITIAL_TIMESTAMP_INDEX = 50  # faster-whisper's default (1.0 s / 0.02 s)
@@ -394,21 +399,24 @@ def _window_frames(content: int, pad: int, minimum: int) -> int:
 
 
 def _groups(plans: Sequence[_Plan]) -> list[list[_Plan]]:
-    """Plans that can share a generate call: same key, previous-text lengths within MAX_PROMPT_TRIM."""
+    """Plans that share a CTranslate2 call: the same key, windows at most MAX_WINDOW_SPREAD apart (padding to
+    the longest costs compute and changes results) and previous-text lengths at most MAX_PROMPT_TRIM apart."""
     by_key: dict[tuple[object, ...], list[_Plan]] = {}
     for plan in plans:
         by_key.setdefault(plan.key, []).append(plan)
     groups: list[list[_Plan]] = []
     for members in by_key.values():
-        members = sorted(members, key=lambda p: len(p.previous), reverse=True)
-        current: list[_Plan] = []
-        for plan in members:
-            if current and len(current[0].previous) - len(plan.previous) > MAX_PROMPT_TRIM:
-                groups.append(current)
-                current = []
-            current.append(plan)
-        if current:
-            groups.append(current)
+        open_groups: list[list[_Plan]] = []
+        for plan in sorted(members, key=lambda p: p.features.shape[-1]):
+            for group in open_groups:
+                window_ok = plan.features.shape[-1] - group[0].features.shape[-1] <= MAX_WINDOW_SPREAD
+                previous = [len(p.previous) for p in group] + [len(plan.previous)]
+                if window_ok and max(previous) - min(previous) <= MAX_PROMPT_TRIM:
+                    group.append(plan)
+                    break
+            else:
+                open_groups.append([plan])
+        groups.extend(open_groups)
     return groups
 
 
