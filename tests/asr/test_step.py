@@ -13,7 +13,17 @@ from asr.errors import AudioError
 from asr.eval.synth import read_wav
 from asr.whisper.engine import WhisperDecoder, make_decoder
 from asr.whisper.model import get_shared_model
-from asr.whisper.step import BatchDecoder, compression_ratio
+from asr.whisper.step import (
+    MAX_PROMPT_TRIM,
+    MAX_WINDOW_SPREAD,
+    BatchDecoder,
+    _after_prefix,
+    _groups,
+    _merge_punctuation,
+    _Plan,
+    _Timing,
+    compression_ratio,
+)
 from tests.fixtures.asr import SpeechClip
 
 MODEL = ModelOptions(cpu_threads=2)
@@ -109,3 +119,71 @@ def test_bad_audio_fails_only_its_own_request(
     with pytest.raises(AudioError):
         new.decode(broken, prompt="", options=options)
     assert new.decode(np.zeros(0, dtype=np.float32), prompt="", options=options) == DecodeResult()
+
+
+class _StubTokenizer:
+    sot_sequence = (50258, 50261, 50359)
+    sot_prev = 50361
+
+    def decode(self, tokens: list[int]) -> str:
+        return "".join(f"<{t}>" for t in tokens)
+
+
+def _plan(index: int, window: int, previous: int) -> _Plan:
+    tokenizer = _StubTokenizer()
+    return _Plan(
+        index=index,
+        options=StreamOptions(),
+        language="de",
+        tokenizer=tokenizer,  # type: ignore[arg-type]
+        features=np.zeros((80, window), dtype=np.float32),
+        previous=[tokenizer.sot_prev, *range(1, previous)] if previous else [],
+        start=[*tokenizer.sot_sequence, 50363],
+        prefix_tokens=[7, 8],
+        max_new=24,
+        align_frames=window,
+        samples=window * 160,
+    )
+
+
+def test_a_call_keeps_windows_and_prompt_lengths_close() -> None:
+    plans = [_plan(0, 800, 40), _plan(1, 1000, 50), _plan(2, 1400, 45), _plan(3, 900, 10), _plan(4, 1500, 0)]
+    groups = [[p.index for p in g] for g in _groups(plans)]
+    assert sorted(i for g in groups for i in g) == [0, 1, 2, 3, 4]
+    for group in _groups(plans):
+        windows = [p.features.shape[-1] for p in group]
+        lengths = [len(p.previous) for p in group]
+        assert max(windows) - min(windows) <= MAX_WINDOW_SPREAD
+        assert max(lengths) - min(lengths) <= MAX_PROMPT_TRIM
+    assert [0, 1] in groups  # 8 s and 10 s windows, 40 and 50 prompt tokens: one call
+
+
+def test_prompts_of_a_call_start_the_transcript_at_the_same_position() -> None:
+    long, short = _plan(0, 800, 30), _plan(1, 800, 20)
+    keep = min(len(long.previous), len(short.previous))
+    prompts = [long.prompt(keep), short.prompt(keep)]
+    assert prompts[0].index(50258) == prompts[1].index(50258) == keep
+    assert prompts[0][0] == prompts[1][0] == 50361  # still a previous-text prompt, its oldest tokens cut
+    assert prompts[0][-2:] == [7, 8] and long.prompt(0)[0] == 50258
+    assert long.cap == 2 + 24 - 1
+
+
+def test_punctuation_joins_its_word_and_only_words_after_the_prefix_are_kept() -> None:
+    timings = [
+        _Timing(" Guten", [1], 0.0, 0.4, 0.9),
+        _Timing(" Tag", [2], 0.4, 0.8, 0.9),
+        _Timing(",", [3], 0.8, 0.8, 0.9),
+        _Timing(" (", [4], 0.9, 0.9, 0.9),
+        _Timing("Herr", [5], 0.9, 1.2, 0.8),
+        _Timing(" Meier", [6, 7], 1.2, 1.6, 0.7),
+    ]
+    _merge_punctuation(timings)
+    assert [t.word for t in timings if t.word] == [" Guten", " Tag,", " (Herr", " Meier"]
+    items = _after_prefix(_StubTokenizer(), timings, 6, rounded=True)  # type: ignore[arg-type]
+    # " Meier" straddles the prefix (its first token is committed): its new part stays
+    assert items == [("<7>", 1.2, 1.6, 0.7)]
+    assert [i[0] for i in _after_prefix(_StubTokenizer(), timings, 1, rounded=True)] == [  # type: ignore[arg-type]
+        " Tag,",
+        " (Herr",
+        " Meier",
+    ]
