@@ -403,6 +403,7 @@ def soak(
     compute_type: ComputeTypeFlag = DEFAULT.compute_type,
     cpu_threads: CpuThreadsFlag = DEFAULT.cpu_threads,
     report: Annotated[Path | None, typer.Option(help="write the results as JSON")] = None,
+    decoder: DecoderFlag = "ctranslate2",
 ) -> None:
     """Stream one long session (speech, long pauses, applause) through the live pipeline on the simulated
     clock; latency first vs last 5 minutes, RSS growth, lost cues, silence, cue rules, WER vs the anchor.
@@ -415,7 +416,7 @@ def soak(
     from asr.eval.session import SessionOptions, generate_session, session_name
     from asr.eval.soak import run_soak, soak_lines
     from asr.live.sources import read_pcm
-    from asr.whisper.engine import WhisperDecoder, live_transcriber
+    from asr.whisper.engine import live_transcriber, make_decoder
     from asr.whisper.model import get_shared_model
 
     if clock not in ("cpu", "wall"):
@@ -436,7 +437,7 @@ def soak(
         result = run_soak(
             clip,
             samples,
-            live_transcriber(WhisperDecoder(whisper), stream_options),
+            live_transcriber(make_decoder(whisper, decoder), stream_options),
             anchor=partial(anchor_transcribe, whisper, audio, language=stream_options.language or "de", timer=timer)
             if anchor
             else None,
@@ -456,7 +457,7 @@ def soak(
         payload = {
             "session": str(audio),
             "options": {"model": options_to_dict(model_options), "stream": options_to_dict(stream_options),
-                        "clock": clock, "load_average_end": list(load)},
+                        "clock": clock, "decoder": decoder, "load_average_end": list(load)},
             "result": result.to_json(),
         }  # fmt: skip
         report.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
