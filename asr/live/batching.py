@@ -17,16 +17,27 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 
 from asr.core.decoder import DecodeRequest, DecodeResult
 from asr.core.options import StreamOptions
 
-__all__ = ["BatchCapable", "DecodeRound", "GatheringDecoder"]
+__all__ = ["BatchCapable", "DecodeRound", "GatheringDecoder", "RoundTicket"]
+
+
+_T = TypeVar("_T")
+
+
+@dataclass(slots=True)
+class RoundTicket:
+    """The event loop's side of a round: how many of its jobs still run, and when it started."""
+
+    jobs: int
+    started: float
 
 
 class BatchCapable(Protocol):
@@ -129,6 +140,15 @@ class GatheringDecoder:
         finally:
             self._local.round = None
             round_.leave()
+
+    def member(self, round_: DecodeRound, call: Callable[[], _T]) -> Callable[[], _T]:
+        """``call`` (a stream's step) run as a member of ``round_``: it leaves the round when done or failed."""
+
+        def run() -> _T:
+            with self.joined(round_):
+                return call()
+
+        return run
 
     def decode(self, audio: np.ndarray, *, prompt: str, options: StreamOptions, prefix: str = "") -> DecodeResult:
         round_: DecodeRound | None = getattr(self._local, "round", None)

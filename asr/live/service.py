@@ -26,8 +26,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -43,7 +42,7 @@ from asr.core.pipeline import (
 )
 from asr.core.sink import StreamState, SubtitleSink
 from asr.errors import AsrError
-from asr.live.batching import DecodeRound, GatheringDecoder
+from asr.live.batching import DecodeRound, GatheringDecoder, RoundTicket
 from asr.live.metrics import ServiceMetrics
 from asr.live.streams import (
     LiveStream,
@@ -78,7 +77,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
 
 class StreamHandle:
@@ -320,7 +318,7 @@ class SubtitleService:
             if not chosen:
                 return
             round_ = DecodeRound(self._batcher.decoder, len(chosen))
-            ticket = _RoundTicket(len(chosen), time.perf_counter())
+            ticket = RoundTicket(len(chosen), time.perf_counter())
             self._inflight += 1
             self.rounds.append(len(chosen))
             for stream, job in chosen:
@@ -388,14 +386,15 @@ class SubtitleService:
         return None
 
     async def _run_job(
-        self, stream: LiveStream, job: str, batch: tuple[DecodeRound, _RoundTicket] | None = None
+        self, stream: LiveStream, job: str, batch: tuple[DecodeRound, RoundTicket] | None = None
     ) -> None:
         assert self._executor is not None
         loop = asyncio.get_running_loop()
         covered = stream.pushed_samples
         call = stream.live.step if job == "step" else stream.live.finish
         if batch is not None:
-            call = _in_round(self._batcher, batch[0], call)
+            assert self._batcher is not None
+            call = self._batcher.member(batch[0], call)
         try:
             started = time.perf_counter()
             events = await loop.run_in_executor(self._executor, call)
@@ -505,25 +504,6 @@ class SubtitleService:
         except Exception as exc:  # noqa: BLE001 - a sink (broker) outage must not stop transcription
             self.metrics.publish_errors.inc()
             log.warning("asr.publish.failed stream=%s type=%s error=%s", stream.id, kind, exc)
-
-
-@dataclass(slots=True)
-class _RoundTicket:
-    """The event loop's count of a round's jobs still running, and when the round started."""
-
-    jobs: int
-    started: float
-
-
-def _in_round(batcher: GatheringDecoder | None, round_: DecodeRound, call: Callable[[], _T]) -> Callable[[], _T]:
-    """``call`` run as a member of ``round_``: its decode joins the round; leaving it when done (or failed)."""
-    assert batcher is not None
-
-    def run() -> _T:
-        with batcher.joined(round_):
-            return call()
-
-    return run
 
 
 def _as_float32(pcm: bytes | np.ndarray) -> np.ndarray:

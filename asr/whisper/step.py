@@ -17,7 +17,7 @@ faster-whisper is patched and several streams' buffers can go through one encode
    guards decide); ``max_tokens_per_s`` caps the new tokens.
 4. *Align*: prefix and new tokens are aligned together (cross-attention + DTW in CTranslate2), the words are
    cut at token boundaries, punctuation is merged into its word, and only the words after the prefix are
-   kept.
+   kept (:mod:`asr.whisper.words`).
 
 **Batching.** All requests of a batch are encoded in one call, padded with zeros to the longest window of the
 batch (a stream's encoder then sees more padding than alone; ``docs/asr.md`` says what that changes), and
@@ -52,6 +52,7 @@ from asr.core.decoder import (
     join_word_pieces,
 )
 from asr.core.options import StreamOptions
+from asr.whisper.words import after_prefix, merge_punctuation, shorten_at_sentences, shorten_first_word, word_timings
 
 __all__ = [
     "MAX_PROMPT_TRIM",
@@ -71,12 +72,7 @@ MAX_PROMPT_TRIM = 16
 #: longer one costs more than the batch saves (docs/benchmarks.md, "Batched decode step")
 MAX_WINDOW_SPREAD = 200
 _WINDOW_FRAMES = 3000  # Whisper's 30 s window in 10 ms frames
-_TOKENS_PER_SECOND = 50  # encoder frames per second (stride 2)
 _MAX_INITIAL_TIMESTAMP_INDEX = 50  # faster-whisper's default (1.0 s / 0.02 s)
-# faster-whisper's defaults: punctuation merged into the neighbouring word by the alignment
-_PREPEND_PUNCTUATION = "\"'“¿([{-"
-_APPEND_PUNCTUATION = "\"'.。,，!！?？:：”)]}、"
-_SENTENCE_END = ".。!！?？"
 
 
 def compression_ratio(text: str) -> float:
@@ -117,15 +113,6 @@ class _Plan:
     def cap(self) -> int:
         """Tokens CTranslate2 returns at most for this request alone (the prefix included)."""
         return len(self.prefix_tokens) + self.max_new - 1
-
-
-@dataclass(slots=True)
-class _Timing:
-    word: str
-    tokens: list[int]
-    start: float
-    end: float
-    probability: float
 
 
 class BatchDecoder:
@@ -360,12 +347,12 @@ class BatchDecoder:
             if not need:
                 results.append(DecodeResult(prefixed=prefixed))
                 continue
-            timings = _word_timings(plan.tokenizer, tokens, alignment)
-            median = _shorten_at_sentences(timings) if not prefixed else None
-            _merge_punctuation(timings)
+            timings = word_timings(plan.tokenizer, tokens, alignment)
+            median = shorten_at_sentences(timings) if not prefixed else None
+            merge_punctuation(timings)
             if median is not None:
-                _shorten_first_word(timings, median)
-            items = _after_prefix(plan.tokenizer, timings, len(plan.prefix_tokens), rounded=not prefixed)
+                shorten_first_word(timings, median)
+            items = after_prefix(plan.tokenizer, timings, len(plan.prefix_tokens), rounded=not prefixed)
             _tokens, avg_logprob, temperature, ratio, no_speech = choice
             words = join_word_pieces(items)
             if not prefixed and not words:
@@ -418,92 +405,3 @@ def _groups(plans: Sequence[_Plan]) -> list[list[_Plan]]:
                 open_groups.append([plan])
         groups.extend(open_groups)
     return groups
-
-
-def _word_timings(tokenizer: Tokenizer, tokens: list[int], alignment: Any) -> list[_Timing]:
-    """Words of ``tokens`` with their times from a CTranslate2 alignment (openai-whisper's DTW read-out)."""
-    words, word_tokens = tokenizer.split_to_word_tokens(tokens + [tokenizer.eot])
-    if len(word_tokens) <= 1:
-        return []
-    pairs = np.array(alignment.alignments, dtype=np.int64).reshape(-1, 2)
-    text_indices, time_indices = pairs[:, 0], pairs[:, 1]
-    jumps = np.pad(np.diff(text_indices), (1, 0), constant_values=1).astype(bool)
-    jump_times = time_indices[jumps] / _TOKENS_PER_SECOND
-    bounds = np.pad(np.cumsum([len(t) for t in word_tokens[:-1]]), (1, 0))
-    probs = np.asarray(alignment.text_token_probs, dtype=np.float64)
-    return [
-        _Timing(word, list(toks), float(jump_times[a]), float(jump_times[b]),
-                float(np.mean(probs[a:b])) if b > a else 0.0)
-        for word, toks, a, b in zip(words, word_tokens, bounds[:-1], bounds[1:], strict=False)
-    ]
-
-
-def _shorten_at_sentences(timings: list[_Timing]) -> float | None:
-    """faster-whisper's word-timestamp heuristic for a window decoded without prefix: a word at a sentence
-    boundary is at most twice the median word duration long. Returns that median (None: no durations)."""
-    durations = np.array([t.end - t.start for t in timings])
-    durations = durations[durations.nonzero()]
-    if not len(durations):
-        return None
-    median = min(0.7, float(np.median(durations)))
-    longest = median * 2
-    for i in range(1, len(timings)):
-        if timings[i].end - timings[i].start > longest:
-            if timings[i].word in _SENTENCE_END:
-                timings[i].end = timings[i].start + longest
-            elif timings[i - 1].word in _SENTENCE_END:
-                timings[i].start = timings[i].end - longest
-    return median
-
-
-def _shorten_first_word(timings: list[_Timing], median: float) -> None:
-    """... and the first word of the window (after leading silence) as well (faster-whisper's rule)."""
-    longest = median * 2
-    spoken = [t for t in timings if t.word]
-    if spoken and spoken[0].end > median * 4 and (
-        spoken[0].end - spoken[0].start > longest
-        or (len(spoken) > 1 and spoken[1].end - spoken[0].start > longest * 2)
-    ):
-        if len(spoken) > 1 and spoken[1].end - spoken[1].start > longest:
-            boundary = max(spoken[1].end / 2, spoken[1].end - longest)
-            spoken[0].end = spoken[1].start = boundary
-        spoken[0].start = max(0.0, spoken[0].end - longest)
-
-
-def _merge_punctuation(timings: list[_Timing]) -> None:
-    """Opening punctuation joins the next word, closing punctuation the previous one (tokens too)."""
-    j = len(timings) - 1
-    for i in range(len(timings) - 2, -1, -1):
-        before, after = timings[i], timings[j]
-        if before.word.startswith(" ") and before.word.strip() in _PREPEND_PUNCTUATION:
-            after.word, after.tokens = before.word + after.word, before.tokens + after.tokens
-            before.word, before.tokens = "", []
-        else:
-            j = i
-    i = 0
-    for j in range(1, len(timings)):
-        before, after = timings[i], timings[j]
-        if not before.word.endswith(" ") and after.word in _APPEND_PUNCTUATION:
-            before.word, before.tokens = before.word + after.word, before.tokens + after.tokens
-            after.word, after.tokens = "", []
-        else:
-            i = j
-
-
-def _after_prefix(
-    tokenizer: Tokenizer, timings: list[_Timing], prefix_len: int, *, rounded: bool
-) -> list[tuple[str, float, float, float]]:
-    """(text, start, end, probability) of the words after the first ``prefix_len`` tokens; a word that
-    straddles the boundary keeps its new part."""
-    items: list[tuple[str, float, float, float]] = []
-    seen = 0
-    for timing in timings:
-        before, seen = seen, seen + len(timing.tokens)
-        if seen <= prefix_len or not timing.word:
-            continue
-        text = timing.word
-        if before < prefix_len:
-            text = tokenizer.decode(timing.tokens[prefix_len - before :])
-        start, end = (round(timing.start, 2), round(timing.end, 2)) if rounded else (timing.start, timing.end)
-        items.append((text, start, end, timing.probability))
-    return items

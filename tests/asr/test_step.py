@@ -17,13 +17,11 @@ from asr.whisper.step import (
     MAX_PROMPT_TRIM,
     MAX_WINDOW_SPREAD,
     BatchDecoder,
-    _after_prefix,
     _groups,
-    _merge_punctuation,
     _Plan,
-    _Timing,
     compression_ratio,
 )
+from asr.whisper.words import Timing, after_prefix, merge_punctuation
 from tests.fixtures.asr import SpeechClip
 
 MODEL = ModelOptions(cpu_threads=2)
@@ -170,19 +168,19 @@ def test_prompts_of_a_call_start_the_transcript_at_the_same_position() -> None:
 
 def test_punctuation_joins_its_word_and_only_words_after_the_prefix_are_kept() -> None:
     timings = [
-        _Timing(" Guten", [1], 0.0, 0.4, 0.9),
-        _Timing(" Tag", [2], 0.4, 0.8, 0.9),
-        _Timing(",", [3], 0.8, 0.8, 0.9),
-        _Timing(" (", [4], 0.9, 0.9, 0.9),
-        _Timing("Herr", [5], 0.9, 1.2, 0.8),
-        _Timing(" Meier", [6, 7], 1.2, 1.6, 0.7),
+        Timing(" Guten", [1], 0.0, 0.4, 0.9),
+        Timing(" Tag", [2], 0.4, 0.8, 0.9),
+        Timing(",", [3], 0.8, 0.8, 0.9),
+        Timing(" (", [4], 0.9, 0.9, 0.9),
+        Timing("Herr", [5], 0.9, 1.2, 0.8),
+        Timing(" Meier", [6, 7], 1.2, 1.6, 0.7),
     ]
-    _merge_punctuation(timings)
+    merge_punctuation(timings)
     assert [t.word for t in timings if t.word] == [" Guten", " Tag,", " (Herr", " Meier"]
-    items = _after_prefix(_StubTokenizer(), timings, 6, rounded=True)  # type: ignore[arg-type]
+    items = after_prefix(_StubTokenizer(), timings, 6, rounded=True)  # type: ignore[arg-type]
     # " Meier" straddles the prefix (its first token is committed): its new part stays
     assert items == [("<7>", 1.2, 1.6, 0.7)]
-    assert [i[0] for i in _after_prefix(_StubTokenizer(), timings, 1, rounded=True)] == [  # type: ignore[arg-type]
+    assert [i[0] for i in after_prefix(_StubTokenizer(), timings, 1, rounded=True)] == [  # type: ignore[arg-type]
         " Tag,",
         " (Herr",
         " Meier",
