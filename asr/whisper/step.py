@@ -31,6 +31,7 @@ request, so one stream's bad input fails only that stream.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import zlib
@@ -177,6 +178,36 @@ class BatchDecoder:
             self.calls += len(requests)
             self.batches += 1
             self.audio_seconds += sum(r.audio.size for r in requests) / SAMPLE_RATE
+        return self._continued(requests, results)
+
+    def _continued(
+        self, requests: Sequence[DecodeRequest], results: list[DecodeResult | Exception]
+    ) -> list[DecodeResult | Exception]:
+        """A stream's last decode (``single_window`` off) goes on after the last word, as faster-whisper's
+        window loop does: when Whisper ends the text before the audio ends, the rest of the buffer is
+        decoded as a new window (no prompt, no prefix) and its words are appended."""
+        rests: list[tuple[int, int, DecodeRequest]] = []
+        for index, (request, result) in enumerate(zip(requests, results, strict=True)):
+            if request.options.single_window or not isinstance(result, DecodeResult) or result.prefixed:
+                continue
+            if not result.words:
+                continue
+            start = int(round(result.words[-1].end * 100)) * 160  # faster-whisper seeks to the frame
+            if 0 < start < request.audio.size - 160:
+                options = dataclasses.replace(request.options, initial_prompt=None)
+                rests.append((index, start, DecodeRequest(request.audio[start:], "", options)))
+        if not rests:
+            return results
+        more = self.decode_batch([rest for _i, _s, rest in rests])
+        for (index, start, _rest), extra in zip(rests, more, strict=True):
+            first = results[index]
+            if isinstance(extra, DecodeResult) and extra.segments and isinstance(first, DecodeResult):
+                offset = start / SAMPLE_RATE
+                shifted = tuple(
+                    dataclasses.replace(seg, words=tuple(w.shifted(offset) for w in seg.words))
+                    for seg in extra.segments
+                )
+                results[index] = DecodeResult(first.segments + shifted)
         return results
 
     # ------------------------------------------------------------------ planning
