@@ -184,31 +184,40 @@ class BatchDecoder:
         self, requests: Sequence[DecodeRequest], results: list[DecodeResult | Exception]
     ) -> list[DecodeResult | Exception]:
         """A stream's last decode (``single_window`` off) goes on after the last word, as faster-whisper's
-        window loop does: when Whisper ends the text before the audio ends, the rest of the buffer is
-        decoded as a new window (no prompt, no prefix) and its words are appended."""
-        rests: list[tuple[int, int, DecodeRequest]] = []
+        window loop does: when Whisper ends the text before the audio ends, the features from the last
+        word's frame on are decoded as a new window (no prompt, no prefix, the same token cap) and its
+        words are appended."""
         for index, (request, result) in enumerate(zip(requests, results, strict=True)):
             if request.options.single_window or not isinstance(result, DecodeResult) or result.prefixed:
                 continue
-            if not result.words:
-                continue
-            start = int(round(result.words[-1].end * 100)) * 160  # faster-whisper seeks to the frame
-            if 0 < start < request.audio.size - 160:
-                options = dataclasses.replace(request.options, initial_prompt=None)
-                rests.append((index, start, DecodeRequest(request.audio[start:], "", options)))
-        if not rests:
-            return results
-        more = self.decode_batch([rest for _i, _s, rest in rests])
-        for (index, start, _rest), extra in zip(rests, more, strict=True):
-            first = results[index]
-            if isinstance(extra, DecodeResult) and extra.segments and isinstance(first, DecodeResult):
-                offset = start / SAMPLE_RATE
-                shifted = tuple(
-                    dataclasses.replace(seg, words=tuple(w.shifted(offset) for w in seg.words))
-                    for seg in extra.segments
-                )
-                results[index] = DecodeResult(first.segments + shifted)
+            try:
+                results[index] = self._windows_after(index, request, result)
+            except Exception as exc:  # noqa: BLE001 - that stream's decode failed
+                results[index] = exc
         return results
+
+    def _windows_after(self, index: int, request: DecodeRequest, result: DecodeResult) -> DecodeResult:
+        audio = check_audio(request.audio, where="BatchDecoder.decode")
+        mel = self._features(audio)[:, :-1]
+        options = dataclasses.replace(request.options, initial_prompt=None)
+        max_new = max(24, int(options.max_tokens_per_s * audio.size / SAMPLE_RATE))
+        segments = list(result.segments)
+        seek = 0
+        while True:
+            words = [w for seg in segments for w in seg.words]
+            new_seek = int(round(words[-1].end * 100)) if words else 0
+            if new_seek <= seek or new_seek >= mel.shape[-1]:
+                return DecodeResult(tuple(segments))
+            seek = new_seek
+            rest = DecodeRequest(audio[seek * 160 :], "", options)
+            plan = self._plan(index, rest, mel=mel[:, seek : seek + _WINDOW_FRAMES], max_new=max_new)
+            extra = self._run([plan])[0] if plan is not None else DecodeResult()
+            if not extra.segments:
+                return DecodeResult(tuple(segments))
+            offset = seek / 100
+            segments.extend(
+                dataclasses.replace(seg, words=tuple(w.shifted(offset) for w in seg.words)) for seg in extra.segments
+            )
 
     # ------------------------------------------------------------------ planning
     def _tokenizer(self, language: str) -> Tokenizer:
@@ -224,12 +233,17 @@ class BatchDecoder:
                 )
         return tokenizer
 
-    def _plan(self, index: int, request: DecodeRequest) -> _Plan | None:
+    def _plan(
+        self, index: int, request: DecodeRequest, *, mel: np.ndarray | None = None, max_new: int | None = None
+    ) -> _Plan | None:
+        """What ``request`` needs for the CTranslate2 calls; ``mel``/``max_new``: a later window's features
+        and the token cap of the first window (:meth:`_windows_after`)."""
         audio = check_audio(request.audio, where="BatchDecoder.decode")
         if audio.size == 0:
             return None
         options = request.options
-        mel = self._features(audio)[:, :-1]  # faster-whisper drops the last frame too
+        if mel is None:
+            mel = self._features(audio)[:, :-1]  # faster-whisper drops the last frame too
         if mel.shape[-1] > _WINDOW_FRAMES:
             seconds = audio.size / SAMPLE_RATE
             log.warning("asr.decode.long_buffer seconds=%.1f; only the first 30 s are decoded", seconds)
@@ -252,7 +266,8 @@ class BatchDecoder:
         start = list(tokenizer.sot_sequence)
         if options.without_timestamps or prefix:
             start.append(tokenizer.no_timestamps)
-        max_new = max(24, int(options.max_tokens_per_s * audio.size / SAMPLE_RATE))
+        if max_new is None:
+            max_new = max(24, int(options.max_tokens_per_s * audio.size / SAMPLE_RATE))
         if prefix:
             room = self._max_length - (min(len(previous), half - 1) + 1 + len(start) + len(prefix_tokens)) - 1
             max_new = max(1, min(max_new, room))
