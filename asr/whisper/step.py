@@ -401,8 +401,8 @@ class BatchDecoder:
             items = after_prefix(plan.tokenizer, timings, len(plan.prefix_tokens), rounded=not prefixed)
             _tokens, avg_logprob, temperature, ratio, no_speech = choice
             words = join_word_pieces(items)
-            if not prefixed and not words:
-                results.append(DecodeResult())
+            if not prefixed and (not words or words[0].start == words[-1].end):
+                results.append(DecodeResult())  # faster-whisper drops a segment that starts where it ends
                 continue
             segment = DecodedSegment(words, no_speech_prob=no_speech, avg_logprob=avg_logprob,
                                      compression_ratio=ratio, temperature=temperature)
