@@ -22,6 +22,7 @@ from asr.errors import AudioError
 
 __all__ = [
     "SAMPLE_RATE",
+    "DecodeRequest",
     "DecodeResult",
     "DecodedSegment",
     "Decoder",
@@ -107,6 +108,16 @@ class DecodeResult:
     ) -> DecodeResult:
         """A one-segment result (handy for scripted decoders in tests)."""
         return cls((DecodedSegment(tuple(words), no_speech_prob, avg_logprob, compression_ratio),))
+
+
+@dataclass(frozen=True, slots=True)
+class DecodeRequest:
+    """One stream's decode, as a batch decoder takes it: buffer, committed-text prompt, options, forced prefix."""
+
+    audio: np.ndarray
+    prompt: str
+    options: StreamOptions
+    prefix: str = ""
 
 
 @runtime_checkable

@@ -42,6 +42,8 @@ class CapacityConfig:
     num_workers: int = 1
     max_lag_s: float = 5.0
     min_chunk_s: float | None = None
+    decoder: str = "ctranslate2"  # asr.whisper.engine.DECODERS
+    batch_size: int = 1  # streams per batched decode step (ctranslate2 only)
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -58,9 +60,10 @@ class CapacityRow:
     commit_p50_s: float | None
     commit_p95_s: float | None
     backlog_s: float
-    busy: float  # decode seconds / (wall seconds x workers)
+    busy: float  # decode seconds / (wall seconds x workers); a batch round counts its wall time once
     sender_lag_max_s: float
     sustained: bool
+    mean_round: float | None = None  # streams per batch round (batch mode)
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -114,10 +117,18 @@ async def _run_once(n: int, config: CapacityConfig, audio: np.ndarray, decoder: 
     def factory(stream: str, language: str) -> Any:
         return live_transcriber(decoder, stream_options), CueBuilder()
 
+    from asr.live.batching import GatheringDecoder
+
+    batcher = decoder if isinstance(decoder, GatheringDecoder) else None
     options = ServiceOptions(
-        num_workers=config.num_workers, max_streams=n, queue_s=config.duration_s + 60, feed_timeout_s=3600
+        num_workers=config.num_workers,
+        max_streams=n,
+        queue_s=config.duration_s + 60,
+        feed_timeout_s=3600,
+        batch_size=config.batch_size if batcher else 1,
     )
-    async with SubtitleService(sink=CollectingSink(), factory=factory, options=options) as service:
+    service = SubtitleService(sink=CollectingSink(), factory=factory, options=options, batcher=batcher)
+    async with service:
         handles = [await service.open_stream(f"bench-{i}") for i in range(n)]
         offsets = [int(i * audio.size / n) for i in range(n)]
         started = time.monotonic()
@@ -142,6 +153,7 @@ async def _run_once(n: int, config: CapacityConfig, audio: np.ndarray, decoder: 
         busy=busy,
         sender_lag_max_s=max(sender_lag),
         sustained=lag_p95 is not None and lag_p95 <= config.max_lag_s and backlog <= MAX_BACKLOG_S,
+        mean_round=float(np.mean(service.rounds)) if service.rounds else None,
     )
 
 
@@ -150,7 +162,8 @@ async def run_capacity(
 ) -> list[CapacityRow]:
     """Run each N of ``config.streams`` in ascending order; stop after the first N not sustained."""
     from asr.core.options import ModelOptions
-    from asr.whisper.engine import WhisperDecoder
+    from asr.live.batching import GatheringDecoder
+    from asr.whisper.engine import make_decoder
     from asr.whisper.model import get_shared_model
 
     audio = load_bench_audio(audio_path).astype(np.float32) / 32768.0
@@ -165,7 +178,8 @@ async def run_capacity(
             num_workers=config.num_workers,
         ),
     )
-    decoder = WhisperDecoder(model)
+    engine = make_decoder(model, config.decoder)
+    decoder: Any = GatheringDecoder(engine) if config.batch_size > 1 and hasattr(engine, "decode_batch") else engine
     rows: list[CapacityRow] = []
     for n in config.streams:
         progress(f"{n} stream(s) x {config.duration_s:g} s real time ...")
@@ -173,7 +187,9 @@ async def run_capacity(
         rows.append(row)
         progress(
             f"  lag p95 {row.lag_p95_s or 0:.2f} s, backlog {row.backlog_s:.1f} s, "
-            f"busy {100 * row.busy:.0f}% -> {'sustained' if row.sustained else 'NOT sustained'}"
+            f"busy {100 * row.busy:.0f}%"
+            + (f", {row.mean_round:.2f} streams per round" if row.mean_round else "")
+            + f" -> {'sustained' if row.sustained else 'NOT sustained'}"
         )
         if not row.sustained:
             break

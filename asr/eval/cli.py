@@ -24,7 +24,15 @@ from rich.table import Table
 
 from asr.errors import AsrError
 from asr.live.cli import console, fail
-from asr.whisper.flags import DEFAULT, ComputeTypeFlag, CpuThreadsFlag, DeviceFlag, ModelFlag, NumWorkersFlag
+from asr.whisper.flags import (
+    DEFAULT,
+    ComputeTypeFlag,
+    CpuThreadsFlag,
+    DecoderFlag,
+    DeviceFlag,
+    ModelFlag,
+    NumWorkersFlag,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from asr.eval.report import EvalSummary
@@ -99,6 +107,7 @@ def eval_(
         bool,
         typer.Option("--both-offline/--default-offline", help="file path batched and sequential, or its default only"),
     ] = True,
+    decoder: DecoderFlag = "ctranslate2",
 ) -> None:
     """Live and file path against the anchor (plain faster-whisper) on AUDIO/REF pairs: WER, missing
     words, guard drops, latency, first partial, RTF, silence, cue rules."""
@@ -166,6 +175,7 @@ def eval_(
             clock=clock,
             repeat=repeat,
             both_offline=both_offline,
+            decoder_kind=decoder,
         )
     except AsrError as exc:
         raise fail(str(exc)) from exc
@@ -173,6 +183,7 @@ def eval_(
         "model": options_to_dict(model_options),
         "stream": options_to_dict(stream_options),
         "chunk_s": chunk_s,
+        "decoder": decoder,
         "clock": clock,
         "load_average": list(os.getloadavg()),
     }
@@ -307,6 +318,10 @@ def bench(
     num_workers: NumWorkersFlag = DEFAULT.num_workers,
     max_lag: Annotated[float, typer.Option(help="a run is sustained while decode lag p95 stays below this")] = 5.0,
     report: Annotated[Path | None, typer.Option(help="write the results as JSON")] = None,
+    decoder: DecoderFlag = "ctranslate2",
+    batch_size: Annotated[
+        int, typer.Option(min=1, help="streams per batched decode step (1: each stream alone; ctranslate2 only)")
+    ] = 1,
 ) -> None:
     """Feed N streams at real time into one process and report lag; the largest sustained N wins."""
     from asr.eval.capacity import CapacityConfig, run_capacity
@@ -320,6 +335,8 @@ def bench(
         cpu_threads=cpu_threads,
         num_workers=num_workers,
         max_lag_s=max_lag,
+        decoder=decoder,
+        batch_size=batch_size,
     )
     try:
         clip = audio or _bench_clip()
@@ -386,6 +403,7 @@ def soak(
     compute_type: ComputeTypeFlag = DEFAULT.compute_type,
     cpu_threads: CpuThreadsFlag = DEFAULT.cpu_threads,
     report: Annotated[Path | None, typer.Option(help="write the results as JSON")] = None,
+    decoder: DecoderFlag = "ctranslate2",
 ) -> None:
     """Stream one long session (speech, long pauses, applause) through the live pipeline on the simulated
     clock; latency first vs last 5 minutes, RSS growth, lost cues, silence, cue rules, WER vs the anchor.
@@ -398,7 +416,7 @@ def soak(
     from asr.eval.session import SessionOptions, generate_session, session_name
     from asr.eval.soak import run_soak, soak_lines
     from asr.live.sources import read_pcm
-    from asr.whisper.engine import WhisperDecoder, live_transcriber
+    from asr.whisper.engine import live_transcriber, make_decoder
     from asr.whisper.model import get_shared_model
 
     if clock not in ("cpu", "wall"):
@@ -419,7 +437,7 @@ def soak(
         result = run_soak(
             clip,
             samples,
-            live_transcriber(WhisperDecoder(whisper), stream_options),
+            live_transcriber(make_decoder(whisper, decoder), stream_options),
             anchor=partial(anchor_transcribe, whisper, audio, language=stream_options.language or "de", timer=timer)
             if anchor
             else None,
@@ -439,7 +457,7 @@ def soak(
         payload = {
             "session": str(audio),
             "options": {"model": options_to_dict(model_options), "stream": options_to_dict(stream_options),
-                        "clock": clock, "load_average_end": list(load)},
+                        "clock": clock, "decoder": decoder, "load_average_end": list(load)},
             "result": result.to_json(),
         }  # fmt: skip
         report.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

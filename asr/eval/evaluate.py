@@ -367,11 +367,13 @@ def run_eval(
     clock: str = "cpu",
     repeat: int = 1,
     both_offline: bool = True,
+    decoder_kind: str = "ctranslate2",
 ) -> list[ClipResult]:
     """Evaluate every clip with the (loaded) ``model``; ``on_clip`` sees each result as it is ready.
 
     ``repeat``: live runs per clip, pooled by :func:`merge_runs` (anchor and offline run once: they do
     not depend on timing). ``both_offline``: also run the file path with the other batching mode.
+    ``decoder_kind``: the live decoder (:data:`asr.whisper.engine.DECODERS`).
 
     ``clock="cpu"`` counts the CPU time of this process as compute time (reproducible on a shared
     machine; with one CTranslate2 thread it equals the wall time of an idle core), ``"wall"`` counts
@@ -384,10 +386,10 @@ def run_eval(
     timer = time.process_time if clock == "cpu" else time.perf_counter
     from asr.live.sources import read_pcm
     from asr.offline.transcribe import TranscribeOptions
-    from asr.whisper.engine import WhisperDecoder, live_transcriber
+    from asr.whisper.engine import live_transcriber, make_decoder
 
     default_batch = TranscribeOptions().batch_size
-    decoder = WhisperDecoder(model)
+    decoder = make_decoder(model, decoder_kind)
     results: list[ClipResult] = []
     for clip in clips:
         samples = read_pcm(clip.audio).astype(np.float32) / 32768.0

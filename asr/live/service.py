@@ -7,6 +7,11 @@ decode steps to a pool of ``num_workers`` threads, least recently served stream 
 stream at a time: a stream with a long backlog gets one turn like every other stream, so it never
 stalls them. Whisper runs only in the worker threads; the event loop moves audio and publishes.
 
+With ``batch_size`` > 1 (and a :class:`~asr.live.batching.GatheringDecoder`) the scheduler hands out *rounds*
+instead: up to ``batch_size`` ready streams, least recently served first, step together and their decodes
+share one batched call (:mod:`asr.live.batching`); at most ``num_workers`` rounds run at a time. Each stream's
+step, commit policy and events are the same as alone; a stream whose decode fails ends alone.
+
 Events go to a :class:`~asr.core.sink.SubtitleSink` (wired by the CLI; in production the broker topic
 ``subtitles:{stream}``): partials (live only), cues (durable) and stream states
 ``started``/``ended``/``error``. Whatever
@@ -37,6 +42,7 @@ from asr.core.pipeline import (
 )
 from asr.core.sink import StreamState, SubtitleSink
 from asr.errors import AsrError
+from asr.live.batching import DecodeRound, GatheringDecoder, RoundTicket
 from asr.live.metrics import ServiceMetrics
 from asr.live.streams import (
     LiveStream,
@@ -130,9 +136,11 @@ class SubtitleService:
         metrics: ServiceMetrics | None = None,
         clock: Callable[[], float] = time.monotonic,
         on_dispatch: Callable[[str, str], None] | None = None,
+        batcher: GatheringDecoder | None = None,
     ) -> None:
         """``on_dispatch(stream, job)`` is called as each job (``"step"`` or ``"finish"``) is handed to a
-        worker, in that order (tests check the scheduler's fairness with it)."""
+        worker, in that order (tests check the scheduler's fairness with it). ``batcher``: the decoder the
+        factory's transcribers use, when steps run in rounds (``options.batch_size`` > 1)."""
         self._sink = sink
         self._factory = factory
         self._options = options or ServiceOptions()
@@ -147,13 +155,15 @@ class SubtitleService:
         self._jobs: set[asyncio.Task[None]] = set()
         self.decode_seconds_total = 0.0
         self._on_dispatch = on_dispatch
+        self._batcher = batcher if self._options.batch_size > 1 else None
+        self.rounds: list[int] = []  # streams per round (batch mode), for the benchmark
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
     def from_settings(cls, settings: AsrSettings, *, sink: SubtitleSink) -> SubtitleService:
         """The production service: one shared Whisper model for every stream of the process."""
         from asr.core.cues import CueBuilder
-        from asr.whisper.engine import WhisperDecoder, live_transcriber
+        from asr.whisper.engine import live_transcriber, make_decoder
         from asr.whisper.model import get_shared_model
 
         # the city's local terms, once at start-up: a content problem stops the service here, and the
@@ -162,7 +172,9 @@ class SubtitleService:
                  settings.content_root, settings.stream_options().hotwords)
         model = get_shared_model(settings.model_options())
         metrics = ServiceMetrics()
-        decoder = WhisperDecoder(model)
+        engine = make_decoder(model, settings.decoder)
+        batcher = GatheringDecoder(engine) if settings.batch_size > 1 and hasattr(engine, "decode_batch") else None
+        decoder = batcher or engine
         cue_options = settings.cue_options()
 
         def factory(stream: str, language: str) -> tuple[TranscriberLike, CueBuilderLike]:
@@ -170,12 +182,16 @@ class SubtitleService:
             return transcriber, CueBuilder(cue_options)
 
         options = ServiceOptions(
-            num_workers=settings.num_workers, queue_s=settings.queue_s, max_streams=settings.max_streams
+            num_workers=settings.num_workers,
+            queue_s=settings.queue_s,
+            max_streams=settings.max_streams,
+            batch_size=settings.batch_size if batcher else 1,
         )
-        return cls(sink=sink, factory=factory, options=options, metrics=metrics)
+        return cls(sink=sink, factory=factory, options=options, metrics=metrics, batcher=batcher)
 
     async def __aenter__(self) -> SubtitleService:
-        self._executor = ThreadPoolExecutor(max_workers=self._options.num_workers, thread_name_prefix="asr-decode")
+        threads = self._options.num_workers * (self._options.batch_size if self._batcher else 1)
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="asr-decode")
         self._scheduler = asyncio.create_task(self._schedule(), name="asr-scheduler")
         return self
 
@@ -277,7 +293,43 @@ class SubtitleService:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            self._dispatch()
+            if self._batcher is not None:
+                if self._inflight >= self._options.num_workers:
+                    continue
+                await asyncio.sleep(self._options.batch_wait_s)  # streams that get ready together go together
+                self._dispatch_rounds()
+            else:
+                self._dispatch()
+
+    def _dispatch_rounds(self) -> None:
+        """Batch mode: hand rounds of up to ``batch_size`` streams with a job to free workers (round robin)."""
+        assert self._batcher is not None
+        while self._inflight < self._options.num_workers:
+            chosen: list[tuple[LiveStream, str]] = []
+            for sid in self._order:
+                stream = self._streams[sid]
+                if stream.busy or stream.closed:
+                    continue
+                job = self._next_job(stream)
+                if job is not None:
+                    chosen.append((stream, job))
+                    if len(chosen) >= self._options.batch_size:
+                        break
+            if not chosen:
+                return
+            round_ = DecodeRound(self._batcher.decoder, len(chosen))
+            ticket = RoundTicket(len(chosen), time.perf_counter())
+            self._inflight += 1
+            self.rounds.append(len(chosen))
+            for stream, job in chosen:
+                self._order.remove(stream.id)
+                self._order.append(stream.id)
+                stream.busy = True
+                if self._on_dispatch is not None:
+                    self._on_dispatch(stream.id, job)
+                task = asyncio.create_task(self._run_job(stream, job, (round_, ticket)), name=f"asr-{job}-{stream.id}")
+                self._jobs.add(task)
+                task.add_done_callback(self._jobs.discard)
 
     def _dispatch(self) -> None:
         """Hand jobs to free workers, least recently served stream first (round robin)."""
@@ -333,16 +385,22 @@ class SubtitleService:
             return "step"  # a short slice left over: decode it rather than wait
         return None
 
-    async def _run_job(self, stream: LiveStream, job: str) -> None:
+    async def _run_job(
+        self, stream: LiveStream, job: str, batch: tuple[DecodeRound, RoundTicket] | None = None
+    ) -> None:
         assert self._executor is not None
         loop = asyncio.get_running_loop()
         covered = stream.pushed_samples
         call = stream.live.step if job == "step" else stream.live.finish
+        if batch is not None:
+            assert self._batcher is not None
+            call = self._batcher.member(batch[0], call)
         try:
             started = time.perf_counter()
             events = await loop.run_in_executor(self._executor, call)
             spent = time.perf_counter() - started
-            self.decode_seconds_total += spent
+            if batch is None:
+                self.decode_seconds_total += spent
             self.metrics.decode_seconds.observe(spent)
             stream.steps += 1
             heard = stream.heard_at(covered / self._options.sample_rate, self._options.sample_rate)
@@ -364,7 +422,14 @@ class SubtitleService:
             )
         finally:
             stream.busy = False
-            self._inflight -= 1
+            if batch is None:
+                self._inflight -= 1
+            else:
+                ticket = batch[1]
+                ticket.jobs -= 1
+                if ticket.jobs == 0:  # the round is over: its wall time counts once
+                    self._inflight -= 1
+                    self.decode_seconds_total += time.perf_counter() - ticket.started
             self._wake.set()
 
     async def _handle_events(self, stream: LiveStream, events: Sequence[LiveEvent]) -> None:

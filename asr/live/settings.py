@@ -28,7 +28,7 @@ import dataclasses
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -74,6 +74,9 @@ class AsrSettings(ContentRootSources, RathausSettings):
     compute_type: str | None = _MODEL.compute_type
     cpu_threads: int = Field(default=_MODEL.cpu_threads, ge=0)
     num_workers: int = Field(default=_MODEL.num_workers, ge=1, description="decode steps that run at the same time")
+    # the live decoder (asr.whisper.engine.DECODERS) and how many streams one batched decode step serves
+    decoder: Literal["ctranslate2", "faster-whisper"] = "ctranslate2"
+    batch_size: int = Field(default=1, ge=1, le=32, description="streams per batched decode step (ctranslate2)")
     # streams
     language: str = "de"
     min_chunk_s: float = Field(default=0.8, gt=0)

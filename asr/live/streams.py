@@ -64,10 +64,16 @@ class ServiceOptions:
     feed_timeout_s: float = 60.0
     max_push_s: float = 4.0
     sample_rate: int = SAMPLE_RATE
+    # batch steps (asr/live/batching.py): up to batch_size ready streams decode in one batched call;
+    # 1 = one stream per step. batch_wait_s: how long the scheduler waits for more ready streams.
+    batch_size: int = 1
+    batch_wait_s: float = 0.005
 
     def __post_init__(self) -> None:
         if self.num_workers < 1 or self.max_streams < 1 or self.queue_s <= 0 or self.max_push_s <= 0:
             raise ValueError("ServiceOptions needs num_workers >= 1, max_streams >= 1, queue_s > 0 and max_push_s > 0")
+        if self.batch_size < 1 or not 0 <= self.batch_wait_s <= 0.1:
+            raise ValueError("ServiceOptions needs batch_size >= 1 and 0 <= batch_wait_s <= 0.1")
 
 
 @dataclass(frozen=True, slots=True)

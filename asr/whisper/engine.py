@@ -1,19 +1,25 @@
-"""faster-whisper behind the :class:`~asr.core.decoder.Decoder` protocol: the one module that touches its internals.
+"""faster-whisper behind the :class:`~asr.core.decoder.Decoder` protocol, and the check of every faster-whisper
+internal the live decoders use.
 
-Live decoding needs more than faster-whisper's public ``transcribe()``:
+Two live decoders (``RATHAUS_ASR_DECODER``, ``--decoder``; :func:`make_decoder`):
 
-* :func:`short_window_view` replaces ``WhisperModel.encode`` on a shallow copy of the model, so the
+* ``ctranslate2`` (default): :class:`~asr.whisper.step.BatchDecoder`, our own decode step on CTranslate2's
+  documented Whisper API (``encode``/``generate``/``align``/``detect_language``), batchable. It takes from
+  faster-whisper only the loaded model's parts (``WhisperModel.model``, ``.feature_extractor``,
+  ``.hf_tokenizer``) and its ``Tokenizer``; nothing is patched.
+* ``faster-whisper``: :class:`WhisperDecoder`, the earlier path through ``WhisperModel.transcribe()``, kept to
+  compare: :func:`short_window_view` replaces ``WhisperModel.encode`` on a shallow copy of the model, so the
   encoder sees the buffer plus a little padding instead of a 30 s window, and it stops faster-whisper's
-  window loop after one window by raising :class:`_WindowLimit` inside its generator;
-* :class:`WhisperDecoder` aligns a forced prefix with ``WhisperModel.find_alignment`` and
-  ``faster_whisper.transcribe.merge_punctuations``, using ``faster_whisper.tokenizer.Tokenizer``;
-* :class:`SileroSpeechDetector` runs the bundled Silero VAD (``faster_whisper.vad``).
+  window loop after one window by raising :class:`_WindowLimit` inside its generator; a forced prefix is
+  aligned with ``WhisperModel.find_alignment`` and ``faster_whisper.transcribe.merge_punctuations``.
 
-None of these is a documented API, so they may change in any release. :func:`check_internals` runs at
+Both use :class:`SileroSpeechDetector`, the bundled Silero VAD (``faster_whisper.vad``).
+
+None of these internals is a documented API, so they may change in any release. :func:`check_internals` runs at
 import time and fails with :class:`~asr.errors.ModelError` naming what is missing and the tested version
-(:data:`TESTED_VERSION`; ``pyproject.toml`` pins the same minor version). Importing this module loads
-faster-whisper and CTranslate2: the light modules (``asr.core.decoder``, ``asr.core.streaming`` ...) never import it
-at module level.
+(:data:`TESTED_VERSION`; ``pyproject.toml`` pins the same minor version); :data:`_INTERNALS` lists exactly
+what is used, and by which path. Importing this module loads faster-whisper and CTranslate2: the light modules
+(``asr.core.decoder``, ``asr.core.streaming`` ...) never import it at module level.
 """
 
 from __future__ import annotations
@@ -42,14 +48,18 @@ from asr.core.decoder import (
 from asr.core.options import StreamOptions
 from asr.core.streaming import StreamingTranscriber
 from asr.errors import ModelError
+from asr.whisper.step import WINDOW_STEP_FRAMES, BatchDecoder, encoder_frames
 
 __all__ = [
     "TESTED_VERSION",
+    "WINDOW_STEP_FRAMES",
+    "DECODERS",
     "SileroSpeechDetector",
     "WhisperDecoder",
     "check_internals",
     "encoder_frames",
     "live_transcriber",
+    "make_decoder",
     "missing_internals",
     "short_window_view",
 ]
@@ -61,18 +71,39 @@ TESTED_VERSION = "1.2.1"
 _PREPEND_PUNCTUATION = "\"'“¿([{-"
 _APPEND_PUNCTUATION = "\"'.。,，!！?？:：”)]}、"
 
-#: (what, present?) for every internal used here.
+def _has(owner: object, *names: str) -> bool:
+    return all(hasattr(owner, name) for name in names)
+
+
+def _model_attributes() -> bool:
+    """``WhisperModel.__init__`` still sets the attributes BatchDecoder reads (they exist only on instances)."""
+    import inspect
+
+    source = inspect.getsource(WhisperModel.__init__)
+    return all(f"self.{name} =" in source for name in ("model", "feature_extractor", "hf_tokenizer"))
+
+
+#: (what, present?) for every faster-whisper internal used, and by which live decoder.
 _INTERNALS: tuple[tuple[str, Any], ...] = (
+    # both decoders
+    ("faster_whisper.vad.VadOptions", lambda: hasattr(_fw_vad, "VadOptions")),
+    ("faster_whisper.vad.get_speech_timestamps", lambda: callable(getattr(_fw_vad, "get_speech_timestamps", None))),
+    ("faster_whisper.tokenizer.Tokenizer.sot_sequence", lambda: hasattr(Tokenizer, "sot_sequence")),
+    ("faster_whisper.tokenizer.Tokenizer.eot", lambda: hasattr(Tokenizer, "eot")),
+    # ctranslate2 (asr/whisper/step.py)
+    ("faster_whisper.WhisperModel: .model, .feature_extractor, .hf_tokenizer", _model_attributes),
+    (
+        "faster_whisper.tokenizer.Tokenizer: sot_prev, no_timestamps, non_speech_tokens, split_to_word_tokens",
+        lambda: _has(Tokenizer, "sot_prev", "no_timestamps", "non_speech_tokens", "split_to_word_tokens",
+                     "transcribe", "translate", "sot", "sot_lm", "no_speech", "encode", "decode"),
+    ),
+    # faster-whisper (WhisperDecoder, the earlier path)
     ("faster_whisper.WhisperModel.encode", lambda: callable(getattr(WhisperModel, "encode", None))),
     ("faster_whisper.WhisperModel.find_alignment", lambda: callable(getattr(WhisperModel, "find_alignment", None))),
     (
         "faster_whisper.transcribe.merge_punctuations",
         lambda: callable(getattr(_fw_transcribe, "merge_punctuations", None)),
     ),
-    ("faster_whisper.tokenizer.Tokenizer.sot_sequence", lambda: hasattr(Tokenizer, "sot_sequence")),
-    ("faster_whisper.tokenizer.Tokenizer.eot", lambda: hasattr(Tokenizer, "eot")),
-    ("faster_whisper.vad.VadOptions", lambda: hasattr(_fw_vad, "VadOptions")),
-    ("faster_whisper.vad.get_speech_timestamps", lambda: callable(getattr(_fw_vad, "get_speech_timestamps", None))),
 )
 
 
@@ -86,9 +117,10 @@ def check_internals() -> None:
     missing = missing_internals()
     if missing:
         raise ModelError(
-            f"faster-whisper {version('faster-whisper')} lacks {', '.join(missing)}, which asr/whisper/engine.py uses"
+            f"faster-whisper {version('faster-whisper')} lacks {', '.join(missing)}, which asr/whisper/engine.py"
+            " or step.py uses"
             f" (tested with {TESTED_VERSION}); install the tested release (pip install"
-            f" 'faster-whisper=={TESTED_VERSION}') or adapt asr/whisper/engine.py"
+            f" 'faster-whisper=={TESTED_VERSION}') or adapt asr/whisper/engine.py and step.py"
         )
 
 
@@ -158,23 +190,6 @@ def short_window_view(model: WhisperModel, pad_frames: int | None, min_frames: i
 
     view.encode = encode  # type: ignore[method-assign]
     return view
-
-
-#: The short window's length is rounded up to whole seconds (100 feature frames of 10 ms). CTranslate2
-#: keeps memory per distinct input length: at 10 ms steps a 30-minute meeting decoded hundreds of lengths
-#: and the process grew by 489 MB (`rathaus asr soak`, docs/benchmarks.md); whole seconds give at most 30.
-WINDOW_STEP_FRAMES = 100
-
-
-def encoder_frames(frames: int, content: int, *, pad_frames: int, min_frames: int,
-                   step_frames: int = WINDOW_STEP_FRAMES) -> int:
-    """How many of ``frames`` feature frames the short window keeps for ``content`` frames of audio: the
-    audio plus ``pad_frames``, at least ``min_frames``, rounded up to ``step_frames`` (even: the encoder's
-    stride is 2 frames), never more than ``frames``."""
-    keep = max(min_frames, content + pad_frames)
-    keep = -(-keep // step_frames) * step_frames
-    keep += keep % 2
-    return min(keep, frames)
 
 
 class WhisperDecoder:
@@ -350,3 +365,18 @@ def live_transcriber(decoder: Decoder, options: StreamOptions) -> StreamingTrans
     """
     detector = SileroSpeechDetector(options.vad_threshold) if options.vad else None
     return StreamingTranscriber(decoder, options=options, speech_detector=detector)
+
+
+#: The live decoders: ``ctranslate2`` (:class:`~asr.whisper.step.BatchDecoder`, our own decode step on
+#: CTranslate2, batchable) and ``faster-whisper`` (:class:`WhisperDecoder`, through ``transcribe()``, kept
+#: to compare; docs/asr.md, "Decode step").
+DECODERS = ("ctranslate2", "faster-whisper")
+
+
+def make_decoder(model: WhisperModel, kind: str = "ctranslate2") -> BatchDecoder | WhisperDecoder:
+    """The live decoder ``kind`` (one of :data:`DECODERS`) over the shared ``model``."""
+    if kind == "ctranslate2":
+        return BatchDecoder(model)
+    if kind == "faster-whisper":
+        return WhisperDecoder(model)
+    raise ModelError(f"unknown decoder {kind!r}; use one of {', '.join(DECODERS)} (RATHAUS_ASR_DECODER, --decoder)")

@@ -19,6 +19,7 @@ __all__ = [
     "DEFAULT",
     "ComputeTypeFlag",
     "CpuThreadsFlag",
+    "DecoderFlag",
     "DeviceFlag",
     "ModelFlag",
     "NumWorkersFlag",
@@ -36,3 +37,7 @@ ComputeTypeFlag = Annotated[
 ]
 CpuThreadsFlag = Annotated[int, typer.Option(help="CTranslate2 threads per decode (0 = all cores).")]
 NumWorkersFlag = Annotated[int, typer.Option(help="Decode steps that run at the same time.")]
+DecoderFlag = Annotated[
+    str,
+    typer.Option(help="live decoder: ctranslate2 (our decode step, batchable) or faster-whisper (the old path)."),
+]

@@ -79,16 +79,17 @@ async def test_service_counts_guard_drops_by_reason_in_prometheus() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("decoder", ["ctranslate2", "faster-whisper"])
 def test_eval_and_service_produce_identical_cues_on_the_real_model(
-    german_speech_wav: SpeechClip, whisper_model_dir: Path
+    german_speech_wav: SpeechClip, whisper_model_dir: Path, decoder: str
 ) -> None:
     """Same audio, same options, same step boundaries (one ``min_chunk_s`` of audio per step): the
     evaluation's simulated live path and the service publish the same cues, because both run the one
-    LiveSubtitler. One CTranslate2 thread, so the decodes are bit-identical."""
+    LiveSubtitler. One CTranslate2 thread, so the decodes are bit-identical. Both live decoders."""
     from asr.core.options import ModelOptions
     from asr.eval.evaluate import simulate_live
     from asr.eval.synth import read_wav
-    from asr.whisper.engine import WhisperDecoder, live_transcriber
+    from asr.whisper.engine import live_transcriber, make_decoder
     from asr.whisper.model import get_shared_model
 
     model = get_shared_model(ModelOptions(cpu_threads=1))
@@ -96,11 +97,11 @@ def test_eval_and_service_produce_identical_cues_on_the_real_model(
     audio = read_wav(german_speech_wav.path)
 
     # eval path: a compute-free clock, so every step sees exactly min_chunk_s of new audio
-    run = simulate_live(audio, live_transcriber(WhisperDecoder(model), options), CueBuilder(), timer=lambda: 0.0)
+    run = simulate_live(audio, live_transcriber(make_decoder(model, decoder), options), CueBuilder(), timer=lambda: 0.0)
 
     # service path: the whole clip queued at once, taken in min_chunk_s slices, one step per slice
     def factory(stream: str, language: str):  # type: ignore[no-untyped-def]
-        return live_transcriber(WhisperDecoder(model), options), CueBuilder()
+        return live_transcriber(make_decoder(model, decoder), options), CueBuilder()
 
     async def serve() -> list[Cue]:
         broker = MemoryBroker()

@@ -124,3 +124,13 @@ def test_a_city_the_installation_does_not_serve_is_refused_naming_the_setting(
     message = str(caught.value)
     assert "RATHAUS_ASR_CITY" in message and "atlantis" in message
     assert "musterstadt, beispielhausen" in message
+
+
+def test_decoder_and_batch_size_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert (AsrSettings().decoder, AsrSettings().batch_size) == ("ctranslate2", 1)
+    monkeypatch.setenv("RATHAUS_ASR_DECODER", "faster-whisper")
+    monkeypatch.setenv("RATHAUS_ASR_BATCH_SIZE", "4")
+    assert (AsrSettings().decoder, AsrSettings().batch_size) == ("faster-whisper", 4)
+    monkeypatch.setenv("RATHAUS_ASR_DECODER", "whisper.cpp")
+    with pytest.raises(ValueError, match="decoder"):
+        AsrSettings()

@@ -36,3 +36,8 @@ def test_the_short_window_takes_few_lengths_and_never_cuts_audio() -> None:
         assert keep >= min(3_000, content + 300) and keep % 2 == 0 and keep <= 3_000
         lengths.add(keep)
     assert len(lengths) <= 30
+
+
+def test_an_unknown_decoder_is_refused_with_the_choices() -> None:
+    with pytest.raises(ModelError, match="ctranslate2, faster-whisper"):
+        whisper.make_decoder(object(), "whisper.cpp")  # type: ignore[arg-type]
