@@ -50,6 +50,7 @@ from asr.live.streams import (
     StreamBusy,
     StreamClosed,
     StreamExists,
+    StreamHandle,
     StreamStats,
     StreamSummary,
     TooManyStreams,
@@ -77,51 +78,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-class StreamHandle:
-    """What an ingest connection holds: feed audio, then end (or abort on disconnect)."""
-
-    def __init__(self, service: SubtitleService, stream: LiveStream) -> None:
-        self._service = service
-        self._stream = stream
-
-    @property
-    def id(self) -> str:
-        return self._stream.id
-
-    @property
-    def cues_published(self) -> int:
-        return self._stream.cues_published
-
-    @property
-    def closed(self) -> bool:
-        return self._stream.closed
-
-    async def feed(self, pcm: bytes | np.ndarray) -> None:
-        """Queue PCM16 bytes (or int16 / float32 samples); waits while the stream's queue is full."""
-        await self._service._feed(self._stream, pcm)
-
-    @property
-    def queued_s(self) -> float:
-        """Audio received but not yet handed to the decoder, in seconds."""
-        return self._stream.pending_samples / self._service.sample_rate
-
-    async def end(
-        self, detail: str | None = None, *, discard_queued: bool = False, failed: bool = False
-    ) -> StreamSummary:
-        """Finish the stream: decode what is queued (unless ``discard_queued``), commit the rest, publish
-        the last cues, then ``ended`` (or ``error`` when ``failed``: the source broke)."""
-        if discard_queued:
-            self._stream.pending.clear()
-            self._stream.pending_samples = 0
-        if failed:
-            self._stream.failed = True
-        return await self._service._end(self._stream, detail)
-
-    def stats(self) -> StreamStats:
-        """Recent decode lags and commit latencies of this stream (for ``rathaus asr bench``)."""
-        return StreamStats(tuple(self._stream.lag_s), tuple(self._stream.commit_latency_s))
 
 
 class SubtitleService:
@@ -251,7 +207,7 @@ class SubtitleService:
         self.metrics.active_streams.inc()
         log.info("asr.stream.started stream=%s language=%s origin=%s", stream_id, language, origin)
         await self._publish_state(stream, "started", None, origin=origin)
-        return StreamHandle(self, stream)
+        return StreamHandle(stream, feed=self._feed, end=self._end, sample_rate=self.sample_rate)
 
     async def _feed(self, stream: LiveStream, pcm: bytes | np.ndarray) -> None:
         if stream.closed or stream.ending:
@@ -305,16 +261,7 @@ class SubtitleService:
         """Batch mode: hand rounds of up to ``batch_size`` streams with a job to free workers (round robin)."""
         assert self._batcher is not None
         while self._inflight < self._options.num_workers:
-            chosen: list[tuple[LiveStream, str]] = []
-            for sid in self._order:
-                stream = self._streams[sid]
-                if stream.busy or stream.closed:
-                    continue
-                job = self._next_job(stream)
-                if job is not None:
-                    chosen.append((stream, job))
-                    if len(chosen) >= self._options.batch_size:
-                        break
+            chosen = self._pick(self._options.batch_size)
             if not chosen:
                 return
             round_ = DecodeRound(self._batcher.decoder, len(chosen))
@@ -322,39 +269,41 @@ class SubtitleService:
             self._inflight += 1
             self.rounds.append(len(chosen))
             for stream, job in chosen:
-                self._order.remove(stream.id)
-                self._order.append(stream.id)
-                stream.busy = True
-                if self._on_dispatch is not None:
-                    self._on_dispatch(stream.id, job)
-                task = asyncio.create_task(self._run_job(stream, job, (round_, ticket)), name=f"asr-{job}-{stream.id}")
-                self._jobs.add(task)
-                task.add_done_callback(self._jobs.discard)
+                self._start(stream, job, (round_, ticket))
 
     def _dispatch(self) -> None:
         """Hand jobs to free workers, least recently served stream first (round robin)."""
         while self._inflight < self._options.num_workers:
-            chosen: tuple[LiveStream, str] | None = None
-            for sid in self._order:
-                stream = self._streams[sid]
-                if stream.busy or stream.closed:
-                    continue
-                job = self._next_job(stream)
-                if job is not None:
-                    chosen = (stream, job)
-                    break
-            if chosen is None:
+            chosen = self._pick(1)
+            if not chosen:
                 return
-            stream, job = chosen
-            self._order.remove(stream.id)
-            self._order.append(stream.id)
-            stream.busy = True
             self._inflight += 1
-            if self._on_dispatch is not None:
-                self._on_dispatch(stream.id, job)
-            task = asyncio.create_task(self._run_job(stream, job), name=f"asr-{job}-{stream.id}")
-            self._jobs.add(task)
-            task.add_done_callback(self._jobs.discard)
+            self._start(*chosen[0])
+
+    def _pick(self, limit: int) -> list[tuple[LiveStream, str]]:
+        """Up to ``limit`` idle streams with a job, least recently served first."""
+        chosen: list[tuple[LiveStream, str]] = []
+        for sid in self._order:
+            stream = self._streams[sid]
+            if stream.busy or stream.closed:
+                continue
+            job = self._next_job(stream)
+            if job is not None:
+                chosen.append((stream, job))
+                if len(chosen) >= limit:
+                    break
+        return chosen
+
+    def _start(self, stream: LiveStream, job: str, batch: tuple[DecodeRound, RoundTicket] | None = None) -> None:
+        """Run ``job`` of ``stream`` as a task (the caller counted the worker); it goes to the back of the order."""
+        self._order.remove(stream.id)
+        self._order.append(stream.id)
+        stream.busy = True
+        if self._on_dispatch is not None:
+            self._on_dispatch(stream.id, job)
+        task = asyncio.create_task(self._run_job(stream, job, batch), name=f"asr-{job}-{stream.id}")
+        self._jobs.add(task)
+        task.add_done_callback(self._jobs.discard)
 
     def _next_job(self, stream: LiveStream) -> str | None:
         if stream.pending:

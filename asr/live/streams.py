@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,6 +24,7 @@ __all__ = [
     "StreamBusy",
     "StreamClosed",
     "StreamExists",
+    "StreamHandle",
     "StreamStats",
     "StreamSummary",
     "TooManyStreams",
@@ -136,3 +137,58 @@ class LiveStream:
         position = int(seconds * sample_rate)
         i = bisect.bisect_left(self.arrivals, (position, -1.0))
         return self.arrivals[min(i, len(self.arrivals) - 1)][1]
+
+
+class StreamHandle:
+    """What an ingest connection holds: feed audio, then end (or abort on disconnect). The service gives it
+    its own ``feed`` and ``end`` for the stream (asr.live.service.SubtitleService.open)."""
+
+    def __init__(
+        self,
+        stream: LiveStream,
+        *,
+        feed: Callable[[LiveStream, bytes | np.ndarray], Awaitable[None]],
+        end: Callable[[LiveStream, str | None], Awaitable[StreamSummary]],
+        sample_rate: int,
+    ) -> None:
+        self._stream = stream
+        self._feed = feed
+        self._end = end
+        self._sample_rate = sample_rate
+
+    @property
+    def id(self) -> str:
+        return self._stream.id
+
+    @property
+    def cues_published(self) -> int:
+        return self._stream.cues_published
+
+    @property
+    def closed(self) -> bool:
+        return self._stream.closed
+
+    async def feed(self, pcm: bytes | np.ndarray) -> None:
+        """Queue PCM16 bytes (or int16 / float32 samples); waits while the stream's queue is full."""
+        await self._feed(self._stream, pcm)
+
+    @property
+    def queued_s(self) -> float:
+        """Audio received but not yet handed to the decoder, in seconds."""
+        return self._stream.pending_samples / self._sample_rate
+
+    async def end(
+        self, detail: str | None = None, *, discard_queued: bool = False, failed: bool = False
+    ) -> StreamSummary:
+        """Finish the stream: decode what is queued (unless ``discard_queued``), commit the rest, publish
+        the last cues, then ``ended`` (or ``error`` when ``failed``: the source broke)."""
+        if discard_queued:
+            self._stream.pending.clear()
+            self._stream.pending_samples = 0
+        if failed:
+            self._stream.failed = True
+        return await self._end(self._stream, detail)
+
+    def stats(self) -> StreamStats:
+        """Recent decode lags and commit latencies of this stream (for ``rathaus asr bench``)."""
+        return StreamStats(tuple(self._stream.lag_s), tuple(self._stream.commit_latency_s))
