@@ -85,6 +85,7 @@ class LiveRun:
     steps: int = 0
     duration_s: float = 0.0
     dropped_words: Counter[str] = field(default_factory=Counter)  # guard drops by reason, in words
+    dropped_runs: list[tuple[str, float, str]] = field(default_factory=list)  # (reason, start s, text) each
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +244,8 @@ def simulate_live(
                 run.cues.append(event.cue)
             elif isinstance(event, WordsDropped):
                 run.dropped_words[event.reason.value] += len(event.drop.words)
+                run.dropped_runs.append((event.reason.value, round(event.drop.words[0].start, 2),
+                                         join_words(event.drop.words)))
 
     while True:
         # audio arrives chunk by chunk; the last, shorter chunk arrives at the end of the clip

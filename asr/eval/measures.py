@@ -16,7 +16,9 @@ import numpy as np
 from asr.core.decoder import Word
 from asr.core.textnorm import normalize
 
-__all__ = ["corpus_wer", "longest_missing_run", "percentile", "round_or_none", "wer", "words_in_silence"]
+__all__ = [
+    "corpus_wer", "longest_missing_run", "percentile", "round_or_none", "silent_words", "wer", "words_in_silence",
+]
 
 
 def round_or_none(x: float | None, n: int = 4) -> float | None:
@@ -41,14 +43,14 @@ def wer(reference: str, hypothesis: str) -> float | None:
 
 def words_in_silence(words: Sequence[Word], reference: str, silence: Sequence[tuple[float, float]]) -> int:
     """Every word for an empty reference, else the words centred inside a silent interval."""
+    return len(silent_words(words, reference, silence))
+
+
+def silent_words(words: Sequence[Word], reference: str, silence: Sequence[tuple[float, float]]) -> list[Word]:
+    """The words :func:`words_in_silence` counts, to show them."""
     if not normalize(reference):
-        return len(words)
-    count = 0
-    for word in words:
-        middle = (word.start + word.end) / 2
-        if any(a <= middle <= b for a, b in silence):
-            count += 1
-    return count
+        return list(words)
+    return [w for w in words if any(a <= (w.start + w.end) / 2 <= b for a, b in silence)]
 
 
 def longest_missing_run(reference: str, hypothesis: str) -> int:

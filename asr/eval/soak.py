@@ -36,7 +36,7 @@ from asr.core.options import CueOptions
 from asr.core.pipeline import TranscriberLike
 from asr.eval.anchor import OfflineRun
 from asr.eval.evaluate import SAMPLE_RATE, EvalClip, simulate_live
-from asr.eval.measures import longest_missing_run, percentile, round_or_none, wer, words_in_silence
+from asr.eval.measures import longest_missing_run, percentile, round_or_none, silent_words, wer, words_in_silence
 from common.subtitles import Cue
 
 __all__ = ["CueAccount", "LatencyWindow", "SoakResult", "SoakTargets", "account_cues", "rss_bytes", "run_soak"]
@@ -152,6 +152,10 @@ class SoakResult:
     missing_run_anchor: int | None
     dropped_words: tuple[tuple[str, int], ...]
     targets: SoakTargets = field(default_factory=SoakTargets)
+    #: every guard drop: (reason, second of the session, the words), to judge whether it was speech
+    dropped_runs: tuple[tuple[str, float, str], ...] = ()
+    #: the words committed inside a pause or applause: (second, word)
+    silent_words: tuple[tuple[float, str], ...] = ()
     live_text: str = ""
     anchor_text: str = ""
     #: once a minute of audio: (seconds of audio pushed, RSS in MB, 1-minute load average)
@@ -222,6 +226,8 @@ class SoakResult:
             "missing_run_live": self.missing_run_live,
             "missing_run_anchor": self.missing_run_anchor,
             "dropped_words": dict(self.dropped_words),
+            "dropped_runs": [{"reason": r, "at_s": at, "text": text} for r, at, text in self.dropped_runs],
+            "silent_words": [{"at_s": at, "word": word} for at, word in self.silent_words],
             "targets": dataclasses.asdict(self.targets),
             "met": self.met(),
             "trace": [list(row) for row in self.trace],
@@ -298,6 +304,8 @@ def run_soak(
         missing_run_live=longest_missing_run(clip.reference, text),
         missing_run_anchor=longest_missing_run(clip.reference, ref_run.text) if ref_run is not None else None,
         dropped_words=tuple(sorted(live.dropped_words.items())),
+        dropped_runs=tuple(live.dropped_runs),
+        silent_words=tuple((round(w.start, 2), w.text) for w in silent_words(live.words, clip.reference, clip.silence)),
         live_text=text,
         anchor_text=ref_run.text if ref_run is not None else "",
         trace=tuple(trace),
@@ -341,5 +349,16 @@ def soak_lines(result: SoakResult) -> list[str]:
         f"longest run of missing reference words: live {result.missing_run_live}, anchor "
         f"{'-' if result.missing_run_anchor is None else result.missing_run_anchor}; guard drops (words): "
         + (", ".join(f"{r} {n}" for r, n in result.dropped_words) or "none"),
+        *(f"  in a pause at {_clock(at)}: {word!r}" for at, word in result.silent_words[:_SHOWN]),
+        *(f"  dropped ({reason}) at {_clock(at)}: {text!r}" for reason, at, text in result.dropped_runs[:_SHOWN]),
+        *([f"  ... {len(result.dropped_runs) - _SHOWN} more drops in the JSON report (--report)"]
+          if len(result.dropped_runs) > _SHOWN else []),
         "all targets met" if result.all_met else "some targets NOT met",
     ]
+
+
+_SHOWN = 20  # drops and words in pauses printed; the JSON report has them all
+
+
+def _clock(seconds: float) -> str:
+    return f"{int(seconds // 60)}:{seconds % 60:04.1f}"

@@ -141,3 +141,32 @@ def test_cue_builder_and_account_agree_on_small_numbers() -> None:
     cues = builder.add(words, now=10.0) + builder.flush()
     assert "drei," in " ".join(line for cue in cues for line in cue.lines)
     assert account_cues(words, cues).ok
+
+
+def test_the_report_lists_each_guard_drop_with_its_words(session: Path) -> None:
+    """A speaker who repeats five words of what was just said loses the repetition to the recited-text guard;
+    the soak report shows where and what, so that a reader can tell recitation from speech."""
+    from asr.whisper.engine import live_transcriber
+
+    meta = json.loads(session.with_suffix(".json").read_text(encoding="utf-8"))
+    timeline: list[Word] = []
+    turns = [t for t in meta["turns"] if len(str(t["text"]).split()) >= 6]
+    first_words = str(turns[0]["text"]).split()[:6]
+    for turn in meta["turns"]:
+        tokens = str(turn["text"]).split()
+        if turn is turns[1]:
+            tokens = first_words + tokens[6:]  # the second long turn starts with the first one's words
+        start, step = float(turn["start"]) + 0.2, (float(turn["end"]) - float(turn["start"]) - 0.4) / len(tokens)
+        timeline += [Word(t, start + k * step, start + (k + 0.8) * step, 0.9) for k, t in enumerate(tokens)]
+    decoder = TimelineDecoder(timeline)
+    transcriber = live_transcriber(decoder, dataclasses.replace(StreamOptions(), min_chunk_s=1.0))
+    decoder.clock = lambda: transcriber.buffer_start
+    clip = load_clip(session, session.with_suffix(".txt"))
+    result = run_soak(clip, read_wav(session), transcriber, window_s=15.0, warmup_s=10.0, timer=lambda: 0.0)
+
+    recited = [run for run in result.dropped_runs if run[0] == "recited"]
+    assert recited and " ".join(first_words[:5]) in " ".join(text for _, _, text in recited)
+    assert dict(result.dropped_words)["recited"] == sum(len(text.split()) for _, _, text in recited)
+    lines = "\n".join(soak_lines(result))
+    assert "dropped (recited) at 0:" in lines or "dropped (recited) at 1:" in lines
+    assert result.to_json()["dropped_runs"][0]["reason"] == "recited"
