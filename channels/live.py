@@ -14,7 +14,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from channels.recordings import Recording, RecordingView, scan
+from channels.recordings import Recording, RecordingView, find_recording, scan
 from channels.settings import GatewaySettings
 from common.subtitles import read_subtitles, to_srt
 
@@ -72,11 +72,10 @@ def _add_recording_routes(router: web.UrlDispatcher, root: Path, *, pages: Path)
     """The archive: list page, player page, the API both read, and each recording's files."""
 
     async def find(request: web.Request) -> Recording:
-        wanted = request.match_info["id"]
-        for recording in await asyncio.to_thread(scan, root):
-            if recording.id == wanted:
-                return recording
-        raise web.HTTPNotFound(text="Diese Aufzeichnung gibt es nicht (mehr).")
+        recording = await asyncio.to_thread(find_recording, root, request.match_info["id"])
+        if recording is None:
+            raise web.HTTPNotFound(text="Diese Aufzeichnung gibt es nicht (mehr).")
+        return recording
 
     def page(name: str):  # type: ignore[no-untyped-def]
         async def serve(request: web.Request) -> web.StreamResponse:

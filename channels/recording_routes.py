@@ -35,7 +35,7 @@ from channels.messages import (
     RecordingSummary,
     SubtitleCueView,
 )
-from channels.recordings import Recording, scan
+from channels.recordings import Recording, find_recording, scan
 from channels.routes import Guard
 from channels.staff_routes import staff_http_name
 from channels.subtitle_edits import (
@@ -84,11 +84,10 @@ def add_recording_editor(router: web.UrlDispatcher, root: Path, guard: Guard, *,
     """The editor's routes under each of ``prefixes`` (``""`` and, with several cities, the default's)."""
 
     async def find(request: web.Request) -> Recording:
-        wanted = request.match_info["id"]
-        for recording in await asyncio.to_thread(scan, root):
-            if recording.id == wanted:
-                return recording
-        raise web.HTTPNotFound(text="Diese Aufzeichnung gibt es nicht (mehr).")
+        recording = await asyncio.to_thread(find_recording, root, request.match_info["id"])
+        if recording is None:
+            raise web.HTTPNotFound(text="Diese Aufzeichnung gibt es nicht (mehr).")
+        return recording
 
     async def listing(request: web.Request) -> web.Response:
         staff_http_name(request, guard)

@@ -28,7 +28,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from common.streams import valid_stream_id
 
-__all__ = ["INFO_FILE", "SUBTITLE_FILE", "VIDEO_FILES", "Recording", "RecordingInfo", "RecordingView", "scan"]
+__all__ = [
+    "INFO_FILE", "SUBTITLE_FILE", "VIDEO_FILES", "Recording", "RecordingInfo", "RecordingView", "find_recording",
+    "scan",
+]
 
 log = logging.getLogger(__name__)
 
@@ -141,3 +144,8 @@ def scan(root: Path) -> list[Recording]:
     found = [r for folder in sorted(root.iterdir())
              if folder.is_dir() and not folder.name.startswith(".") and (r := _recording(folder)) is not None]
     return sorted(found, key=lambda r: (-r.info.date.toordinal(), r.info.title))
+
+
+def find_recording(root: Path, recording_id: str) -> Recording | None:
+    """The listed recording with this id in ``root``, or None (scans the folder: run it in a thread)."""
+    return next((recording for recording in scan(root) if recording.id == recording_id), None)

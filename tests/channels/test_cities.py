@@ -131,15 +131,7 @@ async def test_a_staff_account_opens_only_the_default_citys_console(
 async def test_each_city_has_its_own_staff_accounts(
     two_cities: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from channels.staff_accounts import StaffAccount, hash_password, upsert_account
-
-    files = {}
-    for city, login in (("musterstadt", "muster"), ("beispielhausen", "beispiel")):
-        account = StaffAccount(login=login, name=f"Frau {login.title()}", password=hash_password("Winter 2026?"))
-        files[city] = tmp_path / f"{city}.yml"
-        files[city].write_text(upsert_account(None, account), encoding="utf-8")
-    monkeypatch.setenv("RATHAUS_STAFF_ACCOUNTS", str(files["musterstadt"]))
-    monkeypatch.setenv(city_variable("beispielhausen", "staff_accounts"), str(files["beispielhausen"]))
+    _staff_per_city(tmp_path, monkeypatch)
     async with gateway() as client:
         login = await client.post("/beispielhausen/api/staff/login",
                                   json={"login": "beispiel", "password": "Winter 2026?"})
@@ -160,7 +152,6 @@ async def test_only_the_default_citys_staff_edit_its_recordings(
     two_cities: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Recordings are the default city's: its accounts edit their subtitles, another city's ticket does not."""
-    from channels.staff_accounts import StaffAccount, hash_password, upsert_account
     from common.subtitles import Cue, write_subtitles
 
     folder = tmp_path / "aufzeichnungen" / "rat-2026-09-15"
@@ -168,13 +159,7 @@ async def test_only_the_default_citys_staff_edit_its_recordings(
     (folder / "sitzung.yml").write_text("title: Ratssitzung\ndate: 2026-09-15\n", encoding="utf-8")
     (folder / "video.mp4").write_bytes(b"")  # the editor needs the folder complete, not a playable video
     write_subtitles([Cue(1, 0.0, 1.0, ("Guten Abend.",))], folder / "untertitel.vtt")
-    files = {}
-    for city, login in (("musterstadt", "muster"), ("beispielhausen", "beispiel")):
-        account = StaffAccount(login=login, name=f"Frau {login.title()}", password=hash_password("Winter 2026?"))
-        files[city] = tmp_path / f"{city}.yml"
-        files[city].write_text(upsert_account(None, account), encoding="utf-8")
-    monkeypatch.setenv("RATHAUS_STAFF_ACCOUNTS", str(files["musterstadt"]))
-    monkeypatch.setenv(city_variable("beispielhausen", "staff_accounts"), str(files["beispielhausen"]))
+    _staff_per_city(tmp_path, monkeypatch)
     async with gateway(recordings_dir=tmp_path / "aufzeichnungen") as client:
         tickets = {}
         for prefix, login in (("", "muster"), ("/beispielhausen", "beispiel")):
@@ -189,3 +174,15 @@ async def test_only_the_default_citys_staff_edit_its_recordings(
         assert (await client.get(api, headers=other)).status == 401
         assert (await client.put(api, json={"changes": [{"number": 1, "text": "Hallo."}]}, headers=other)).status == 401
         assert (await client.get("/beispielhausen" + api, headers=other)).status == 404  # no recordings there
+
+
+def _staff_per_city(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One personal staff account per city: "muster" in Musterstadt, "beispiel" in Beispielhausen."""
+    from channels.staff_accounts import StaffAccount, hash_password, upsert_account
+
+    for city, login in (("musterstadt", "muster"), ("beispielhausen", "beispiel")):
+        account = StaffAccount(login=login, name=f"Frau {login.title()}", password=hash_password("Winter 2026?"))
+        path = tmp_path / f"{city}.yml"
+        path.write_text(upsert_account(None, account), encoding="utf-8")
+        variable = "RATHAUS_STAFF_ACCOUNTS" if city == "musterstadt" else city_variable(city, "staff_accounts")
+        monkeypatch.setenv(variable, str(path))
