@@ -118,6 +118,7 @@ def test_disclosure_says_ai_capabilities_privacy_and_person(index: ContentIndex)
 def test_other_replies_have_their_types(index: ContentIndex) -> None:
     assert bot_challenge_reply(index).custom == {"type": "bot_challenge"}
     assert "KI-Assistent" in bot_challenge_reply(index).text
+    assert "nur, wenn Sie um ein Gespräch mit einer Person bitten" in bot_challenge_reply(index).text
     handoff = handoff_reply(index)
     assert handoff.custom["type"] == "handoff" and "0800 123 456 0" in handoff.text
     oos = out_of_scope_reply(index, 0.12)
