@@ -42,7 +42,7 @@ class CapacityConfig:
     num_workers: int = 1
     max_lag_s: float = 5.0
     min_chunk_s: float | None = None
-    decoder: str = "ctranslate2"  # asr.whisper.engine.DECODERS
+    decoder: str = "faster-whisper"  # asr.whisper.engine.DECODERS
     batch_size: int = 1  # streams per batched decode step (ctranslate2 only)
 
     def to_json(self) -> dict[str, Any]:

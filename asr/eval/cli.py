@@ -107,7 +107,7 @@ def eval_(
         bool,
         typer.Option("--both-offline/--default-offline", help="file path batched and sequential, or its default only"),
     ] = True,
-    decoder: DecoderFlag = "ctranslate2",
+    decoder: DecoderFlag = "faster-whisper",
 ) -> None:
     """Live and file path against the anchor (plain faster-whisper) on AUDIO/REF pairs: WER, missing
     words, guard drops, latency, first partial, RTF, silence, cue rules."""
@@ -318,7 +318,7 @@ def bench(
     num_workers: NumWorkersFlag = DEFAULT.num_workers,
     max_lag: Annotated[float, typer.Option(help="a run is sustained while decode lag p95 stays below this")] = 5.0,
     report: Annotated[Path | None, typer.Option(help="write the results as JSON")] = None,
-    decoder: DecoderFlag = "ctranslate2",
+    decoder: DecoderFlag = "faster-whisper",
     batch_size: Annotated[
         int, typer.Option(min=1, help="streams per batched decode step (1: each stream alone; ctranslate2 only)")
     ] = 1,
@@ -403,7 +403,7 @@ def soak(
     compute_type: ComputeTypeFlag = DEFAULT.compute_type,
     cpu_threads: CpuThreadsFlag = DEFAULT.cpu_threads,
     report: Annotated[Path | None, typer.Option(help="write the results as JSON")] = None,
-    decoder: DecoderFlag = "ctranslate2",
+    decoder: DecoderFlag = "faster-whisper",
 ) -> None:
     """Stream one long session (speech, long pauses, applause) through the live pipeline on the simulated
     clock; latency first vs last 5 minutes, RSS growth, lost cues, silence, cue rules, WER vs the anchor.

@@ -370,7 +370,7 @@ def run_eval(
     clock: str = "cpu",
     repeat: int = 1,
     both_offline: bool = True,
-    decoder_kind: str = "ctranslate2",
+    decoder_kind: str = "faster-whisper",
 ) -> list[ClipResult]:
     """Evaluate every clip with the (loaded) ``model``; ``on_clip`` sees each result as it is ready.
 

@@ -75,7 +75,7 @@ class AsrSettings(ContentRootSources, RathausSettings):
     cpu_threads: int = Field(default=_MODEL.cpu_threads, ge=0)
     num_workers: int = Field(default=_MODEL.num_workers, ge=1, description="decode steps that run at the same time")
     # the live decoder (asr.whisper.engine.DECODERS) and how many streams one batched decode step serves
-    decoder: Literal["ctranslate2", "faster-whisper"] = "ctranslate2"
+    decoder: Literal["ctranslate2", "faster-whisper"] = "faster-whisper"
     batch_size: int = Field(default=1, ge=1, le=32, description="streams per batched decode step (ctranslate2)")
     # streams
     language: str = "de"

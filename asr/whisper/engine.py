@@ -373,7 +373,7 @@ def live_transcriber(decoder: Decoder, options: StreamOptions) -> StreamingTrans
 DECODERS = ("ctranslate2", "faster-whisper")
 
 
-def make_decoder(model: WhisperModel, kind: str = "ctranslate2") -> BatchDecoder | WhisperDecoder:
+def make_decoder(model: WhisperModel, kind: str = "faster-whisper") -> BatchDecoder | WhisperDecoder:
     """The live decoder ``kind`` (one of :data:`DECODERS`) over the shared ``model``."""
     if kind == "ctranslate2":
         return BatchDecoder(model)

@@ -39,5 +39,5 @@ CpuThreadsFlag = Annotated[int, typer.Option(help="CTranslate2 threads per decod
 NumWorkersFlag = Annotated[int, typer.Option(help="Decode steps that run at the same time.")]
 DecoderFlag = Annotated[
     str,
-    typer.Option(help="live decoder: ctranslate2 (our decode step, batchable) or faster-whisper (the old path)."),
+    typer.Option(help="live decoder: faster-whisper (default) or ctranslate2 (our decode step, batchable)."),
 ]

@@ -127,7 +127,7 @@ def test_a_city_the_installation_does_not_serve_is_refused_naming_the_setting(
 
 
 def test_decoder_and_batch_size_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert (AsrSettings().decoder, AsrSettings().batch_size) == ("ctranslate2", 1)
+    assert (AsrSettings().decoder, AsrSettings().batch_size) == ("faster-whisper", 1)
     monkeypatch.setenv("RATHAUS_ASR_DECODER", "faster-whisper")
     monkeypatch.setenv("RATHAUS_ASR_BATCH_SIZE", "4")
     assert (AsrSettings().decoder, AsrSettings().batch_size) == ("faster-whisper", 4)
