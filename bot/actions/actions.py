@@ -60,6 +60,12 @@ def place_words(index: ContentIndex) -> frozenset[str]:
     return content_words(index.topics, [index.city])
 
 
+@lru_cache(maxsize=8)
+def fact_topics(index: ContentIndex) -> frozenset[str]:
+    """One loaded index's city facts (content/city_facts.py): answered whole, true of this city only."""
+    return frozenset(topic for topic, entry in index.topics.items() if entry.get("whole"))
+
+
 def thresholds() -> Thresholds:
     """Defaults from decide.py, overridable per deployment via RATHAUS_BOT_* environment variables."""
     values = {}
@@ -196,7 +202,7 @@ class ActionAnswerFaq(CitizenAction):
             known_topics=known,
             thresholds=thresholds(),
             language=verdict.language,
-            fact_topics=frozenset(topic for topic in known if self._is_fact(index, topic)),
+            fact_topics=fact_topics(index),
         )
         detected, detected_confidence = _detected_aspect(message)
         options = dialogue_options()
@@ -207,7 +213,7 @@ class ActionAnswerFaq(CitizenAction):
         logger.info("bot.decision kind=%s topic=%s aspect=%s carried=%s confidence=%.3f intent=%s in_scope=%.3f "
                     "language=%s", decision.kind, plan.topic, plan.aspect, plan.carried, decision.confidence,
                     intent, verdict.in_scope, verdict.language)
-        place = other_place(text, place_words(index)) if plan.topic and self._is_fact(index, plan.topic) else None
+        place = other_place(text, place_words(index)) if plan.topic in fact_topics(index) else None
         if place is not None:
             # "Wer ist Bürgermeister von Köln?": our facts are true of our city only
             logger.info("bot.fact_elsewhere topic=%s", plan.topic)
@@ -224,11 +230,6 @@ class ActionAnswerFaq(CitizenAction):
         return with_language_note(reply, verdict.language)
 
     @staticmethod
-    def _is_fact(index: ContentIndex, topic: str) -> bool:
-        """A city fact (content/city_facts.py): answered whole, true of this city only."""
-        return bool((index.topic(topic) or {}).get("whole"))
-
-    @staticmethod
     def _general_hours(index: ContentIndex, decided: str | None, text: str, current: str | None) -> bool:
         """The general opening-hours topic, asked without naming an office other than the current topic's."""
         hours = index.opening_hours
@@ -241,7 +242,7 @@ class ActionAnswerFaq(CitizenAction):
     def _answer(index: ContentIndex, topic: str, confidence: float, text: str, aspect: str | None = None) -> Reply:
         hours = index.opening_hours
         is_hours_topic = hours is not None and topic == hours.topic
-        if aspect and not is_hours_topic and not ActionAnswerFaq._is_fact(index, topic):
+        if aspect and not is_hours_topic and topic not in fact_topics(index):
             return aspect_reply(index, topic, aspect, confidence, _now(index))
         if hours is not None and is_hours_topic and index.offices:
             now = _now(index)

@@ -143,9 +143,7 @@ def resolve(*, decision: Decision, detected: str, context: Context, general_hour
             if named is not None:
                 # "Ab wann muss ich ihn anmelden?" about a Kita place: the retrieval's choice (Wohnsitz
                 # anmelden) rests on a word many topics share, so the conversation decides which is meant.
-                if not named or context.topic in named:
-                    return Plan(context.topic, aspect, decision, carried=True)
-                related = words.closest(context.topic, named)
+                related = words.closest(context.topic, named) if context.topic not in named else None
                 return Plan(related or context.topic, aspect, decision, carried=True)
         if aspect is None and detected == FOLLOW_UP and context.aspect:
             topic = decision.topic
