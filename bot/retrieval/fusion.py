@@ -181,7 +181,9 @@ def _dialogue(signals: Signals, options: FusionOptions) -> tuple[str, float, str
     First the semantic side: the dialogue intent whose examples are nearest, if clearly nearer (by
     ``dialogue_margin``) than any topic and than the out-of-scope examples; it tells "Sind Sie ein
     Mensch?" (AI question) from "Ich will einen Menschen" (hand-off) better than DIET on unseen wording.
-    Then DIET's own dialogue intent, if it is confident.
+    Then DIET's own dialogue intent, if it is confident and the message is German: DIET learnt German
+    examples only, and on other languages its confidence says nothing ("kiedy jest wywóz śmieci na mojej
+    ulicy" was a greeting to it at 0.98).
     """
     nearest_topic = float(signals.semantic.max()) if signals.semantic.size else 0.0
     others = max(nearest_topic, float(signals.intent_semantic.get(OUT_OF_SCOPE, 0.0)))
@@ -189,6 +191,8 @@ def _dialogue(signals: Signals, options: FusionOptions) -> tuple[str, float, str
     semantic_score = float(signals.intent_semantic.get(semantic_name, 0.0))
     if semantic_score >= others + options.dialogue_margin:
         return semantic_name, max(semantic_score, float(signals.diet.get(semantic_name, 0.0))), "dialogue-semantic"
+    if signals.language != "de":
+        return None
     diet_name = max(DIALOGUE_INTENTS, key=lambda n: float(signals.diet.get(n, 0.0)))
     diet_score = float(signals.diet.get(diet_name, 0.0))
     if diet_score >= options.dialogue_diet:

@@ -137,6 +137,9 @@ def test_fusion_dialogue_intents_win_when_clearly_nearer() -> None:
     assert fuse(near).intent == "bot_challenge"
     diet_sure = _signals(diet={"human_handoff": 0.97})
     assert fuse(diet_sure).intent == "human_handoff"
+    # DIET learnt German only: its dialogue verdict on another language is not taken
+    assert fuse(_signals(diet={"greet": 0.98}, language="pl")).intent != "greet"
+    assert fuse(_signals(diet={"greet": 0.98})).intent == "greet"
 
 
 def test_fusion_unsure_band_is_nlu_fallback() -> None:
