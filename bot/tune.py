@@ -98,6 +98,7 @@ class Tuned:
     def config(self) -> dict[str, Any]:
         o = self.options
         return {"w_semantic": o.w_semantic, "w_lexical": o.w_lexical, "w_selector": o.w_selector,
+                "w_lexical_other": o.w_lexical_other,
                 "in_scope_de": list(o.in_scope_de), "in_scope_other": list(o.in_scope_other)}
 
 
@@ -148,6 +149,13 @@ def fit(samples: Sequence[Sample], *, base: FusionOptions | None = None) -> Tune
     top = max(score for score, _, _ in scored)
     best = max((s for s in scored if s[0] >= top - 1e-9), key=lambda s: (s[1], s[2].w_semantic))
     options = best[2]
+    # Other languages: the semantic side plus BM25 on the content's keywords in those languages; the
+    # smallest weight among the best (a keyword hit breaks near ties, it does not outvote the meaning).
+    others = [s for s in in_scope if s.signals.language != "de"]
+    if others:
+        candidates = [FusionOptions(**{**options.__dict__, "w_lexical_other": w / 20}) for w in range(0, 11)]
+        best_other = max(_top1(others, o) for o in candidates)
+        options = next(o for o in candidates if _top1(others, o) >= best_other - 1e-9)
 
     labelled = [s for s in usable if s.case.expect.startswith("faq/") or s.case.expect == "out_of_scope"]
     de = [s for s in labelled if s.signals.language == "de"]
@@ -168,7 +176,6 @@ def fit(samples: Sequence[Sample], *, base: FusionOptions | None = None) -> Tune
     options = FusionOptions(**{**options.__dict__, "in_scope_de": tuple(coef_de),
                                "in_scope_other": tuple(coef_other)})
     right = sum((in_scope_probability(s.signals, options) >= 0.5) == _ranked_right(s, options) for s in labelled)
-    others = [s for s in in_scope if s.signals.language != "de"]
     return Tuned(options, best[0], _top1(others, options), right / len(labelled) if labelled else 0.0)
 
 

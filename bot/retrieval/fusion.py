@@ -25,10 +25,11 @@ ResponseSelector's best, the best fused topic score and its lead over the runner
 parts of the independent evaluation set (``rathaus bot tune``) with "the first topic is the right one" as
 the label: out-of-scope questions and in-scope questions ranked wrong are both negatives. It is reported
 as ``in_scope`` and ``decide()`` (bot/actions/decide.py) compares it with its thresholds. For text that
-is not German, DIET, BM25 and the ResponseSelector see only unknown words, so the model uses the
-semantic features alone (a second set of coefficients). A dialogue intent (AI question, hand-off,
-greeting ...) wins over ``faq`` when its examples are clearly nearer than any topic, or when DIET is
-confident about it. Messages without content (``text.assess``) are ``out_of_scope`` whatever the models
+is not German, DIET and the ResponseSelector see only unknown words, so the model uses the semantic
+features alone (a second set of coefficients), and the ranking is the semantic score plus a small weight
+(``w_lexical_other``) of BM25, which finds the content's keywords in other languages. A dialogue
+intent (AI question, hand-off, greeting ...) wins over ``faq`` when its examples are clearly nearer than
+any topic, or when DIET is confident about it in a German message. Messages without content (``text.assess``) are ``out_of_scope`` whatever the models
 say.
 
 Pure: numpy in, frozen dataclasses out.
@@ -91,6 +92,8 @@ class FusionOptions:
     w_semantic: float = 0.6
     w_lexical: float = 0.1
     w_selector: float = 0.3
+    # Messages not in German: semantic plus this much BM25 (the keywords in other languages), no selector.
+    w_lexical_other: float = 0.1
     semantic_floor: float = 0.75
     semantic_span: float = 0.2
     # Logistic answerability model: bias then one coefficient per FEATURES entry.
@@ -157,8 +160,9 @@ def topic_scores(signals: Signals, options: FusionOptions) -> np.ndarray:
     lexical = signals.lexical / best_lexical if best_lexical > 0 else np.zeros_like(signals.lexical)
     selector = np.array([float(signals.selector.get(t, 0.0)) for t in signals.topic_ids], dtype=np.float32)
     if signals.language != "de":
-        # Neither BM25 nor the ResponseSelector knows the words of another language.
-        return np.asarray(semantic, dtype=np.float32)
+        # The ResponseSelector knows German phrasings only; BM25 finds the content's keywords in other
+        # languages ("pasaport", "загранпаспорт"), so it counts with its own weight.
+        return np.asarray(semantic + options.w_lexical_other * lexical, dtype=np.float32)
     return np.asarray(options.w_semantic * semantic + options.w_lexical * lexical + options.w_selector * selector,
                       dtype=np.float32)
 

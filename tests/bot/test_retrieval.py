@@ -126,10 +126,19 @@ def test_fusion_ranks_by_all_three_signals() -> None:
     assert flipped.topics[0][0] == "b"
 
 
-def test_fusion_other_languages_rank_by_meaning_alone() -> None:
+def test_fusion_other_languages_rank_by_meaning_and_keywords_not_by_the_selector() -> None:
     signals = _signals(language="en", selector={"a": 0.0, "b": 1.0})
     assert fuse(signals).topics[0][0] == "a"
     assert in_scope(signals, FusionOptions()) != in_scope(_signals(), FusionOptions())
+    # a near tie in meaning: the topic whose keyword ("pasaport") the message contains comes first ...
+    tie = _signals(language="tr", semantic=np.array([0.861, 0.86], dtype=np.float32),
+                   lexical=np.array([0.0, 2.5], dtype=np.float32))
+    assert fuse(tie).topics[0][0] == "b"
+    assert fuse(tie, FusionOptions(w_lexical_other=0.0)).topics[0][0] == "a"
+    # ... but a keyword does not outvote a clear difference in meaning
+    clear = _signals(language="tr", semantic=np.array([0.93, 0.83], dtype=np.float32),
+                     lexical=np.array([0.0, 2.5], dtype=np.float32))
+    assert fuse(clear).topics[0][0] == "a"
 
 
 def test_fusion_dialogue_intents_win_when_clearly_nearer() -> None:
