@@ -29,8 +29,8 @@ is not German, DIET and the ResponseSelector see only unknown words, so the mode
 features alone (a second set of coefficients), and the ranking is the semantic score plus a small weight
 (``w_lexical_other``) of BM25, which finds the content's keywords in other languages. A dialogue
 intent (AI question, hand-off, greeting ...) wins over ``faq`` when its examples are clearly nearer than
-any topic, or when DIET is confident about it in a German message. Messages without content (``text.assess``) are ``out_of_scope`` whatever the models
-say.
+any topic, or when DIET is confident about it in a German message. Messages without content
+(``text.assess``) are ``out_of_scope`` whatever the models say.
 
 Pure: numpy in, frozen dataclasses out.
 """
