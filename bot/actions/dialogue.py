@@ -130,10 +130,13 @@ def unanswered_rankings(events: Sequence[Mapping[str, Any]], options: DialogueOp
     return tuple(rankings)
 
 
-def _pooled(rankings: Sequence[Sequence[Candidate]], margin: float) -> str | None:
-    """The topic with the highest summed score over ``rankings`` if it leads by ``margin``; a topic missing
-    from a ranking (which holds the best few) counts with that ranking's lowest score."""
-    topics = {c.topic for ranking in rankings for c in ranking}
+def _pooled(earlier: Sequence[Sequence[Candidate]], rankings: Sequence[Sequence[Candidate]],
+            margin: float) -> str | None:
+    """Of the topics the ``earlier`` messages ranked, the one with the highest summed score over
+    ``rankings`` if it leads by ``margin``; a topic missing from a ranking (which holds the best few)
+    counts with that ranking's lowest score. A topic only the follow-up ranks ("Welche Papiere brauche
+    ich?": the birth certificate) is no continuation of the earlier messages."""
+    topics = {c.topic for ranking in earlier for c in ranking}
     totals = []
     for topic in topics:
         total = 0.0
@@ -232,8 +235,7 @@ def resolve(*, decision: Decision, detected: str, context: Context, general_hour
     if context.topic and aspect:
         return Plan(context.topic, aspect, decision, carried=True)
     if context.topic is None and aspect and decision.kind != "answer" and unanswered:
-        pooled = _pooled([*unanswered, ranking], options.pool_margin) if ranking else _pooled(unanswered,
-                                                                                               options.pool_margin)
+        pooled = _pooled(unanswered, [*unanswered, ranking] if ranking else unanswered, options.pool_margin)
         if pooled is not None:
             return Plan(pooled, aspect, decision, carried=True)
     return Plan(None, None, decision)

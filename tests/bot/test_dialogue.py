@@ -255,6 +255,10 @@ def test_a_follow_up_to_an_unplaced_message_takes_the_topic_both_point_to() -> N
     later = (Candidate("termin", 0.40), Candidate("wohnsitz_anmelden", 0.398), Candidate("wohnsitz_abmelden", 0.396))
     assert resolve(decision=DECLINE, detected="deadline", context=Context(), ranking=later,
                    unanswered=tie).topic is None
+    # only topics the earlier messages ranked: the follow-up's own best topic is no continuation
+    own = (Candidate("geburtsurkunde", 0.9), Candidate("briefwahl", 0.3))
+    assert resolve(decision=DECLINE, detected="documents", context=Context(), ranking=own,
+                   unanswered=before).topic == "briefwahl"
     # a current topic wins over the pool
     assert resolve(decision=DECLINE, detected="deadline", context=Context("hundesteuer"), ranking=now,
                    unanswered=before).topic == "hundesteuer"
