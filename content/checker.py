@@ -298,11 +298,17 @@ def _raw_office_ids(offices: Document | Problem) -> set[str] | None:
 def _assistant_references(
     doc: Document, muni: Municipality, office_ids: set[str] | None, topic_ids: set[str]
 ) -> list[Problem]:
-    """``assistant.opening_hours`` names a topic and an office of this content."""
+    """``assistant.opening_hours`` names a topic and an office of this content, ``general_topics`` topics."""
+    found: list[Problem] = []
+    for i, topic in enumerate(muni.assistant.general_topics):
+        if topic not in topic_ids:
+            found.append(Problem(
+                doc.path, doc.line_of(("assistant", "general_topics", i)), f"assistant.general_topics[{i}]",
+                f"unknown topic {topic!r}", "use the id of a topic from topics/", code="unknown-topic",
+            ))
     hours = muni.assistant.opening_hours
     if hours is None:
-        return []
-    found: list[Problem] = []
+        return found
     if hours.topic not in topic_ids:
         found.append(Problem(
             doc.path, doc.line_of(("assistant", "opening_hours", "topic")), "assistant.opening_hours.topic",

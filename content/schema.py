@@ -263,6 +263,9 @@ class Assistant(BaseModel):
     # Examples of what it answers, for its first message: "zum Beispiel zu A, B oder C".
     examples: list[Text] = Field(default_factory=list, max_length=8)
     opening_hours: OpeningHours | None = None
+    # Topics about every service alike (booking an appointment): in a conversation about a service, a
+    # question about one of their aspects ("Kann ich den Termin online buchen?") stays with the service.
+    general_topics: list[Id] = Field(default_factory=list)
 
 
 def _check_colour(value: str) -> str:

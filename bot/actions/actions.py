@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from .cities import CityIndexes, conversation_city
 from .decide import DEFAULT_THRESHOLDS, THRESHOLD_NAMES, Thresholds, Verdict, decide, read_verdict
-from .dialogue import current_topic, dialogue_options, resolve
+from .dialogue import Context, current_topic, dialogue_options, resolve, unanswered_rankings
 from .hours import find_office, named_office, requested_day
 from .index import ContentIndex
 from .replies import (
@@ -206,10 +206,17 @@ class ActionAnswerFaq(CitizenAction):
         )
         detected, detected_confidence = _detected_aspect(message)
         options = dialogue_options()
-        context = current_topic(tracker.events or [], datetime.now().timestamp(), options)
+        events = tracker.events or []
+        context = current_topic(events, datetime.now().timestamp(), options)
+        hours = index.opening_hours
+        if hours is not None and context.topic == hours.topic and context.aspect is None:
+            # the opening-hours answer is the hours: "Und der Wertstoffhof?" asks for its hours
+            context = Context(context.topic, "hours")
         plan = resolve(decision=decision, detected=detected, context=context,
                        general_hours=self._general_hours(index, decision.topic, text, context.topic),
-                       ranking=verdict.ranking, options=options, text=text, words=topic_words(index))
+                       ranking=verdict.ranking, options=options, text=text, words=topic_words(index),
+                       general_topics=index.general_topics,
+                       unanswered=unanswered_rankings(events, options) if context.topic is None else ())
         logger.info("bot.decision kind=%s topic=%s aspect=%s carried=%s confidence=%.3f intent=%s in_scope=%.3f "
                     "language=%s", decision.kind, plan.topic, plan.aspect, plan.carried, decision.confidence,
                     intent, verdict.in_scope, verdict.language)

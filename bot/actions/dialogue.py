@@ -10,7 +10,11 @@ same action. This module decides, from the tracker's events and the message's ve
   out-of-scope questions and hand-offs in between do not touch the slots, so they only count as turns;
 - :func:`resolve`: what to answer: a topic the message names (with the aspect it asks for, or the
   previous aspect when it only switches topic: "Und beim Reisepass?"), or, for an elliptical follow-up
-  ("Und was kostet das?"), the aspect of the current topic.
+  ("Und was kostet das?"), the aspect of the current topic;
+- :func:`unanswered_rankings`: the retrieval's rankings of the last messages the bot could not place
+  ("Meinten Sie ...?" or declined while unsure), so that a follow-up to them ("Ich bin bei der Wahl im
+  Urlaub" – "Meinten Sie Briefwahl oder Reisepass?" – "Bis wann muss ich das beantragen?") is answered
+  for the topic both messages point to.
 """
 
 from __future__ import annotations
@@ -20,13 +24,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .decide import Candidate, Decision
+from .decide import Candidate, Decision, read_verdict
 from .topic_words import TopicWords
 
-__all__ = ["ASPECTS", "Context", "DialogueOptions", "Plan", "current_topic", "dialogue_options", "resolve"]
+__all__ = ["ASPECTS", "Context", "DialogueOptions", "Plan", "current_topic", "dialogue_options", "resolve",
+           "unanswered_rankings"]
 
 ASPECTS = ("fees", "documents", "office", "hours", "duration", "deadline", "online")
 FOLLOW_UP = "follow_up"
+# Retrieval verdicts of a message that may name a topic the bot could not place ("Meinten Sie ...?", or
+# declined as unsure); out-of-scope questions, hand-offs and smalltalk name none.
+_UNSURE = frozenset({"faq", "nlu_fallback"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +43,19 @@ class DialogueOptions:
 
     keep_margin: a message that asks for an aspect stays with the current topic when the retrieval
     scores that topic within this distance of its best one ("Was kostet die Abmeldung?" while talking
-    about giving up a business: the conversation tells which Abmeldung is meant).
+    about giving up a business: the conversation tells which Abmeldung is meant); an unsure topic switch
+    looks this far below the best for the topic that belongs with the current one.
+
+    pool_turns: the messages before this one, since the last topic, whose rankings a follow-up without
+    a topic of its own is pooled with (summed fused scores) when no topic is current.
+    pool_margin: the pooled best topic must lead the runner-up by this much, else the decision stands.
     """
 
     max_turns: int = 6
     max_minutes: float = 30.0
     keep_margin: float = 0.1
+    pool_turns: int = 2
+    pool_margin: float = 0.02
 
 
 def dialogue_options(environ: Mapping[str, str] | None = None) -> DialogueOptions:
@@ -52,7 +67,8 @@ def dialogue_options(environ: Mapping[str, str] | None = None) -> DialogueOption
         minutes = float(env.get("RATHAUS_BOT_TOPIC_MINUTES") or defaults.max_minutes)
     except ValueError:
         return defaults
-    return DialogueOptions(max_turns=max(1, turns), max_minutes=max(0.0, minutes), keep_margin=defaults.keep_margin)
+    return DialogueOptions(max_turns=max(1, turns), max_minutes=max(0.0, minutes), keep_margin=defaults.keep_margin,
+                           pool_turns=defaults.pool_turns, pool_margin=defaults.pool_margin)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +107,49 @@ def current_topic(events: Sequence[Mapping[str, Any]], now: float, options: Dial
     return Context(topic=topic, aspect=aspect if aspect in ASPECTS else None)
 
 
+def unanswered_rankings(events: Sequence[Mapping[str, Any]], options: DialogueOptions) -> tuple[tuple[Candidate, ...], ...]:
+    """The retrieval's rankings of the last ``pool_turns`` messages before the current one (the last
+    ``user`` event) since the bot last answered a topic, keeping only messages it was unsure about
+    (verdict ``faq`` or ``nlu_fallback``: an out-of-scope question or a hand-off names no topic)."""
+    users: list[Mapping[str, Any]] = []
+    for event in events:
+        kind = event.get("event")
+        if (kind == "slot" and event.get("name") == "topic" and event.get("value")) or kind in {"session_started",
+                                                                                                 "restart"}:
+            users = []
+        elif kind == "user":
+            users.append(event)
+    rankings = []
+    for event in users[:-1][-options.pool_turns:] if options.pool_turns > 0 else ():
+        parse_data = event.get("parse_data")
+        if not isinstance(parse_data, Mapping):
+            continue
+        verdict = read_verdict(parse_data)
+        if verdict.intent in _UNSURE and verdict.ranking:
+            rankings.append(verdict.ranking)
+    return tuple(rankings)
+
+
+def _pooled(earlier: Sequence[Sequence[Candidate]], rankings: Sequence[Sequence[Candidate]],
+            margin: float) -> str | None:
+    """Of the topics the ``earlier`` messages ranked, the one with the highest summed score over
+    ``rankings`` if it leads by ``margin``; a topic missing from a ranking (which holds the best few)
+    counts with that ranking's lowest score. A topic only the follow-up ranks ("Welche Papiere brauche
+    ich?": the birth certificate) is no continuation of the earlier messages."""
+    topics = {c.topic for ranking in earlier for c in ranking}
+    totals = []
+    for topic in topics:
+        total = 0.0
+        for ranking in rankings:
+            scores = {c.topic: c.confidence for c in ranking}
+            total += scores.get(topic, min(scores.values(), default=0.0))
+        totals.append((total, topic))
+    totals.sort(reverse=True)
+    if not totals or (len(totals) > 1 and totals[0][0] - totals[1][0] < margin):
+        return None
+    return totals[0][1]
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     """What the action does: answer ``topic`` (only ``aspect`` when given), or keep ``decision``."""
@@ -103,7 +162,8 @@ class Plan:
 
 def resolve(*, decision: Decision, detected: str, context: Context, general_hours: bool = False,
             ranking: Sequence[Candidate] = (), options: DialogueOptions = DialogueOptions(),
-            text: str = "", words: TopicWords | None = None) -> Plan:
+            text: str = "", words: TopicWords | None = None, general_topics: frozenset[str] = frozenset(),
+            unanswered: Sequence[Sequence[Candidate]] = ()) -> Plan:
     """Combine the decision on the message (``decide()``), the detector's label (an aspect,
     ``follow_up`` or ``no_aspect``) and the conversation's context.
 
@@ -121,14 +181,26 @@ def resolve(*, decision: Decision, detected: str, context: Context, general_hour
       ("Meinten Sie ...?"): the option that belongs with the current topic (shared title words, the
       same office: "Wohnsitz abmelden" after "Wohnsitz anmelden"), with the previous aspect; the
       citizen is asked when no option or two options belong equally.
-    - ``general_hours``: the decision is the general opening-hours topic and the message names no office
-      other than the current topic's ("Und haben die heute geöffnet?"): the current topic's hours.
+      The options are those offered and every topic the retrieval scores within ``keep_margin`` of the
+      best ("Und die Abmeldung?" after the business registration: "Gewerbe abmelden" ranks third).
+    - ``general_hours``: the decision is the general opening-hours topic, the message asks for the hours
+      or only switches to that topic ("Und wann ist das Büro offen?"), and names no office other than
+      the current topic's: the current topic's hours.
+    - ``general_topics`` (``assistant.general_topics`` of the content: booking an appointment, a matter
+      of every service): the decision is one of them and the message asks for an aspect ("Kann ich den
+      Termin online buchen?" about a wedding): that aspect of the current topic.
     - Unsure between topics ("Meinten Sie ...?") or no topic at all, and the message asks for an
       aspect: the current topic's aspect ("Und wie lange dauert das?", "Kann ich das im Netz anmelden?").
+    - No current topic, the message asks for an aspect and the decision does not answer, but the
+      messages before it that the bot could not place (``unanswered``) point, with this one, to one
+      topic (summed fused scores, leading by ``pool_margin``): that aspect of that topic.
     - Otherwise the decision stands (clarify or decline); the slots stay as they are.
     """
     aspect = detected if detected in ASPECTS else None
-    if general_hours and context.topic and aspect == "hours":
+    if general_hours and context.topic and (aspect == "hours" or detected == FOLLOW_UP):
+        return Plan(context.topic, "hours", decision, carried=True)
+    if (aspect and context.topic and decision.kind == "answer" and decision.topic in general_topics
+            and context.topic not in general_topics):
         return Plan(context.topic, aspect, decision, carried=True)
     if decision.kind == "answer" and decision.topic:
         if aspect and context.topic and context.topic != decision.topic and ranking:
@@ -154,9 +226,16 @@ def resolve(*, decision: Decision, detected: str, context: Context, general_hour
             return Plan(topic, context.aspect, decision, carried=True)
         return Plan(decision.topic, aspect, decision)
     if detected == FOLLOW_UP and context.topic and decision.kind == "clarify" and words is not None:
-        related = words.closest(context.topic, [c.topic for c in decision.options])
+        best = max((c.confidence for c in ranking), default=0.0)
+        close = [c.topic for c in ranking if best - c.confidence <= options.keep_margin]
+        offered = [c.topic for c in decision.options]
+        related = words.closest(context.topic, offered + [t for t in close if t not in offered])
         if related is not None:
             return Plan(related, context.aspect, decision, carried=True)
     if context.topic and aspect:
         return Plan(context.topic, aspect, decision, carried=True)
+    if context.topic is None and aspect and decision.kind != "answer" and unanswered:
+        pooled = _pooled(unanswered, [*unanswered, ranking] if ranking else unanswered, options.pool_margin)
+        if pooled is not None:
+            return Plan(pooled, aspect, decision, carried=True)
     return Plan(None, None, decision)

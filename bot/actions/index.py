@@ -58,6 +58,13 @@ class ContentIndex:
         return OpeningHours(str(hours["topic"]), str(hours.get("default_office") or ""))
 
     @property
+    def general_topics(self) -> frozenset[str]:
+        """``assistant.general_topics``: topics about every service alike (booking an appointment); in a
+        conversation about a service, a question about one of its aspects stays with the service."""
+        assistant = self.municipality.get("assistant") or {}
+        return frozenset(str(t) for t in assistant.get("general_topics") or ())
+
+    @property
     def phone(self) -> str:
         handoff = self.municipality.get("handoff") or {}
         return str(handoff.get("phone") or self.municipality.get("phone") or "")

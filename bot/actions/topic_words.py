@@ -12,14 +12,16 @@ questions matter, both answered from the content (titles, keywords, offices), ne
 
 Words are compared by a crude stem: lower case, umlauts folded, the first six letters of a word of at
 least four letters ("Anmeldung" and "anmelden" are both ``anmeld``). That is enough for the names of
-topics, which is all it is used for; the retrieval keeps its own stemmer.
+topics, which is all it is used for; the retrieval keeps its own stemmer. A German compound is named by
+its last part as well: "der Ausweis" while talking about the "Bewohnerparkausweis", "die Steuer" about
+the "Hundesteuer" (:meth:`TopicWords.refers_to`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["GENERIC_TOPICS", "TopicWords", "stems"]
@@ -29,29 +31,34 @@ _FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "s"})
 _STEM = 6
 # Words that name this many topics or more single out none of them (see TopicWords.weakly_named).
 GENERIC_TOPICS = 3
+# The shortest last part of a compound that names it ("Schein" of "Wohnberechtigungsschein").
+_HEAD = 5
 # Function words of four letters or more that occur in topic titles ("Gewerbe abmelden oder ummelden").
 _FUNCTION_WORDS = frozenset({"oder", "eine", "einen", "einer", "eines", "beim", "nach", "uber", "sich", "mein",
                              "meine", "neue", "neuer", "neues", "neuen", "ohne", "eure", "ihre", "unsere"})
 
 
+def _words(text: str) -> list[str]:
+    """The content words of ``text``: lower case, umlauts folded, four letters or more."""
+    folded = (word.translate(_FOLD) for word in _WORD.findall(text.lower()))
+    return [word for word in folded if len(word) >= 4 and word not in _FUNCTION_WORDS]
+
+
 def stems(text: str) -> frozenset[str]:
     """The crude stems of the content words of ``text`` (see module docstring)."""
-    out = set()
-    for word in _WORD.findall(text.lower()):
-        folded = word.translate(_FOLD)
-        if len(folded) >= 4 and folded not in _FUNCTION_WORDS:
-            out.add(folded[:_STEM])
-    return frozenset(out)
+    return frozenset(word[:_STEM] for word in _words(text))
 
 
 @dataclass(frozen=True, slots=True)
 class TopicWords:
     """Per topic: the stems of its title and keywords (``names``), of its office's name and aliases
-    (``office_names``), and its office id."""
+    (``office_names``), its office id, and the whole words of its title and keywords (``compounds``:
+    "bewohnerparkausweis", whose last part "ausweis" names it too)."""
 
     names: Mapping[str, frozenset[str]]
     office_names: Mapping[str, frozenset[str]]
     offices: Mapping[str, str]
+    compounds: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def from_content(cls, topics: Mapping[str, Mapping[str, Any]],
@@ -60,26 +67,37 @@ class TopicWords:
         names: dict[str, frozenset[str]] = {}
         office_names: dict[str, frozenset[str]] = {}
         office_of: dict[str, str] = {}
+        compounds: dict[str, frozenset[str]] = {}
         for topic_id, topic in topics.items():
-            names[topic_id] = _stems_of([str(topic.get("title") or ""), *(str(k) for k in topic.get("keywords") or ())])
+            own = [str(topic.get("title") or ""), *(str(k) for k in topic.get("keywords") or ())]
+            names[topic_id] = _stems_of(own)
+            compounds[topic_id] = frozenset(word for text in own for word in _words(text))
             office_id = str(topic.get("office") or "")
             office = offices.get(office_id) or {}
             office_names[topic_id] = _stems_of([str(office.get("name") or ""),
                                                 *(str(a) for a in office.get("aliases") or ())])
             office_of[topic_id] = office_id
-        return cls(names, office_names, office_of)
+        return cls(names, office_names, office_of, compounds)
 
     def _all(self, topic: str) -> frozenset[str]:
         return self.names.get(topic, frozenset()) | self.office_names.get(topic, frozenset())
 
     def refers_to(self, text: str, current: str, other: str) -> bool:
-        """``text`` names ``current`` (a word of its title, keywords or office), and every word by which it
-        names ``other`` names ``current`` too: the message fits the conversation's topic at least as well
-        as the retrieval's choice ("Was kostet die Abmeldung?" about "Gewerbe abmelden" against "Wohnsitz
-        abmelden"; but "Was kostet der Reisepass?" about "Personalausweis" names only the other)."""
-        words = stems(text)
-        named_current = words & self._all(current)
-        return bool(named_current) and (words & self._all(other)) <= named_current
+        """``text`` names ``current`` (a word of its title, keywords or office, or the last part of a
+        compound among its title and keywords), and every word by which it names ``other`` names
+        ``current`` too: the message fits the conversation's topic at least as well as the retrieval's
+        choice ("Was kostet die Abmeldung?" about "Gewerbe abmelden" against "Wohnsitz abmelden"; "Was
+        kostet der Ausweis?" about "Bewohnerparkausweis" against "Personalausweis"; but "Was kostet der
+        Reisepass?" about "Personalausweis" names only the other)."""
+        words = _words(text)
+        named_current = frozenset(word[:_STEM] for word in words
+                                  if word[:_STEM] in self._all(current) or self._heads(word, current))
+        return bool(named_current) and (stems(text) & self._all(other)) <= named_current
+
+    def _heads(self, word: str, topic: str) -> bool:
+        """``word`` is the last part of a longer word of ``topic``'s title or keywords."""
+        return len(word) >= _HEAD and any(
+            len(whole) > len(word) and whole.endswith(word) for whole in self.compounds.get(topic, ()))
 
     def weakly_named(self, text: str, topic: str) -> tuple[str, ...] | None:
         """The topics ``text`` could mean when it does not single out ``topic``: it names it by no word at all

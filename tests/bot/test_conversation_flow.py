@@ -98,6 +98,31 @@ def test_an_office_named_in_a_follow_up_is_the_topics_office(rasa_stack: RasaSta
     assert "Standesamt" in office["answer"]
 
 
+def test_an_aspect_after_an_unplaced_message_takes_the_topic_it_pointed_to(rasa_stack: RasaStack) -> None:
+    chat = Chat(rasa_stack)
+    assert chat("Wir bekommen bald einen Welpen")["type"] == "clarify"  # dog tax or birth certificate?
+    assert _label(chat("Welche Unterlagen brauche ich?")) == "faq/hundesteuer#documents"  # declined before
+
+
+def test_aspects_of_a_general_topic_or_a_compounds_last_part_stay_with_the_topic(rasa_stack: RasaStack) -> None:
+    chat = Chat(rasa_stack)
+    assert _label(chat("Wir wollen heiraten")) == "faq/eheschliessung"
+    assert _label(chat("Kann ich den Termin im Internet ausmachen?")) == "faq/eheschliessung#online"  # was termin
+    chat = Chat(rasa_stack)
+    assert _label(chat("Ich brauche einen Bewohnerparkausweis")) == "faq/bewohnerparkausweis"
+    # the retrieval's topic is the Personalausweis ("Ausweis" is its keyword)
+    assert _label(chat("Wie viel kostet der Ausweis?")) == "faq/bewohnerparkausweis#fees"
+
+
+def test_opening_hours_carry_over_as_the_hours_aspect(rasa_stack: RasaStack) -> None:
+    chat = Chat(rasa_stack)
+    assert _label(chat("Wann haben die Ämter heute auf?")) == "faq/oeffnungszeiten"
+    assert _label(chat("Und die Stadtbücherei?")) == "faq/bibliothek#hours"  # the whole answer before
+    chat = Chat(rasa_stack)
+    assert _label(chat("Ich brauche eine beglaubigte Zeugniskopie")) == "faq/beglaubigung"
+    assert _label(chat("Und die Öffnungszeiten?")) == "faq/beglaubigung#hours"
+
+
 def test_out_of_scope_and_hand_off_in_between_keep_the_topic(rasa_stack: RasaStack) -> None:
     chat = Chat(rasa_stack)
     assert _label(chat("Ich muss meinen neuen Wohnsitz anmelden")) == "faq/wohnsitz_anmelden"

@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from bot.actions.decide import Candidate, Decision
-from bot.actions.dialogue import Context, DialogueOptions, current_topic, dialogue_options, resolve
+from bot.actions.dialogue import (
+    Context,
+    DialogueOptions,
+    current_topic,
+    dialogue_options,
+    resolve,
+    unanswered_rankings,
+)
 from bot.actions.topic_words import TopicWords
 
 NOW = 1_800_000_000.0
@@ -94,6 +101,24 @@ def test_general_opening_hours_without_another_office_are_the_current_topics() -
     assert (plan.topic, plan.aspect) == ("gewerbe_abmelden", "hours")
     plan = resolve(decision=hours, detected="hours", context=Context("gewerbe_abmelden"), general_hours=False)
     assert (plan.topic, plan.aspect) == ("oeffnungszeiten", "hours")
+    # "Und wann ist das Büro offen?" sounds like a switch to the opening-hours topic: the current topic's hours
+    plan = resolve(decision=hours, detected="follow_up", context=Context("beglaubigung", "documents"),
+                   general_hours=True)
+    assert (plan.topic, plan.aspect, plan.carried) == ("beglaubigung", "hours", True)
+
+
+def test_an_aspect_of_a_general_topic_is_the_current_topics() -> None:
+    termin = Decision(kind="answer", confidence=0.95, topic="termin")
+    general = frozenset({"termin"})
+    plan = resolve(decision=termin, detected="online", context=Context("eheschliessung", "fees"),
+                   general_topics=general)
+    assert (plan.topic, plan.aspect, plan.carried) == ("eheschliessung", "online", True)
+    # no aspect, or no conversation: the general topic itself
+    assert resolve(decision=termin, detected="no_aspect", context=Context("eheschliessung"),
+                   general_topics=general).topic == "termin"
+    assert resolve(decision=termin, detected="online", context=Context(), general_topics=general).topic == "termin"
+    # the topic is not declared general: the retrieval's topic
+    assert resolve(decision=termin, detected="online", context=Context("eheschliessung")).topic == "termin"
 
 
 def test_an_aspect_stays_with_the_current_topic_when_the_retrieval_scores_it_close() -> None:
@@ -129,6 +154,24 @@ def test_an_aspect_stays_with_the_current_topic_that_the_message_names_by_its_wo
     # a whole new request is not an aspect question: the named topic
     assert resolve(decision=other, detected="no_aspect", context=context, text="Anmeldung", words=WORDS).topic \
         == "wohnsitz_anmelden"
+
+
+def test_an_unsure_topic_switch_also_looks_at_close_topics_not_offered() -> None:
+    # "Und die Abmeldung?" after the business registration: the business deregistration ranks third
+    clarify = Decision(kind="clarify", confidence=0.36,
+                       options=(Candidate("kfz_abmeldung", 0.65), Candidate("wohnsitz_abmelden", 0.61)))
+    ranking = (Candidate("kfz_abmeldung", 0.65), Candidate("wohnsitz_abmelden", 0.61),
+               Candidate("gewerbe_abmelden", 0.56), Candidate("termin", 0.40))
+    words = TopicWords(names={**WORDS.names, "gewerbe_anmelden": frozenset({"gewerb", "anmeld"}),
+                              "kfz_abmeldung": frozenset({"fahrze", "abmeld"})},
+                       office_names={}, offices={**WORDS.offices, "gewerbe_anmelden": "gewerbeamt"})
+    plan = resolve(decision=clarify, detected="follow_up", context=Context("gewerbe_anmelden", "fees"),
+                   ranking=ranking, words=words)
+    assert (plan.topic, plan.aspect, plan.carried) == ("gewerbe_abmelden", "fees", True)
+    # too far below the best: not a candidate, the citizen is asked
+    far = (*ranking[:2], Candidate("gewerbe_abmelden", 0.50))
+    assert resolve(decision=clarify, detected="follow_up", context=Context("gewerbe_anmelden", "fees"),
+                   ranking=far, words=words).decision == clarify
 
 
 def test_an_unsure_topic_switch_takes_the_option_that_belongs_with_the_current_topic() -> None:
@@ -180,3 +223,42 @@ def test_a_topic_switch_by_a_shared_word_takes_the_topic_that_belongs_with_the_c
     plan = resolve(decision=other, detected="follow_up", context=Context("kita_platz", "fees"),
                    text="Und beim Abmelden?", words=SHARED)
     assert (plan.topic, plan.aspect) == ("wohnsitz_abmelden", "fees")
+
+
+def _asked(ranking: dict[str, float], intent: str = "nlu_fallback") -> dict[str, Any]:
+    topics = [{"topic": t, "score": v} for t, v in ranking.items()]
+    return {"event": "user", "text": "...", "timestamp": NOW,
+            "parse_data": {"intent": {"name": intent}, "retrieval": {"intent": intent, "topics": topics}}}
+
+
+def test_the_rankings_of_unplaced_messages_since_the_last_topic() -> None:
+    first = _asked({"briefwahl": 0.59, "reisepass": 0.39})
+    events = [first, _asked({"aufenthaltstitel": 0.5, "briefwahl": 0.49})]  # the last one is the current message
+    assert unanswered_rankings(events, OPTIONS) == ((Candidate("briefwahl", 0.59), Candidate("reisepass", 0.39)),)
+    # an answered topic ends them; out-of-scope questions name no topic; only the last pool_turns count
+    assert unanswered_rankings([first, *_slots("reisepass"), _user()], OPTIONS) == ()
+    assert unanswered_rankings([_asked({"laerm": 0.3}, intent="out_of_scope"), _user()], OPTIONS) == ()
+    older = _asked({"hundesteuer": 0.6})
+    assert len(unanswered_rankings([older, first, first, _user()], OPTIONS)) == 2
+    assert unanswered_rankings([{"event": "session_started"}, _user()], OPTIONS) == ()
+
+
+def test_a_follow_up_to_an_unplaced_message_takes_the_topic_both_point_to() -> None:
+    before = ((Candidate("briefwahl", 0.59), Candidate("reisepass", 0.39), Candidate("winterdienst", 0.35)),)
+    now = (Candidate("aufenthaltstitel", 0.50), Candidate("meldebescheinigung", 0.49), Candidate("briefwahl", 0.49))
+    plan = resolve(decision=DECLINE, detected="deadline", context=Context(), ranking=now, unanswered=before)
+    assert (plan.topic, plan.aspect, plan.carried) == ("briefwahl", "deadline", True)
+    # no aspect asked, or a near tie: the decision stands
+    assert resolve(decision=DECLINE, detected="no_aspect", context=Context(), ranking=now,
+                   unanswered=before).decision == DECLINE
+    tie = ((Candidate("wohnsitz_abmelden", 0.493), Candidate("wohnsitz_anmelden", 0.492)),)
+    later = (Candidate("termin", 0.40), Candidate("wohnsitz_anmelden", 0.398), Candidate("wohnsitz_abmelden", 0.396))
+    assert resolve(decision=DECLINE, detected="deadline", context=Context(), ranking=later,
+                   unanswered=tie).topic is None
+    # only topics the earlier messages ranked: the follow-up's own best topic is no continuation
+    own = (Candidate("geburtsurkunde", 0.9), Candidate("briefwahl", 0.3))
+    assert resolve(decision=DECLINE, detected="documents", context=Context(), ranking=own,
+                   unanswered=before).topic == "briefwahl"
+    # a current topic wins over the pool
+    assert resolve(decision=DECLINE, detected="deadline", context=Context("hundesteuer"), ranking=now,
+                   unanswered=before).topic == "hundesteuer"

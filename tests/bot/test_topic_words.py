@@ -36,6 +36,13 @@ def test_a_word_shared_with_the_current_topic_refers_to_it(words: TopicWords) ->
     assert words.refers_to("Welche Gebühr hat die Abmeldung?", "gewerbe_abmelden", "wohnsitz_abmelden")
 
 
+def test_the_last_part_of_a_compound_names_the_current_topic(words: TopicWords) -> None:
+    # "der Ausweis" while talking about the "Bewohnerparkausweis" is that one, not the Personalausweis
+    assert words.refers_to("Und wie teuer ist der Ausweis?", "bewohnerparkausweis", "personalausweis")
+    assert not words.refers_to("Und wie teuer ist der Ausweis?", "reisepass", "personalausweis")
+    assert stems("Bewohnerparkausweis") == {"bewohn"}  # the stem alone would not see it
+
+
 def test_a_word_only_the_other_topic_has_is_a_switch(words: TopicWords) -> None:
     assert not words.refers_to("Was kostet ein Reisepass?", "personalausweis", "reisepass")
     # names the current topic's word, but also one only the other topic has

@@ -276,6 +276,13 @@ def test_assistant_opening_hours_must_name_a_topic_and_an_office(tree: Path, edi
     assert office.field == "assistant.opening_hours.default_office" and "buergerbuero" in office.hint
 
 
+def test_assistant_general_topics_must_name_topics(tree: Path, edit: Edit) -> None:
+    path = tree / "municipality.yml"
+    edit(path, "vocabulary:\n", "assistant:\n  general_topics: [termine]\nvocabulary:\n")
+    topic = _only(_check(tree), "unknown-topic")
+    assert (topic.field, topic.line) == ("assistant.general_topics[0]", line_of(path, "general_topics:"))
+
+
 def test_office_aliases_are_keywords(tree: Path, edit: Edit) -> None:
     path = tree / "offices.yml"
     edit(path, "  - id: buergerbuero\n", "  - id: buergerbuero\n    aliases: [Einwohnermeldeamt, x]\n")
