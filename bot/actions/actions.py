@@ -24,6 +24,7 @@ from .replies import (
     bot_challenge_reply,
     clarify_reply,
     disclosure_reply,
+    elsewhere_reply,
     error_reply,
     handoff_reply,
     not_understood_reply,
@@ -33,7 +34,7 @@ from .replies import (
     with_candidates,
     with_language_note,
 )
-from .places import content_words, other_place
+from .places import city_elsewhere, content_words, other_place
 from .topic_words import TopicWords
 
 logger = logging.getLogger(__name__)
@@ -225,6 +226,12 @@ class ActionAnswerFaq(CitizenAction):
             # "Wer ist Bürgermeister von Köln?": our facts are true of our city only
             logger.info("bot.fact_elsewhere topic=%s", plan.topic)
             reply = out_of_scope_reply(index, decision.confidence)
+        elif (plan.topic or decision.kind == "clarify") and (
+                elsewhere := city_elsewhere(text, [index.city], place_words(index))) is not None:
+            # "Wann wird in München der Sperrmüll abgeholt?": our answers hold for our city only
+            logger.info("bot.city_elsewhere topic=%s", plan.topic)
+            offered = plan.topic or (decision.options[0].topic if decision.options else None)
+            reply = elsewhere_reply(index, elsewhere, offered if offered in known else None, decision.confidence)
         elif plan.topic and plan.topic in known:
             # A topic taken from the conversation: as sure as the detector is of the follow-up.
             confidence = decision.confidence if decision.topic == plan.topic else detected_confidence

@@ -13,7 +13,33 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["content_words", "other_place"]
+__all__ = ["CITIES", "city_elsewhere", "content_words", "other_place"]
+
+#: German cities of about 100,000 inhabitants and more, and the capitals of the neighbouring German-speaking
+#: countries: a question about a service "in München" or "Standesamt Leipzig" is not about this city, whatever
+#: its topic. Names that are also everyday German words are left out (Essen, Halle, Hamm, Gießen, Siegen).
+CITIES: tuple[str, ...] = tuple(
+    """
+    Berlin Hamburg München Köln Frankfurt Stuttgart Düsseldorf Leipzig Dortmund Bremen Dresden Hannover
+    Nürnberg Duisburg Bochum Wuppertal Bielefeld Bonn Münster Mannheim Karlsruhe Augsburg Wiesbaden
+    Mönchengladbach Gelsenkirchen Aachen Braunschweig Kiel Chemnitz Magdeburg Freiburg Krefeld Mainz Lübeck
+    Erfurt Oberhausen Rostock Kassel Hagen Potsdam Saarbrücken Ludwigshafen Mülheim Oldenburg Osnabrück
+    Leverkusen Heidelberg Darmstadt Solingen Herne Neuss Regensburg Paderborn Ingolstadt Offenbach Fürth
+    Würzburg Ulm Heilbronn Pforzheim Wolfsburg Göttingen Bottrop Reutlingen Koblenz Recklinghausen Bremerhaven
+    Erlangen Remscheid Jena Trier Salzgitter Moers Hildesheim Gütersloh Cottbus Kaiserslautern Witten Schwerin
+    Iserlohn Gera Zwickau Düren Esslingen Ratingen Hanau Flensburg Ludwigsburg Tübingen Konstanz Velbert Minden
+    Neumünster Norderstedt Delmenhorst Wilhelmshaven Viersen Gladbeck Dorsten Detmold Marburg Lüneburg Bamberg
+    Bayreuth Celle Landshut Aschaffenburg Dinslaken Neuwied Passau Kempten Rosenheim Stralsund Greifswald
+    Wismar Weimar Dessau Wien Zürich Graz Salzburg Basel
+    """.split()
+)
+_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+_CITY = re.compile(r"\b(" + "|".join(sorted({c.lower().translate(_FOLD) for c in CITIES}, key=len, reverse=True))
+                   + r")\b")
+# A move, a birth or a life here ties the other city to this one: "von Köln hierher gezogen", "Auto aus
+# Hamburg ummelden", "hier geboren, wohne aber in Berlin" are questions for this city.
+_TIES_HERE = re.compile(r"zieh|zog|umzug|wegzug|zuzug|ummeld|umgemeldet|umschreib|hierher|\bhier\b|bei euch|"
+                        r"bei ihnen")
 
 _WORD = re.compile(r"[a-zäöüß]+")
 _AFTER_PREPOSITION = re.compile(r"\b(?:von|in|aus|für|bei)\s+([A-ZÄÖÜ][a-zäöüß]+(?:-[A-ZÄÖÜ]?[a-zäöüß]+)*)")
@@ -40,4 +66,17 @@ def other_place(text: str, known: frozenset[str]) -> str | None:
             name = match.group(1)
             if not set(_WORD.findall(name.lower())) <= known:
                 return name
+    return None
+
+
+def city_elsewhere(text: str, own_names: Iterable[str], known: frozenset[str] = frozenset()) -> str | None:
+    """Another city that ``text`` asks about (CITIES, any spelling case), or None: also None when the text
+    names this city (``own_names``) or ties the other one to it (a move, "hier"), and for names the
+    content itself uses (``known``: content_words)."""
+    folded = text.lower().translate(_FOLD)
+    if any(name and name.lower().translate(_FOLD) in folded for name in own_names) or _TIES_HERE.search(folded):
+        return None
+    for match in _CITY.finditer(folded):
+        if not any(word.translate(_FOLD) == match.group(1) for word in known):
+            return next(c for c in CITIES if c.lower().translate(_FOLD) == match.group(1))
     return None

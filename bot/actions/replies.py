@@ -26,6 +26,7 @@ __all__ = [
     "bot_challenge_reply",
     "choose_topic_payload",
     "clarify_reply",
+    "elsewhere_reply",
     "disclosure_reply",
     "error_reply",
     "handoff_reply",
@@ -303,6 +304,22 @@ def out_of_scope_reply(index: ContentIndex, confidence: float) -> Reply:
     )
     custom = {"type": ReplyType.OUT_OF_SCOPE.value, "confidence": round(float(confidence), 4)}
     return Reply(text=text, custom=custom, buttons=[dict(HANDOFF_BUTTON)])
+
+
+def elsewhere_reply(index: ContentIndex, place: str, topic: str | None, confidence: float) -> Reply:
+    """For a question about another city ("Sperrmüll in München"): this assistant knows its own city only;
+    the topic it would have answered is offered as a button, for a citizen who meant this city after all."""
+    text = (f"Ich gebe nur Auskunft zu den Dienstleistungen der Stadt {index.city}, nicht zu {place}. "
+            f"Bitte wenden Sie sich an die Verwaltung in {place}.")
+    buttons = []
+    custom: dict[str, Any] = {"type": ReplyType.OUT_OF_SCOPE.value, "confidence": round(float(confidence), 4),
+                              "reason": "elsewhere", "place": place}
+    if topic:
+        title = str((index.topic(topic) or {}).get("title") or topic)
+        text += f" Meinten Sie „{title}“ in {index.city}?"
+        buttons.append({"title": f"{title} in {index.city}", "payload": choose_topic_payload(topic)})
+        custom["options"] = [{"topic": topic, "title": title, "payload": choose_topic_payload(topic)}]
+    return Reply(text=text, custom=custom, buttons=[*buttons, dict(HANDOFF_BUTTON)])
 
 
 def not_understood_reply(index: ContentIndex) -> Reply:

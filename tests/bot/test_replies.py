@@ -17,6 +17,7 @@ from bot.actions.replies import (
     choose_topic_payload,
     clarify_reply,
     disclosure_reply,
+    elsewhere_reply,
     handoff_reply,
     opening_hours_reply,
     out_of_scope_reply,
@@ -105,6 +106,16 @@ def test_clarify_offers_buttons_with_choose_topic_payloads(index: ContentIndex) 
     assert reply.custom["type"] == "clarify"
     assert [o["topic"] for o in reply.custom["options"]] == ["reisepass", "personalausweis"]
     assert reply.custom["options"][1]["payload"] == choose_topic_payload("personalausweis")
+
+
+def test_a_question_about_another_city_is_not_answered_and_offers_ours(index: ContentIndex) -> None:
+    reply = elsewhere_reply(index, "München", "sperrmuell", 0.99)
+    assert reply.custom["type"] == "out_of_scope" and reply.custom["reason"] == "elsewhere"
+    assert "München" in reply.text and index.city in reply.text
+    assert reply.buttons[0]["payload"] == choose_topic_payload("sperrmuell")
+    assert reply.buttons[-1]["payload"] == "/human_handoff"
+    plain = elsewhere_reply(index, "Köln", None, 0.3)
+    assert "Meinten Sie" not in plain.text and len(plain.buttons) == 1
 
 
 def test_disclosure_says_ai_capabilities_privacy_and_person(index: ContentIndex) -> None:
