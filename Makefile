@@ -25,9 +25,9 @@ lint: setup
 
 ## Quality measurements (print numbers; results are kept in docs/benchmarks.md).
 eval: setup
-	$(VENV)/rathaus bot eval data/eval/chat-independent/test-3.yml --report out/chat-eval.json
-	$(VENV)/rathaus bot eval data/eval/conversations/test-3.yml --report out/conversations-eval.json
-	$(VENV)/rathaus bot baseline data/eval/chat-independent/test-3.yml
+	$(VENV)/rathaus bot eval data/eval/chat-independent/test-4.yml --report out/chat-eval.json
+	$(VENV)/rathaus bot eval data/eval/conversations/test-4.yml --report out/conversations-eval.json
+	$(VENV)/rathaus bot baseline data/eval/chat-independent/test-4.yml
 	$(VENV)/python data/eval/asr/generate.py --out out/asr-clips
 	$(VENV)/rathaus asr eval --cpu-threads 1 --manifest out/asr-clips/manifest.json --report out/asr-eval.json
 
