@@ -154,8 +154,8 @@ def fit(samples: Sequence[Sample], *, base: FusionOptions | None = None) -> Tune
     others = [s for s in in_scope if s.signals.language != "de"]
     if others:
         candidates = [FusionOptions(**{**options.__dict__, "w_lexical_other": w / 20}) for w in range(0, 11)]
-        best_other = max(_top1(others, o) for o in candidates)
-        options = next(o for o in candidates if _top1(others, o) >= best_other - 1e-9)
+        top1 = [_top1(others, o) for o in candidates]
+        options = candidates[top1.index(max(top1))]  # the first, i.e. smallest, of the best
 
     labelled = [s for s in usable if s.case.expect.startswith("faq/") or s.case.expect == "out_of_scope"]
     de = [s for s in labelled if s.signals.language == "de"]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .decide import Candidate, Decision, read_verdict
@@ -67,8 +67,7 @@ def dialogue_options(environ: Mapping[str, str] | None = None) -> DialogueOption
         minutes = float(env.get("RATHAUS_BOT_TOPIC_MINUTES") or defaults.max_minutes)
     except ValueError:
         return defaults
-    return DialogueOptions(max_turns=max(1, turns), max_minutes=max(0.0, minutes), keep_margin=defaults.keep_margin,
-                           pool_turns=defaults.pool_turns, pool_margin=defaults.pool_margin)
+    return replace(defaults, max_turns=max(1, turns), max_minutes=max(0.0, minutes))
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,13 +136,9 @@ def _pooled(earlier: Sequence[Sequence[Candidate]], rankings: Sequence[Sequence[
     counts with that ranking's lowest score. A topic only the follow-up ranks ("Welche Papiere brauche
     ich?": the birth certificate) is no continuation of the earlier messages."""
     topics = {c.topic for ranking in earlier for c in ranking}
-    totals = []
-    for topic in topics:
-        total = 0.0
-        for ranking in rankings:
-            scores = {c.topic: c.confidence for c in ranking}
-            total += scores.get(topic, min(scores.values(), default=0.0))
-        totals.append((total, topic))
+    scored = [({c.topic: c.confidence for c in ranking}, min((c.confidence for c in ranking), default=0.0))
+              for ranking in rankings]
+    totals = [(sum(scores.get(topic, lowest) for scores, lowest in scored), topic) for topic in topics]
     totals.sort(reverse=True)
     if not totals or (len(totals) > 1 and totals[0][0] - totals[1][0] < margin):
         return None

@@ -34,8 +34,8 @@ CITIES: tuple[str, ...] = tuple(
     """.split()
 )
 _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
-_CITY = re.compile(r"\b(" + "|".join(sorted({c.lower().translate(_FOLD) for c in CITIES}, key=len, reverse=True))
-                   + r")\b")
+_FOLDED_CITIES = {c.lower().translate(_FOLD): c for c in CITIES}  # "muenchen" -> "München"
+_CITY = re.compile(r"\b(" + "|".join(sorted(_FOLDED_CITIES, key=len, reverse=True)) + r")\b")
 # A move, a birth or a life here ties the other city to this one: "von Köln hierher gezogen", "Auto aus
 # Hamburg ummelden", "hier geboren, wohne aber in Berlin" are questions for this city.
 _TIES_HERE = re.compile(r"zieh|zog|umzug|wegzug|zuzug|ummeld|umgemeldet|umschreib|hierher|\bhier\b|bei euch|"
@@ -77,6 +77,8 @@ def city_elsewhere(text: str, own_names: Iterable[str], known: frozenset[str] = 
     if any(name and name.lower().translate(_FOLD) in folded for name in own_names) or _TIES_HERE.search(folded):
         return None
     for match in _CITY.finditer(folded):
-        if not any(word.translate(_FOLD) == match.group(1) for word in known):
-            return next(c for c in CITIES if c.lower().translate(_FOLD) == match.group(1))
+        city = _FOLDED_CITIES[match.group(1)]
+        # content words keep their umlauts ("münchen"); a folded spelling ("muenchen") counts as well
+        if city.lower() not in known and match.group(1) not in known:
+            return city
     return None

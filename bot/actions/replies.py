@@ -316,9 +316,10 @@ def elsewhere_reply(index: ContentIndex, place: str, topic: str | None, confiden
                               "reason": "elsewhere", "place": place}
     if topic:
         title = str((index.topic(topic) or {}).get("title") or topic)
+        payload = choose_topic_payload(topic)
         text += f" Meinten Sie „{title}“ in {index.city}?"
-        buttons.append({"title": f"{title} in {index.city}", "payload": choose_topic_payload(topic)})
-        custom["options"] = [{"topic": topic, "title": title, "payload": choose_topic_payload(topic)}]
+        buttons.append({"title": f"{title} in {index.city}", "payload": payload})
+        custom["options"] = [{"topic": topic, "title": title, "payload": payload}]
     return Reply(text=text, custom=custom, buttons=[*buttons, dict(HANDOFF_BUTTON)])
 
 
